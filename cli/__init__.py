@@ -1,0 +1,1 @@
+"""The `citykey` command line: one group per package."""

@@ -1,0 +1,46 @@
+"""Shared output conventions: `--json` objects and the exit codes every command uses."""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Any, NoReturn
+
+import typer
+
+from wallet_spec.errors import CitykeyError, FormatError, VerificationFailed
+
+EXIT_OK = 0
+EXIT_REJECTED = 1
+EXIT_USAGE = 2
+
+
+def print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, indent=2, ensure_ascii=False) + "\n")
+
+
+def read_stdin_text(what: str) -> str:
+    """Read one token from standard input; surrounding whitespace is a transport artefact."""
+    try:
+        data = sys.stdin.buffer.read()
+        text = data.decode("ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        fail_usage(f"{what} on standard input is not ASCII text")
+    if not text:
+        fail_usage(f"no {what} on standard input")
+    return text
+
+
+def fail_usage(message: str) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(EXIT_USAGE)
+
+
+def error_list(exc: CitykeyError) -> list[dict[str, str]]:
+    errors = exc.errors if isinstance(exc, VerificationFailed) else (exc,)
+    return [e.as_dict() for e in errors]
+
+
+def exit_code_for(exc: CitykeyError) -> int:
+    """Unreadable input is a usage problem (2); a readable but bad token is a rejection (1)."""
+    return EXIT_USAGE if isinstance(exc, FormatError) else EXIT_REJECTED

@@ -1,0 +1,1 @@
+"""Offline verification for libraries, transit and clinics. Imports wallet_spec only."""

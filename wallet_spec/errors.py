@@ -1,0 +1,256 @@
+"""One exception hierarchy for every party, each error with a stable machine code.
+
+Codes are part of the contract: verifiers log them, wallets show them, the
+HTTP layer maps them. Messages are for people and may change; codes may not.
+Messages never carry claim values, so an error can be logged without leaking
+personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import ClassVar
+
+
+class CitykeyError(Exception):
+    """Root of every error citykey raises on purpose."""
+
+    code: ClassVar[str] = "citykey_error"
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message or self.__class__.__doc__ or self.code)
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0])
+
+    def as_dict(self) -> dict[str, str]:
+        return {"code": self.code, "message": self.message}
+
+
+# --- input that cannot be read at all ------------------------------------
+
+
+class FormatError(CitykeyError):
+    """The input is not well-formed."""
+
+    code = "malformed"
+
+
+class TooLarge(FormatError):
+    """The input exceeds a size limit and was not parsed."""
+
+    code = "too_large"
+
+
+class DisclosureMalformed(FormatError):
+    """A disclosure is not a JSON array of salt, (name,) value."""
+
+    code = "disclosure_malformed"
+
+
+class KeyInvalid(FormatError):
+    """A key is not a usable P-256 public or private JWK."""
+
+    code = "key_invalid"
+
+
+# --- issuance and presentation by our own code ----------------------------
+
+
+class UsageError(CitykeyError):
+    """A caller asked for something the format does not allow."""
+
+    code = "usage"
+
+
+class ClaimNotFound(UsageError):
+    """A requested claim path does not exist in the credential."""
+
+    code = "claim_not_found"
+
+
+# --- verification ---------------------------------------------------------
+
+
+class VerificationError(CitykeyError):
+    """A check failed: the token is well-formed but must not be accepted."""
+
+    code = "verification_failed"
+
+
+class AlgorithmNotAllowed(VerificationError):
+    """The JWS algorithm is not on the allow-list (never `none`, never a MAC)."""
+
+    code = "alg_not_allowed"
+
+
+class TypInvalid(VerificationError):
+    """The JOSE `typ` header is not the one this token type requires."""
+
+    code = "typ_invalid"
+
+
+class HeaderInvalid(VerificationError):
+    """The JOSE header carries a parameter we must not honour (e.g. `crit`)."""
+
+    code = "header_invalid"
+
+
+class SignatureInvalid(VerificationError):
+    """The issuer's signature does not verify with the trusted key."""
+
+    code = "signature_invalid"
+
+
+class UnknownKey(VerificationError):
+    """No trusted key matches the token's `kid`."""
+
+    code = "unknown_key"
+
+
+class HashAlgUnsupported(VerificationError):
+    """`_sd_alg` names a hash algorithm we do not accept."""
+
+    code = "sd_alg_unsupported"
+
+
+class DigestStructureInvalid(VerificationError):
+    """`_sd` is not an array of digest strings, or a `...` element has other keys."""
+
+    code = "sd_invalid"
+
+
+class DigestDuplicate(VerificationError):
+    """A digest occurs more than once in the payload and disclosures."""
+
+    code = "digest_duplicate"
+
+
+class DisclosureUnreferenced(VerificationError):
+    """A disclosure is not referenced by any digest reachable from the payload."""
+
+    code = "disclosure_unreferenced"
+
+
+class DisclosureDuplicate(VerificationError):
+    """The same disclosure was sent more than once."""
+
+    code = "disclosure_duplicate"
+
+
+class DisclosureNameReserved(VerificationError):
+    """A disclosure names the claim `_sd` or `...`."""
+
+    code = "disclosure_name_reserved"
+
+
+class DisclosureKindMismatch(VerificationError):
+    """An array-element disclosure is referenced from `_sd`, or the reverse."""
+
+    code = "disclosure_kind_mismatch"
+
+
+class ClaimOverwrite(VerificationError):
+    """A disclosure would replace a claim that already exists at its level."""
+
+    code = "claim_overwrite"
+
+
+class ClaimInvalid(VerificationError):
+    """A registered claim (`iat`, `exp`, `cnf`, ...) is missing or has the wrong type."""
+
+    code = "claim_invalid"
+
+
+class Expired(VerificationError):
+    """The credential's `exp` has passed."""
+
+    code = "expired"
+
+
+class NotYetValid(VerificationError):
+    """The credential's `nbf` or `iat` lies in the future."""
+
+    code = "not_yet_valid"
+
+
+class KeyBindingMissing(VerificationError):
+    """The verifier requires key binding but no KB-JWT was sent."""
+
+    code = "kb_missing"
+
+
+class KeyBindingUnexpected(VerificationError):
+    """A KB-JWT was sent where only an SD-JWT may stand (e.g. at issuance)."""
+
+    code = "kb_unexpected"
+
+
+class HolderKeyMissing(VerificationError):
+    """The credential names no holder key (`cnf.jwk`) to check key binding with."""
+
+    code = "cnf_missing"
+
+
+class KeyBindingSignatureInvalid(VerificationError):
+    """The KB-JWT is not signed by the holder key in `cnf.jwk`."""
+
+    code = "kb_signature_invalid"
+
+
+class KeyBindingInvalid(VerificationError):
+    """The KB-JWT lacks a required claim or has one of the wrong type."""
+
+    code = "kb_invalid"
+
+
+class SdHashMismatch(VerificationError):
+    """The KB-JWT's `sd_hash` does not cover the presented SD-JWT."""
+
+    code = "sd_hash_mismatch"
+
+
+class NonceMismatch(VerificationError):
+    """The KB-JWT's `nonce` is not the verifier's nonce."""
+
+    code = "nonce_mismatch"
+
+
+class AudienceMismatch(VerificationError):
+    """The KB-JWT's `aud` is not this verifier."""
+
+    code = "aud_mismatch"
+
+
+class KeyBindingStale(VerificationError):
+    """The KB-JWT's `iat` lies outside the verifier's acceptance window."""
+
+    code = "kb_iat_invalid"
+
+
+class VerificationFailed(VerificationError):
+    """A presentation failed one or more checks; `errors` lists every one."""
+
+    code = "verification_failed"
+
+    def __init__(self, errors: Iterable[CitykeyError]) -> None:
+        self.errors: tuple[CitykeyError, ...] = tuple(errors)
+        if not self.errors:
+            raise ValueError("VerificationFailed needs at least one error")
+        super().__init__("; ".join(f"{e.code}: {e.message}" for e in self.errors))
+
+    @property
+    def codes(self) -> list[str]:
+        return [e.code for e in self.errors]
+
+
+def all_error_classes() -> list[type[CitykeyError]]:
+    """Every concrete error class, for docs and for the test that each code is raised."""
+    seen: list[type[CitykeyError]] = []
+    stack: list[type[CitykeyError]] = [CitykeyError]
+    while stack:
+        cls = stack.pop()
+        seen.append(cls)
+        stack.extend(cls.__subclasses__())
+    return seen

@@ -1,0 +1,312 @@
+"""SD-JWT (RFC 9901): the container, issuance, and unfolding of disclosures.
+
+Unfolding (§7.1 steps 3–5) is written once here and used by both the verifier
+and the holder's wallet, so the two can never disagree about which claim a
+disclosure reveals.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wallet_spec import jws
+from wallet_spec.disclosure import RESERVED_NAMES, Disclosure, SaltSource, new_salt
+from wallet_spec.encoding import json_dumps, sha256_b64url
+from wallet_spec.errors import (
+    ClaimOverwrite,
+    DigestDuplicate,
+    DigestStructureInvalid,
+    DisclosureDuplicate,
+    DisclosureKindMismatch,
+    DisclosureNameReserved,
+    FormatError,
+    TooLarge,
+    UsageError,
+    VerificationError,
+)
+from wallet_spec.jwk import PrivateKey
+
+SD_ALG = "sha-256"
+"""The only `_sd_alg` citykey issues or accepts."""
+
+ClaimPath = tuple[str | int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Limits:
+    """Bounds checked before anything is decoded (RFC 9901 §9, RFC 8725 §3.x)."""
+
+    max_length: int = 65_536
+    max_disclosures: int = 256
+
+
+DEFAULT_LIMITS = Limits()
+
+_COMPACT_CHARS = re.compile(r"[A-Za-z0-9_\-.~]*")
+
+
+class SD:
+    """Marks a claim value (or array element) as selectively disclosable at issuance."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return f"SD({self.value!r})"
+
+
+@dataclass(frozen=True, slots=True)
+class SdJwt:
+    """An SD-JWT or SD-JWT+KB in compact form, split into its parts."""
+
+    jwt: str
+    disclosures: tuple[Disclosure, ...] = ()
+    kb_jwt: str | None = None
+
+    @property
+    def sd_part(self) -> str:
+        """`<jwt>~<d1>~…~<dN>~`: what a KB-JWT's `sd_hash` covers."""
+        return "".join([self.jwt, "~", *(d.encoded + "~" for d in self.disclosures)])
+
+    def serialize(self) -> str:
+        return self.sd_part + (self.kb_jwt or "")
+
+    @classmethod
+    def parse(cls, text: str, *, limits: Limits = DEFAULT_LIMITS) -> SdJwt:
+        """Split the compact form, checking size and alphabet before decoding anything."""
+        if len(text) > limits.max_length:
+            raise TooLarge(f"SD-JWT is longer than {limits.max_length} characters")
+        if not _COMPACT_CHARS.fullmatch(text):
+            raise FormatError("SD-JWT has characters outside base64url, '.' and '~'")
+        parts = text.split("~")
+        if len(parts) < 2 or not parts[0]:
+            raise FormatError("SD-JWT must be <jwt>~[<disclosure>~…][<kb-jwt>]")
+        if len(parts) - 2 > limits.max_disclosures:
+            raise TooLarge(f"SD-JWT has more than {limits.max_disclosures} disclosures")
+        middle = parts[1:-1]
+        if not all(middle):
+            raise FormatError("SD-JWT has an empty disclosure (two '~' in a row)")
+        return cls(parts[0], tuple(Disclosure.parse(d) for d in middle), parts[-1] or None)
+
+    def payload(self) -> dict[str, Any]:
+        """The issuer-signed payload, unverified: for display and the holder's bookkeeping."""
+        return jws.parse(self.jwt, what="issuer-signed JWT").payload
+
+
+# --- issuance ---------------------------------------------------------------
+
+
+@dataclass
+class _Issuance:
+    salt: SaltSource
+    pad_to: Mapping[ClaimPath, int]
+    dumps: Callable[[Any], str]
+    disclosures: list[Disclosure] = field(default_factory=list)
+
+    def decoy(self) -> str:
+        return sha256_b64url(self.salt())
+
+    def build(self, value: Any, path: ClaimPath) -> Any:
+        if isinstance(value, SD):
+            raise UsageError(f"SD() may mark only object members and array elements ({path})")
+        if isinstance(value, Mapping):
+            return self._object(value, path)
+        if isinstance(value, list | tuple):
+            return self._array(value, path)
+        return value
+
+    def _disclose(self, name: str | None, value: Any, path: ClaimPath) -> str:
+        # Children first, as RFC 9901's reference generator does: a recursive
+        # disclosure carries the digests of the disclosures beneath it.
+        inner = self.build(value, path)
+        disclosure = Disclosure.create(self.salt(), name, inner, dumps=self.dumps)
+        self.disclosures.append(disclosure)
+        return disclosure.digest
+
+    def _object(self, obj: Mapping[str, Any], path: ClaimPath) -> dict[str, Any]:
+        digests: list[str] = []
+        out: dict[str, Any] = {"_sd": digests}
+        for name, value in obj.items():
+            if not isinstance(name, str) or name in RESERVED_NAMES:
+                raise UsageError(f"claim name {name!r} is not allowed ({path})")
+            if isinstance(value, SD):
+                digests.append(self._disclose(name, value.value, (*path, name)))
+            else:
+                out[name] = self.build(value, (*path, name))
+        while len(digests) < self.pad_to.get(path, 0):
+            digests.append(self.decoy())
+        if digests:
+            digests.sort()
+        else:
+            del out["_sd"]
+        return out
+
+    def _array(self, items: Iterable[Any], path: ClaimPath) -> list[Any]:
+        out: list[Any] = []
+        for index, item in enumerate(items):
+            if isinstance(item, SD):
+                out.append({"...": self._disclose(None, item.value, (*path, index))})
+            else:
+                out.append(self.build(item, (*path, index)))
+        while len(out) < self.pad_to.get(path, 0):
+            out.insert(secrets.randbelow(len(out) + 1), {"...": self.decoy()})
+        return out
+
+
+def issue(
+    claims: Mapping[str, Any],
+    issuer_key: PrivateKey,
+    *,
+    header: Mapping[str, Any],
+    holder_jwk: Mapping[str, Any] | None = None,
+    salt: SaltSource = new_salt,
+    pad_to: Mapping[ClaimPath, int] | None = None,
+    dumps: Callable[[Any], str] = json_dumps,
+) -> SdJwt:
+    """Sign `claims`, turning every `SD(...)` into a disclosure.
+
+    `pad_to` maps the path of an object (or array) to the number of digests it
+    must carry; decoys fill the gap, so which optional claims exist is hidden.
+    `salt` is injectable so that tests and conformance vectors are reproducible.
+    """
+    run = _Issuance(salt=salt, pad_to=pad_to or {}, dumps=dumps)
+    payload = run.build(claims, ())
+    payload["_sd_alg"] = SD_ALG
+    if holder_jwk is not None:
+        payload["cnf"] = {"jwk": dict(holder_jwk)}
+    token = jws.sign(header, payload, issuer_key, dumps=dumps)
+    return SdJwt(token, tuple(run.disclosures))
+
+
+# --- unfolding ----------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """Where a disclosure's claim lives, and the disclosure that revealed its parent."""
+
+    path: ClaimPath
+    parent: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class Unfolded:
+    claims: dict[str, Any]
+    references: dict[str, Reference]
+    unreferenced: tuple[Disclosure, ...]
+    errors: tuple[VerificationError, ...]
+
+
+def unfold(payload: Mapping[str, Any], disclosures: Iterable[Disclosure]) -> Unfolded:
+    """Replace digests by the claims their disclosures carry (RFC 9901 §7.1 steps 3–5).
+
+    Digests with no disclosure (decoys, or claims not shown) are dropped. Every
+    rule violation is collected; the caller decides whether any is fatal.
+    """
+    return _Unfolder(disclosures).run(payload)
+
+
+class _Unfolder:
+    def __init__(self, disclosures: Iterable[Disclosure]) -> None:
+        self.by_digest: dict[str, Disclosure] = {}
+        self.errors: list[VerificationError] = []
+        for d in disclosures:
+            if d.digest in self.by_digest:
+                self.errors.append(DisclosureDuplicate("a disclosure was sent twice"))
+            self.by_digest[d.digest] = d
+        self.seen: set[str] = set()
+        self.references: dict[str, Reference] = {}
+
+    def run(self, payload: Mapping[str, Any]) -> Unfolded:
+        claims = self.obj(payload, (), None)
+        claims.pop("_sd_alg", None)
+        unreferenced = tuple(d for g, d in self.by_digest.items() if g not in self.references)
+        return Unfolded(claims, self.references, unreferenced, tuple(self.errors))
+
+    def _take(self, digest: str, path: ClaimPath, parent: str | None) -> Disclosure | None:
+        if digest in self.seen:
+            self.errors.append(DigestDuplicate(f"digest appears more than once (at {_show(path)})"))
+            return None
+        self.seen.add(digest)
+        disclosure = self.by_digest.get(digest)
+        if disclosure is not None:
+            self.references[digest] = Reference(path, parent)
+        return disclosure
+
+    def value(self, value: Any, path: ClaimPath, parent: str | None) -> Any:
+        if isinstance(value, dict):
+            return self.obj(value, path, parent)
+        if isinstance(value, list):
+            return self.array(value, path, parent)
+        return value
+
+    def obj(self, node: Mapping[str, Any], path: ClaimPath, parent: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for name, value in node.items():
+            if name == "_sd":
+                continue
+            if name == "...":
+                self.errors.append(
+                    DigestStructureInvalid(f"'...' outside an array element ({_show(path)})")
+                )
+                continue
+            out[name] = self.value(value, (*path, name), parent)
+        digests = node.get("_sd")
+        if digests is None:
+            return out
+        if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests):
+            self.errors.append(DigestStructureInvalid(f"_sd must be an array of strings ({_show(path)})"))
+            return out
+        for digest in digests:
+            disclosure = self._take(digest, path, parent)
+            if disclosure is None:
+                continue
+            name = disclosure.name
+            if name is None:
+                self.errors.append(
+                    DisclosureKindMismatch(f"array-element disclosure referenced from _sd ({_show(path)})")
+                )
+                continue
+            if name in RESERVED_NAMES:
+                self.errors.append(DisclosureNameReserved(f"disclosure names the claim {name!r}"))
+                continue
+            if name in out or name in node:
+                self.errors.append(ClaimOverwrite(f"disclosure would overwrite {_show((*path, name))}"))
+                continue
+            self.references[digest] = Reference((*path, name), parent)
+            out[name] = self.value(disclosure.value, (*path, name), digest)
+        return out
+
+    def array(self, items: list[Any], path: ClaimPath, parent: str | None) -> list[Any]:
+        out: list[Any] = []
+        for item in items:
+            if isinstance(item, dict) and "..." in item:
+                digest = item["..."]
+                if len(item) != 1 or not isinstance(digest, str):
+                    self.errors.append(
+                        DigestStructureInvalid(f"array digest must be {{'...': digest}} ({_show(path)})")
+                    )
+                    continue
+                here = (*path, len(out))
+                disclosure = self._take(digest, here, parent)
+                if disclosure is None:
+                    continue
+                if disclosure.name is not None:
+                    self.errors.append(
+                        DisclosureKindMismatch(f"object-property disclosure used as array element ({_show(path)})")
+                    )
+                    continue
+                out.append(self.value(disclosure.value, here, digest))
+            else:
+                out.append(self.value(item, (*path, len(out)), parent))
+        return out
+
+
+def _show(path: ClaimPath) -> str:
+    return "/" + "/".join(str(p) for p in path)

@@ -1,0 +1,123 @@
+"""Verification of SD-JWT presentations (RFC 9901 §7.1 and §7.3), collecting every failure."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from wallet_spec import jws, keybinding
+from wallet_spec.errors import (
+    CitykeyError,
+    ClaimInvalid,
+    DisclosureUnreferenced,
+    Expired,
+    HashAlgUnsupported,
+    KeyBindingMissing,
+    NotYetValid,
+    SignatureInvalid,
+    VerificationError,
+    VerificationFailed,
+)
+from wallet_spec.jwk import PublicKey
+from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.sdjwt import DEFAULT_LIMITS, SD_ALG, ClaimPath, Limits, SdJwt, unfold
+
+ClaimCheck = Callable[[Mapping[str, Any]], list[VerificationError]]
+"""A profile's own checks on the processed claims, run with the rest so all failures are reported."""
+
+KeyResolver = Callable[[Mapping[str, Any], Mapping[str, Any]], PublicKey]
+"""Given the issuer JWT's header and payload, return the trusted key or raise UnknownKey.
+
+The key always comes from the verifier's own trust store, never from the token.
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class Verified:
+    """A presentation that passed every check."""
+
+    claims: dict[str, Any]
+    """The processed payload: disclosed claims in place, `_sd`/`_sd_alg` removed."""
+    header: dict[str, Any]
+    disclosed: tuple[ClaimPath, ...]
+    key_binding: dict[str, Any] | None
+    """The KB-JWT payload, when one was sent and verified."""
+
+
+def verify(
+    presentation: str | SdJwt,
+    issuer_key: PublicKey | KeyResolver,
+    *,
+    typ: str | None = None,
+    key_binding: KeyBindingPolicy = KeyBindingPolicy(),
+    now: int | None = None,
+    leeway: int = 60,
+    limits: Limits = DEFAULT_LIMITS,
+    claim_checks: ClaimCheck | None = None,
+) -> Verified:
+    """Verify a compact SD-JWT or SD-JWT+KB and return what it proves.
+
+    Raises FormatError (or TooLarge) when the input cannot be read, and
+    VerificationFailed listing every failed check otherwise. A KB-JWT that was
+    sent is always checked; `key_binding.required` decides whether one must be.
+    """
+    sd_jwt = presentation if isinstance(presentation, SdJwt) else SdJwt.parse(presentation, limits=limits)
+    now = int(time.time()) if now is None else now
+    token = jws.parse(sd_jwt.jwt, what="issuer-signed JWT")
+    errors: list[CitykeyError] = list(jws.header_errors(token.header, typ=typ))
+
+    if token.header.get("alg") in jws.ALLOWED_ALGORITHMS:
+        try:
+            key = issuer_key(token.header, token.payload) if callable(issuer_key) else issuer_key
+        except VerificationError as exc:
+            errors.append(exc)
+        else:
+            if not jws.signature_valid(token, key):
+                errors.append(SignatureInvalid("issuer signature does not verify"))
+
+    sd_alg = token.payload.get("_sd_alg", SD_ALG)
+    if sd_alg != SD_ALG:
+        errors.append(HashAlgUnsupported(f"_sd_alg {sd_alg!r} is not supported"))
+        raise VerificationFailed(errors)
+
+    unfolded = unfold(token.payload, sd_jwt.disclosures)
+    errors.extend(unfolded.errors)
+    errors.extend(
+        DisclosureUnreferenced("a disclosure is not referenced by the credential")
+        for _ in unfolded.unreferenced
+    )
+    claims = unfolded.claims
+    errors.extend(_time_errors(claims, now=now, leeway=leeway))
+    if claim_checks is not None:
+        errors.extend(claim_checks(claims))
+
+    kb_claims: dict[str, Any] | None = None
+    if sd_jwt.kb_jwt is not None:
+        kb_claims, kb_errors = keybinding.check(
+            sd_jwt.kb_jwt, sd_jwt.sd_part, claims.get("cnf"), key_binding, now=now
+        )
+        errors.extend(kb_errors)
+    elif key_binding.required:
+        errors.append(KeyBindingMissing("this verifier requires key binding"))
+
+    if errors:
+        raise VerificationFailed(errors)
+    disclosed = tuple(ref.path for ref in unfolded.references.values())
+    return Verified(claims, token.header, disclosed, kb_claims)
+
+
+def _time_errors(claims: Mapping[str, Any], *, now: int, leeway: int) -> list[VerificationError]:
+    found: list[VerificationError] = []
+    for name in ("iat", "nbf", "exp"):
+        value = claims.get(name)
+        if value is None:
+            continue
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            found.append(ClaimInvalid(f"{name} must be a number"))
+        elif name == "exp" and now >= value + leeway:
+            found.append(Expired("the credential has expired"))
+        elif name != "exp" and value > now + leeway:
+            found.append(NotYetValid(f"the credential's {name} is in the future"))
+    return found
