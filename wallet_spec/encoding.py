@@ -12,8 +12,9 @@ import base64
 import binascii
 import hashlib
 import json
+import math
 import re
-from typing import Any
+from typing import Any, TypeGuard
 
 from wallet_spec.errors import FormatError
 
@@ -49,6 +50,13 @@ def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return obj
 
 
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise FormatError(f"JSON number {text[:20]} is out of range")
+    return value
+
+
 def _no_constant(name: str) -> Any:
     raise FormatError(f"JSON value {name} is not allowed")
 
@@ -57,7 +65,7 @@ def json_loads(data: bytes | str, *, what: str = "value") -> Any:
     """Parse JSON, refusing duplicate names, NaN/Infinity and absurd nesting."""
     try:
         return json.loads(
-            data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant
+            data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_finite_float
         )
     except FormatError as exc:
         raise FormatError(f"{what}: {exc.message}") from None
@@ -71,9 +79,14 @@ def json_dumps(value: Any) -> str:
 
 
 def json_dumps_spaced(value: Any) -> str:
-    """The spelling RFC 9901's examples use (Python's default separators)."""
-    return json.dumps(value, ensure_ascii=False, allow_nan=False)
+    """The spelling RFC 9901's generated examples use: Python's defaults, non-ASCII escaped."""
+    return json.dumps(value, allow_nan=False)
 
 
 def b64url_json(text: str, *, what: str) -> Any:
     return json_loads(b64url_decode(text, what=what), what=what)
+
+
+def is_int(value: Any) -> TypeGuard[int]:
+    """A JSON integer: `true` is not 1 here, though Python says it is."""
+    return isinstance(value, int) and not isinstance(value, bool)

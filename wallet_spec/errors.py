@@ -70,6 +70,24 @@ class ClaimNotFound(UsageError):
     code = "claim_not_found"
 
 
+class ReceiptInvalid(CitykeyError):
+    """A revocation receipt is malformed or its MAC is not the city's."""
+
+    code = "receipt_invalid"
+
+
+class KeyStoreError(CitykeyError):
+    """The key store is missing, damaged, or asked for something its state forbids."""
+
+    code = "keystore_error"
+
+
+class PassphraseInvalid(KeyStoreError):
+    """The passphrase does not decrypt the key store's private keys."""
+
+    code = "passphrase_invalid"
+
+
 # --- verification ---------------------------------------------------------
 
 
@@ -227,6 +245,54 @@ class KeyBindingStale(VerificationError):
     """The KB-JWT's `iat` lies outside the verifier's acceptance window."""
 
     code = "kb_iat_invalid"
+
+
+class Revoked(VerificationError):
+    """The city's status list marks this credential as revoked."""
+
+    code = "revoked"
+
+
+class Suspended(VerificationError):
+    """The city's status list marks this credential as suspended."""
+
+    code = "suspended"
+
+
+class StatusUnknown(VerificationError):
+    """The bundle has no valid status list for this credential, or the index is outside it."""
+
+    code = "status_unknown"
+
+
+class KeyRevoked(VerificationError):
+    """The credential was signed by a key the city has revoked (e.g. compromised)."""
+
+    code = "key_revoked"
+
+
+class KeyNotValidThen(VerificationError):
+    """The signing key was not valid for signing at the credential's `iat`."""
+
+    code = "key_not_valid"
+
+
+class BundleInvalid(VerificationError):
+    """The trust bundle or its key list is not signed by the pinned root."""
+
+    code = "bundle_invalid"
+
+
+class BundleStale(VerificationError):
+    """The trust bundle is older than this verifier's limit; sync it."""
+
+    code = "bundle_stale"
+
+
+class MissingClaim(VerificationError):
+    """The presentation does not disclose a claim the verifier's policy requires."""
+
+    code = "missing_claim"
 
 
 class VerificationFailed(VerificationError):

@@ -67,14 +67,19 @@ def _normal_typ(value: str) -> str:
     return value.removeprefix("application/")
 
 
+def alg_allowed(header: Mapping[str, Any]) -> bool:
+    """True for an allow-listed `alg`; a non-string (even unhashable) `alg` is simply not allowed."""
+    alg = header.get("alg")
+    return isinstance(alg, str) and alg in ALLOWED_ALGORITHMS
+
+
 def header_errors(
     header: Mapping[str, Any], *, typ: str | None, what: str = "JWT"
 ) -> list[VerificationError]:
     """Check `alg`, `typ` and `crit`; return every problem rather than the first."""
     found: list[VerificationError] = []
-    alg = header.get("alg")
-    if alg not in ALLOWED_ALGORITHMS:
-        found.append(AlgorithmNotAllowed(f"{what} alg {alg!r} is not allowed"))
+    if not alg_allowed(header):
+        found.append(AlgorithmNotAllowed(f"{what} alg {header.get('alg')!r} is not allowed"))
     if typ is not None:
         got = header.get("typ")
         if not isinstance(got, str) or _normal_typ(got) != _normal_typ(typ):

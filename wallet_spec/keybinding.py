@@ -80,7 +80,7 @@ def check(
         except KeyInvalid as exc:
             errors.append(HolderKeyMissing(f"cnf.jwk is unusable: {exc.message}"))
         else:
-            alg_ok = token.header.get("alg") in jws.ALLOWED_ALGORITHMS
+            alg_ok = jws.alg_allowed(token.header)
             if alg_ok and not jws.signature_valid(token, holder_key):
                 errors.append(KeyBindingSignatureInvalid("KB-JWT signature does not verify with cnf.jwk"))
 

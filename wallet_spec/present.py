@@ -15,15 +15,15 @@ def parse_claim_path(text: str) -> ClaimPath:
     """`address.locality` → ('address', 'locality'); digits index arrays: `nationalities.0`."""
     if not text or any(not part for part in text.split(".")):
         raise UsageError(f"claim path {text!r} is empty or has an empty segment")
-    return tuple(int(p) if p.isdigit() else p for p in text.split("."))
+    return tuple(int(p) if p.isascii() and p.isdigit() else p for p in text.split("."))
 
 
 def _exists(claims: Any, path: ClaimPath) -> bool:
     node = claims
     for step in path:
-        if isinstance(step, int) and isinstance(node, list) and step < len(node):
+        if isinstance(node, list) and isinstance(step, int) and step < len(node):
             node = node[step]
-        elif isinstance(step, str) and isinstance(node, dict) and step in node:
+        elif isinstance(node, dict) and isinstance(step, str) and step in node:
             node = node[step]
         else:
             return False

@@ -18,7 +18,7 @@ from wallet_spec.disclosure import SaltSource, new_salt
 from wallet_spec.errors import ClaimInvalid, UsageError, VerificationError
 from wallet_spec.jwk import PrivateKey, PublicKey, public_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
-from wallet_spec.sdjwt import SD, DEFAULT_LIMITS, Limits, SdJwt, issue
+from wallet_spec.sdjwt import DEFAULT_LIMITS, SD, Limits, SdJwt, issue
 from wallet_spec.verify import KeyResolver, Verified, verify
 
 VC_TYP = "dc+sd-jwt"

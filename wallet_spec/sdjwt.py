@@ -209,7 +209,10 @@ def unfold(payload: Mapping[str, Any], disclosures: Iterable[Disclosure]) -> Unf
     Digests with no disclosure (decoys, or claims not shown) are dropped. Every
     rule violation is collected; the caller decides whether any is fatal.
     """
-    return _Unfolder(disclosures).run(payload)
+    try:
+        return _Unfolder(disclosures).run(payload)
+    except RecursionError:
+        raise FormatError("claims are nested too deeply to process") from None
 
 
 class _Unfolder:
@@ -267,20 +270,20 @@ class _Unfolder:
             disclosure = self._take(digest, path, parent)
             if disclosure is None:
                 continue
-            name = disclosure.name
-            if name is None:
+            claim = disclosure.name
+            if claim is None:
                 self.errors.append(
                     DisclosureKindMismatch(f"array-element disclosure referenced from _sd ({_show(path)})")
                 )
                 continue
-            if name in RESERVED_NAMES:
-                self.errors.append(DisclosureNameReserved(f"disclosure names the claim {name!r}"))
+            if claim in RESERVED_NAMES:
+                self.errors.append(DisclosureNameReserved(f"disclosure names the claim {claim!r}"))
                 continue
-            if name in out or name in node:
-                self.errors.append(ClaimOverwrite(f"disclosure would overwrite {_show((*path, name))}"))
+            if claim in out or claim in node:
+                self.errors.append(ClaimOverwrite(f"disclosure would overwrite {_show((*path, claim))}"))
                 continue
-            self.references[digest] = Reference((*path, name), parent)
-            out[name] = self.value(disclosure.value, (*path, name), digest)
+            self.references[digest] = Reference((*path, claim), parent)
+            out[claim] = self.value(disclosure.value, (*path, claim), digest)
         return out
 
     def array(self, items: list[Any], path: ClaimPath, parent: str | None) -> list[Any]:

@@ -68,7 +68,7 @@ def verify(
     token = jws.parse(sd_jwt.jwt, what="issuer-signed JWT")
     errors: list[CitykeyError] = list(jws.header_errors(token.header, typ=typ))
 
-    if token.header.get("alg") in jws.ALLOWED_ALGORITHMS:
+    if jws.alg_allowed(token.header):
         try:
             key = issuer_key(token.header, token.payload) if callable(issuer_key) else issuer_key
         except VerificationError as exc:

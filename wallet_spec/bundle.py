@@ -1,0 +1,120 @@
+"""The trust bundle: everything a verifier needs to say yes or no with no network.
+
+One signed token holding the root-signed key list and the current status list
+tokens. The bundle itself is signed by one of the listed signing keys, so its
+`issued_at` and `next_update` cannot be edited to make an old bundle look
+fresh, and an old status list (from before a revocation) cannot be swapped in
+without the status token's own `iat`/`exp` giving it away.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from wallet_spec import jws
+from wallet_spec.encoding import is_int
+from wallet_spec.errors import (
+    BundleInvalid,
+    FormatError,
+    StatusUnknown,
+    TooLarge,
+    UnknownKey,
+    VerificationError,
+    VerificationFailed,
+)
+from wallet_spec.jwk import PrivateKey, PublicKey, public_key_from_jwk
+from wallet_spec.keylist import KeyList, verify_key_list
+from wallet_spec.statuslist import VerifiedStatusList, verify_token
+
+TRUST_BUNDLE_TYP = "citykey-trust+jwt"
+MAX_BUNDLE_CHARS = 8 << 20
+
+
+def sign_bundle(
+    *,
+    key_list_token: str,
+    status_list_tokens: Sequence[str],
+    issuer: str,
+    issued_at: int,
+    next_update: int,
+    signing_key: PrivateKey,
+    kid: str,
+) -> str:
+    claims = {
+        "iss": issuer,
+        "issued_at": issued_at,
+        "next_update": next_update,
+        "key_list": key_list_token,
+        "status_lists": list(status_list_tokens),
+    }
+    return jws.sign({"typ": TRUST_BUNDLE_TYP, "kid": kid}, claims, signing_key)
+
+
+@dataclass(frozen=True, slots=True)
+class TrustBundle:
+    issuer: str
+    issued_at: int
+    next_update: int
+    key_list: KeyList
+    status_lists: Mapping[str, VerifiedStatusList]
+
+    def issuer_key(self, header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
+        """Key resolver for credentials: issuer must match, key chosen by `kid` and `iat`."""
+        if payload.get("iss") != self.issuer:
+            raise UnknownKey("the credential's issuer is not the one this bundle trusts")
+        return self.key_list.key_for(header.get("kid"), payload.get("iat"))
+
+    def status(self, uri: Any, idx: Any) -> int:
+        """The status value of a credential, or StatusUnknown when no statement can be made."""
+        listed = self.status_lists.get(uri) if isinstance(uri, str) else None
+        if listed is None:
+            raise StatusUnknown("the bundle has no status list for this credential")
+        try:
+            return listed.status_list.get(idx)
+        except (IndexError, TypeError):
+            raise StatusUnknown("the credential's status index is outside its list") from None
+
+
+def load_bundle(text: str, root_thumbprint: str, *, now: int) -> TrustBundle:
+    """Verify a bundle end to end against the pinned root; staleness is the caller's policy."""
+    if len(text) > MAX_BUNDLE_CHARS:
+        raise TooLarge(f"trust bundle is larger than {MAX_BUNDLE_CHARS} characters")
+    parsed = jws.parse(text.strip(), what="trust bundle")
+    claims = parsed.payload
+    key_list_token = claims.get("key_list")
+    if not isinstance(key_list_token, str):
+        raise FormatError("trust bundle has no key_list")
+    key_list = verify_key_list(key_list_token, root_thumbprint, now=now)
+
+    errors: list[VerificationError] = jws.header_errors(
+        parsed.header, typ=TRUST_BUNDLE_TYP, what="trust bundle"
+    )
+    entry = next((k for k in key_list.keys if k.kid == parsed.header.get("kid")), None)
+    if entry is None or entry.kid in key_list.revoked:
+        errors.append(BundleInvalid("the bundle is not signed by a key in its key list"))
+    elif not errors and not jws.signature_valid(parsed, public_key_from_jwk(entry.jwk)):
+        errors.append(BundleInvalid("the bundle's signature does not verify"))
+    issuer, issued_at, next_update = (claims.get(k) for k in ("iss", "issued_at", "next_update"))
+    if issuer != key_list.issuer:
+        errors.append(BundleInvalid("the bundle's issuer differs from its key list's"))
+    if not is_int(issued_at) or not is_int(next_update):
+        errors.append(BundleInvalid("the bundle needs integer issued_at and next_update"))
+    if errors or not is_int(issued_at) or not is_int(next_update):
+        raise VerificationFailed(errors)
+
+    def status_key(header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
+        return key_list.key_for(header.get("kid"), payload.get("iat"))
+
+    lists: dict[str, VerifiedStatusList] = {}
+    tokens = claims.get("status_lists", [])
+    if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
+        raise FormatError("trust bundle status_lists must be a list of tokens")
+    for token in tokens:
+        try:
+            listed = verify_token(token, status_key, now=now)
+        except VerificationFailed:
+            continue  # an expired or bad list makes its credentials' status unknown, not the bundle
+        lists[listed.uri] = listed
+    return TrustBundle(str(issuer), issued_at, next_update, key_list, lists)

@@ -1,0 +1,130 @@
+"""The signed key list: the city's root key vouches for its signing keys.
+
+Verifiers pin only the root (its RFC 7638 thumbprint, short enough to print
+on paper). The root, kept offline, signs a list of signing keys with the window
+of credential `iat` values each may have signed, and the kids it has revoked.
+A rotation publishes a new list; no verifier changes its configuration.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wallet_spec import jws
+from wallet_spec.encoding import is_int
+from wallet_spec.errors import (
+    BundleInvalid,
+    BundleStale,
+    FormatError,
+    KeyInvalid,
+    KeyNotValidThen,
+    KeyRevoked,
+    UnknownKey,
+    VerificationError,
+    VerificationFailed,
+)
+from wallet_spec.jwk import PrivateKey, PublicKey, public_jwk, public_key_from_jwk, thumbprint
+
+KEY_LIST_TYP = "citykey-keylist+jwt"
+
+
+@dataclass(frozen=True, slots=True)
+class ListedKey:
+    """A signing key and the credential `iat` values it may have signed (inclusive)."""
+
+    kid: str
+    jwk: Mapping[str, str]
+    not_before: int
+    not_after: int | None = None
+    """None while the key is the active one; set when rotation retires it from signing."""
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kid": self.kid, "jwk": dict(self.jwk), "not_before": self.not_before,
+                "not_after": self.not_after}
+
+    @classmethod
+    def from_json(cls, obj: Any) -> ListedKey:
+        if not isinstance(obj, Mapping):
+            raise FormatError("key list entry must be an object")
+        kid, jwk, nbf, naf = (obj.get(k) for k in ("kid", "jwk", "not_before", "not_after"))
+        if not isinstance(kid, str) or not is_int(nbf) or not (naf is None or is_int(naf)):
+            raise FormatError("key list entry needs kid, not_before and not_after")
+        if not isinstance(jwk, Mapping):
+            raise FormatError("key list entry needs a jwk object")
+        try:
+            if thumbprint(jwk) != kid:
+                raise FormatError("key list entry's kid is not its key's thumbprint")
+        except KeyInvalid as exc:
+            raise FormatError(f"key list entry has an unusable key: {exc.message}") from None
+        return cls(kid, dict(jwk), nbf, naf)
+
+
+@dataclass(frozen=True, slots=True)
+class KeyList:
+    issuer: str
+    iat: int
+    exp: int
+    keys: tuple[ListedKey, ...]
+    revoked: frozenset[str] = field(default_factory=frozenset)
+
+    def key_for(self, kid: Any, iat: Any) -> PublicKey:
+        """The key that may have signed a token with this `kid` and `iat`, or why not."""
+        if isinstance(kid, str) and kid in self.revoked:
+            raise KeyRevoked("the credential's signing key has been revoked by the city")
+        entry = next((k for k in self.keys if k.kid == kid), None)
+        if entry is None:
+            raise UnknownKey("the credential's signing key is not in the trust bundle")
+        if not is_int(iat) or iat < entry.not_before or (
+            entry.not_after is not None and iat > entry.not_after
+        ):
+            raise KeyNotValidThen("the signing key was not valid for signing at the credential's iat")
+        return public_key_from_jwk(entry.jwk)
+
+    def to_claims(self) -> dict[str, Any]:
+        return {
+            "iss": self.issuer,
+            "iat": self.iat,
+            "exp": self.exp,
+            "keys": [k.to_json() for k in self.keys],
+            "revoked": sorted(self.revoked),
+        }
+
+
+def sign_key_list(key_list: KeyList, root: PrivateKey) -> str:
+    claims = {**key_list.to_claims(), "root": public_jwk(root)}
+    return jws.sign({"typ": KEY_LIST_TYP, "kid": thumbprint(root)}, claims, root)
+
+
+def verify_key_list(token: str, root_thumbprint: str, *, now: int) -> KeyList:
+    """Verify the list against the pinned root thumbprint; the list carries the root's public key."""
+    parsed = jws.parse(token, what="key list")
+    errors: list[VerificationError] = jws.header_errors(parsed.header, typ=KEY_LIST_TYP, what="key list")
+    claims = parsed.payload
+    root_jwk = claims.get("root")
+    try:
+        root_key = public_key_from_jwk(root_jwk)
+        pinned = hmac.compare_digest(thumbprint(root_key).encode(), root_thumbprint.encode())
+    except KeyInvalid:
+        root_key, pinned = None, False
+    if not pinned or root_key is None:
+        errors.append(BundleInvalid("the key list is not from the pinned root key"))
+    elif not errors and not jws.signature_valid(parsed, root_key):
+        errors.append(BundleInvalid("the key list's root signature does not verify"))
+    if errors:
+        raise VerificationFailed(errors)
+    try:
+        issuer, iat, exp = claims["iss"], claims["iat"], claims["exp"]
+        keys = tuple(ListedKey.from_json(k) for k in claims["keys"])
+        revoked = frozenset(claims.get("revoked", []))
+    except (KeyError, TypeError) as exc:
+        raise FormatError("key list is missing iss, iat, exp or keys") from exc
+    if not isinstance(issuer, str) or not is_int(iat) or not is_int(exp):
+        raise FormatError("key list iss, iat or exp has the wrong type")
+    if not all(isinstance(k, str) for k in revoked):
+        raise FormatError("key list revoked must be a list of kids")
+    if now >= exp:
+        raise VerificationFailed([BundleStale("the root-signed key list has expired; sync the bundle")])
+    return KeyList(issuer, iat, exp, keys, revoked)
