@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
 
 from wallet_spec import keybinding
 from wallet_spec.errors import ClaimNotFound, UsageError
 from wallet_spec.jwk import PrivateKey
-from wallet_spec.sdjwt import ClaimPath, SdJwt, unfold
+from wallet_spec.sdjwt import ClaimPath, SdJwt, has_claim, unfold
 
 
 def parse_claim_path(text: str) -> ClaimPath:
@@ -16,18 +15,6 @@ def parse_claim_path(text: str) -> ClaimPath:
     if not text or any(not part for part in text.split(".")):
         raise UsageError(f"claim path {text!r} is empty or has an empty segment")
     return tuple(int(p) if p.isascii() and p.isdigit() else p for p in text.split("."))
-
-
-def _exists(claims: Any, path: ClaimPath) -> bool:
-    node = claims
-    for step in path:
-        if isinstance(node, list) and isinstance(step, int) and step < len(node):
-            node = node[step]
-        elif isinstance(node, dict) and isinstance(step, str) and step in node:
-            node = node[step]
-        else:
-            return False
-    return True
 
 
 def select(credential: SdJwt, paths: Iterable[ClaimPath]) -> SdJwt:
@@ -40,7 +27,7 @@ def select(credential: SdJwt, paths: Iterable[ClaimPath]) -> SdJwt:
     unfolded = unfold(credential.payload(), credential.disclosures)
     wanted = list(paths)
     for path in wanted:
-        if not _exists(unfolded.claims, path):
+        if not has_claim(unfolded.claims, path):
             raise ClaimNotFound(f"the credential has no claim {'.'.join(map(str, path))!r}")
     keep: set[str] = set()
     for digest, ref in unfolded.references.items():

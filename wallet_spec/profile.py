@@ -19,7 +19,7 @@ from wallet_spec.errors import ClaimInvalid, UsageError, VerificationError
 from wallet_spec.jwk import PrivateKey, PublicKey, public_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.sdjwt import DEFAULT_LIMITS, SD, Limits, SdJwt, issue
-from wallet_spec.verify import KeyResolver, Verified, verify
+from wallet_spec.verify import ClaimCheck, KeyResolver, Verified, verify
 
 VC_TYP = "dc+sd-jwt"
 AGE_THRESHOLDS = (13, 16, 18, 21, 55, 62, 65)
@@ -179,8 +179,20 @@ def verify_credential(
     now: int | None = None,
     vcts: frozenset[str] = frozenset({CITY_ID.vct}),
     limits: Limits = DEFAULT_LIMITS,
+    extra_checks: ClaimCheck | None = None,
 ) -> Verified:
-    """Verify a presentation of a city credential: the core checks plus the profile's."""
+    """Verify a presentation of a city credential: the core checks plus the profile's.
+
+    `extra_checks` lets a verifier add its own (status, required claims) so that
+    every failure is still reported together.
+    """
+
+    def checks(claims: Mapping[str, Any]) -> list[VerificationError]:
+        found = profile_errors(claims, vcts=vcts)
+        if extra_checks is not None:
+            found.extend(extra_checks(claims))
+        return found
+
     return verify(
         presentation,
         issuer_key,
@@ -188,7 +200,7 @@ def verify_credential(
         key_binding=key_binding,
         now=now,
         limits=limits,
-        claim_checks=lambda claims: profile_errors(claims, vcts=vcts),
+        claim_checks=checks,
     )
 
 

@@ -99,6 +99,19 @@ class SdJwt:
         return jws.parse(self.jwt, what="issuer-signed JWT").payload
 
 
+def has_claim(claims: Any, path: ClaimPath) -> bool:
+    """Whether processed claims contain `path` (object names and array indices)."""
+    node = claims
+    for step in path:
+        if isinstance(node, list) and isinstance(step, int) and step < len(node):
+            node = node[step]
+        elif isinstance(node, dict) and isinstance(step, str) and step in node:
+            node = node[step]
+        else:
+            return False
+    return True
+
+
 # --- issuance ---------------------------------------------------------------
 
 
