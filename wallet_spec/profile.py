@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wallet_spec.disclosure import SaltSource, new_salt
-from wallet_spec.errors import ClaimInvalid, UsageError, VerificationError
+from wallet_spec.errors import ClaimInvalid, FormatError, UsageError, VerificationError
 from wallet_spec.jwk import PrivateKey, PublicKey, public_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.sdjwt import DEFAULT_LIMITS, SD, Limits, SdJwt, issue
@@ -45,6 +45,35 @@ class Resident:
     address: Address | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Claims a city configures; each becomes selectively disclosable."""
+
+
+def resident_from_json(obj: Any) -> Resident:
+    """Read the attributes a clerk entered (a JSON object); every problem is a FormatError."""
+    if not isinstance(obj, Mapping):
+        raise FormatError("resident attributes must be a JSON object")
+    known = {"given_name", "family_name", "birthdate", "resident_of", "address", "extra"}
+    unknown = sorted(set(obj) - known)
+    if unknown:
+        raise FormatError(f"unknown attribute(s): {', '.join(unknown)}")
+    for name in ("given_name", "family_name", "birthdate", "resident_of"):
+        if not isinstance(obj.get(name), str) or not obj[name].strip():
+            raise FormatError(f"attribute {name} is required and must be a non-empty string")
+    try:
+        birthdate = dt.date.fromisoformat(obj["birthdate"])
+    except ValueError:
+        raise FormatError("birthdate must be YYYY-MM-DD") from None
+    address = None
+    if obj.get("address") is not None:
+        parts = obj["address"]
+        if not isinstance(parts, Mapping) or set(parts) - set(ADDRESS_PARTS):
+            raise FormatError(f"address may hold only {', '.join(ADDRESS_PARTS)}")
+        if not all(isinstance(v, str) for v in parts.values()):
+            raise FormatError("address parts must be strings")
+        address = Address(**parts)
+    extra = obj.get("extra") or {}
+    if not isinstance(extra, Mapping):
+        raise FormatError("extra must be an object of city-configured claims")
+    return Resident(obj["given_name"], obj["family_name"], birthdate, obj["resident_of"], address, dict(extra))
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,5 +243,6 @@ __all__ = [
     "age_claims",
     "issue_credential",
     "profile_errors",
+    "resident_from_json",
     "verify_credential",
 ]

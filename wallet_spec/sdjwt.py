@@ -103,7 +103,7 @@ def has_claim(claims: Any, path: ClaimPath) -> bool:
     """Whether processed claims contain `path` (object names and array indices)."""
     node = claims
     for step in path:
-        if isinstance(node, list) and isinstance(step, int) and step < len(node):
+        if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
             node = node[step]
         elif isinstance(node, dict) and isinstance(step, str) and step in node:
             node = node[step]

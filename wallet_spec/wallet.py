@@ -1,0 +1,149 @@
+"""The reference holder wallet, as a pure model: keys, credentials, receipts; no files.
+
+A batch is one credential per holder key, each used for one presentation
+where possible, so two verifiers never see the same signature, salt, key or
+status index. The wallet is sealed at rest with a passphrase (scrypt + AES-GCM);
+reading and writing the sealed bytes is the caller's job (the CLI).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+
+from wallet_spec.encoding import json_dumps, json_loads
+from wallet_spec.errors import (
+    FormatError,
+    KeyBindingUnexpected,
+    PassphraseInvalid,
+    UsageError,
+    VerificationError,
+)
+from wallet_spec.jwk import generate_private_key, private_jwk, private_key_from_jwk, public_jwk, thumbprint
+from wallet_spec.present import present
+from wallet_spec.sdjwt import ClaimPath, SdJwt
+
+_MAGIC = b"ckw1"
+_SCRYPT_N = 2**15
+
+
+@dataclass(slots=True)
+class StoredCredential:
+    sd_jwt: str
+    holder_kid: str
+    vct: str
+    uses: int = 0
+
+
+@dataclass(slots=True)
+class Wallet:
+    holder_keys: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Private JWKs by kid (thumbprint). Keys not yet bound to a credential are pending."""
+    credentials: list[StoredCredential] = field(default_factory=list)
+    receipts: list[str] = field(default_factory=list)
+
+    def new_holder_keys(self, count: int) -> list[dict[str, str]]:
+        """Make `count` fresh holder keys; return their public JWKs for the issuer."""
+        if not 1 <= count <= 64:
+            raise UsageError("ask for between 1 and 64 holder keys")
+        publics = []
+        for _ in range(count):
+            key = generate_private_key()
+            self.holder_keys[thumbprint(key)] = private_jwk(key)
+            publics.append(public_jwk(key))
+        return publics
+
+    def import_credential(self, text: str) -> StoredCredential:
+        """Accept an issued SD-JWT bound to one of our keys (RFC 9901 §7.2: no KB-JWT allowed)."""
+        sd_jwt = SdJwt.parse(text.strip())
+        if sd_jwt.kb_jwt is not None:
+            raise KeyBindingUnexpected("an issued credential must not carry a KB-JWT")
+        payload = sd_jwt.payload()
+        cnf = payload.get("cnf")
+        jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
+        if not isinstance(jwk, dict):
+            raise FormatError("the credential names no holder key (cnf.jwk)")
+        kid = thumbprint(jwk)
+        if kid not in self.holder_keys:
+            raise VerificationError("the credential is bound to a key this wallet does not hold")
+        if any(c.sd_jwt == sd_jwt.serialize() for c in self.credentials):
+            raise UsageError("this credential is already in the wallet")
+        stored = StoredCredential(sd_jwt.serialize(), kid, str(payload.get("vct", "")))
+        self.credentials.append(stored)
+        return stored
+
+    def pick(self, vct: str | None = None) -> StoredCredential:
+        """The least-used credential: a fresh one while any remain, so presentations don't link."""
+        candidates = [c for c in self.credentials if vct is None or c.vct == vct]
+        if not candidates:
+            raise UsageError("the wallet holds no credential" + (f" of type {vct}" if vct else ""))
+        return min(candidates, key=lambda c: c.uses)
+
+    def present(
+        self,
+        paths: list[ClaimPath],
+        *,
+        nonce: str | None = None,
+        aud: str | None = None,
+        iat: int | None = None,
+        vct: str | None = None,
+    ) -> tuple[str, StoredCredential]:
+        """Present `paths` from a fresh credential, key-bound when a nonce and audience are given."""
+        if (nonce is None) != (aud is None):
+            raise UsageError("key binding needs both a nonce and an audience, or neither")
+        chosen = self.pick(vct)
+        holder_key = private_key_from_jwk(self.holder_keys[chosen.holder_kid]) if nonce is not None else None
+        text = present(SdJwt.parse(chosen.sd_jwt), paths, holder_key=holder_key, nonce=nonce, aud=aud, iat=iat)
+        chosen.uses += 1
+        return text, chosen
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": 1,
+            "holder_keys": self.holder_keys,
+            "credentials": [
+                {"sd_jwt": c.sd_jwt, "holder_kid": c.holder_kid, "vct": c.vct, "uses": c.uses}
+                for c in self.credentials
+            ],
+            "receipts": self.receipts,
+        }
+
+    @classmethod
+    def from_json(cls, obj: Any) -> Wallet:
+        try:
+            if obj["version"] != 1:
+                raise FormatError("unsupported wallet version")
+            return cls(
+                holder_keys={str(k): dict(v) for k, v in obj["holder_keys"].items()},
+                credentials=[StoredCredential(**c) for c in obj["credentials"]],
+                receipts=[str(r) for r in obj["receipts"]],
+            )
+        except (KeyError, TypeError, AttributeError) as exc:
+            raise FormatError("the wallet file is damaged") from exc
+
+
+def _kdf(passphrase: bytes, salt: bytes) -> bytes:
+    return Scrypt(salt=salt, length=32, n=_SCRYPT_N, r=8, p=1).derive(passphrase)
+
+
+def seal(wallet: Wallet, passphrase: bytes) -> bytes:
+    """`ckw1` ‖ salt(16) ‖ nonce(12) ‖ AES-256-GCM(JSON), key from scrypt(passphrase)."""
+    salt, nonce = os.urandom(16), os.urandom(12)
+    plaintext = json_dumps(wallet.to_json()).encode("utf-8")
+    return _MAGIC + salt + nonce + AESGCM(_kdf(passphrase, salt)).encrypt(nonce, plaintext, _MAGIC)
+
+
+def unseal(blob: bytes, passphrase: bytes) -> Wallet:
+    if len(blob) < 4 + 16 + 12 + 16 or not blob.startswith(_MAGIC):
+        raise FormatError("not a citykey wallet file")
+    salt, nonce, ciphertext = blob[4:20], blob[20:32], blob[32:]
+    try:
+        plaintext = AESGCM(_kdf(passphrase, salt)).decrypt(nonce, ciphertext, _MAGIC)
+    except InvalidTag:
+        raise PassphraseInvalid("the passphrase does not open this wallet") from None
+    return Wallet.from_json(json_loads(plaintext, what="wallet"))
