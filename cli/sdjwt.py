@@ -67,8 +67,8 @@ def decode(json_output: JsonFlag = False) -> None:
 @app.command("verify")
 def verify_command(
     issuer_jwk: Annotated[Path, typer.Option("--issuer-jwk", help="The issuer's public JWK (JSON file).")],
-    nonce: Annotated[str | None, typer.Option(help="Nonce the KB-JWT must carry.")] = None,
-    aud: Annotated[str | None, typer.Option(help="Audience the KB-JWT must name.")] = None,
+    nonce: Annotated[str | None, typer.Option(help="Nonce the KB-JWT must carry; implies --require-kb.")] = None,
+    aud: Annotated[str | None, typer.Option(help="Audience the KB-JWT must name; implies --require-kb.")] = None,
     require_kb: Annotated[bool, typer.Option("--require-kb", help="Reject without a KB-JWT.")] = False,
     typ: Annotated[str | None, typer.Option(help="Required typ header, e.g. dc+sd-jwt.")] = None,
     json_output: JsonFlag = False,
@@ -76,10 +76,13 @@ def verify_command(
     """Verify an SD-JWT or SD-JWT+KB from stdin. Exit 0 valid, 1 invalid, 2 unreadable input."""
     try:
         key = public_key_from_jwk(json.loads(issuer_jwk.read_text()))
-    except (OSError, ValueError, CitykeyError) as exc:
+    except (OSError, ValueError, RecursionError, CitykeyError) as exc:
         fail_usage(f"cannot read the issuer JWK from {issuer_jwk}: {exc}")
     text = read_stdin_text("SD-JWT")
-    policy = KeyBindingPolicy(required=require_kb, nonce=nonce, aud=aud)
+    # A nonce or audience can only be checked in a KB-JWT: asking for one and accepting a
+    # presentation without any would let a replayed, unbound SD-JWT through.
+    required = require_kb or nonce is not None or aud is not None
+    policy = KeyBindingPolicy(required=required, nonce=nonce, aud=aud)
     try:
         verified = verify(text, key, typ=typ, key_binding=policy)
     except CitykeyError as exc:

@@ -70,6 +70,12 @@ class ClaimNotFound(UsageError):
     code = "claim_not_found"
 
 
+class StatusRefUnknown(UsageError):
+    """A status reference names no list of this issuer, or an index it never allocated."""
+
+    code = "status_ref_unknown"
+
+
 class ReceiptInvalid(CitykeyError):
     """A revocation receipt is malformed or its MAC is not the city's."""
 

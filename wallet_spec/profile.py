@@ -122,7 +122,7 @@ def resident_claims(resident: Resident, *, issued_on: dt.date) -> dict[str, Any]
         claims["address"] = SD(parts)
     claims.update({name: SD(v) for name, v in age_claims(resident.birthdate, issued_on).items()})
     for name, value in resident.extra.items():
-        if name in claims or name in _PLAIN_CLAIMS:
+        if name in claims or name in _PLAIN_CLAIMS or name == "address":
             raise UsageError(f"extra claim {name!r} clashes with a profile claim")
         claims[name] = SD(value)
     return claims

@@ -1,0 +1,366 @@
+"""Every error code in `wallet_spec.errors` is raised by real code, through a public API.
+
+`CASES` maps each error class to a small function that provokes it and returns
+the error raised (or, for verification, the entry in `VerificationFailed.errors`).
+The table is checked against `all_error_classes()`, so adding an error class
+without a case here fails the suite. Modules outside wallet_spec (issuer, keys,
+verifier) are imported inside their cases so that this file does not depend on them
+being importable for the other cases to run.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from wallet_spec import jws
+from wallet_spec.encoding import b64url_encode
+from wallet_spec.errors import CitykeyError, VerificationFailed, all_error_classes
+from wallet_spec.jwk import PrivateKey, public_jwk, public_key_from_jwk, thumbprint
+from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.present import parse_claim_path, present, select
+from wallet_spec.sdjwt import SdJwt
+from wallet_spec.verify import verify
+
+ROOT = Path(__file__).resolve().parents[2]
+SOURCE_PACKAGES = ("wallet_spec", "issuer", "keys", "verifier", "cli")
+DAY = 86_400
+NONCE, AUD = "nonce-1", "https://bus.example"
+KB = KeyBindingPolicy(required=True, nonce=NONCE, aud=AUD)
+
+
+@dataclass(frozen=True)
+class Kit:
+    forge: Any
+    credential: SdJwt
+    city_credential: SdJwt
+    issuer_key: PrivateKey
+    holder_key: PrivateKey
+    other_key: PrivateKey
+
+    @property
+    def now(self) -> int:
+        return int(self.forge.now)
+
+
+@pytest.fixture(scope="module")
+def kit(
+    forge: Any,
+    credential: SdJwt,
+    city_credential: SdJwt,
+    issuer_key: PrivateKey,
+    holder_key: PrivateKey,
+    other_key: PrivateKey,
+) -> Kit:
+    return Kit(forge, credential, city_credential, issuer_key, holder_key, other_key)
+
+
+def raised(action: Callable[[], object]) -> CitykeyError:
+    with pytest.raises(CitykeyError) as info:
+        action()
+    return info.value
+
+
+def failed(action: Callable[[], object], code: str) -> CitykeyError:
+    """The one error with `code` inside the VerificationFailed that `action` raises."""
+    with pytest.raises(VerificationFailed) as info:
+        action()
+    matching = [e for e in info.value.errors if e.code == code]
+    assert matching, f"{code} not among {info.value.codes}"
+    return matching[0]
+
+
+def forged(kit: Kit, code: str, *, disclosures: tuple[Any, ...] = (), **claims: Any) -> CitykeyError:
+    """Verify an issuer-signed JWT over `forge.payload(**claims)` with `disclosures`."""
+    token = kit.forge.jwt(kit.forge.payload(**claims))
+    return failed(lambda: kit.forge.verify(kit.forge.sd_jwt(token, disclosures)), code)
+
+
+def bound(kit: Kit, code: str, **kb: Any) -> CitykeyError:
+    """Verify the sample credential with a KB-JWT made with `kb` overrides, against the KB policy."""
+    text = kit.forge.with_kb(kit.credential.serialize(), **kb)
+    return failed(lambda: kit.forge.verify(text, key_binding=KB), code)
+
+
+def kb_payload(kit: Kit, code: str, **changes: Any) -> CitykeyError:
+    sd_part = kit.credential.serialize()
+    payload = {**jws.parse(kit.forge.kb(sd_part, nonce=NONCE, aud=AUD)).payload, **changes}
+    return failed(lambda: kit.forge.verify(sd_part + kit.forge.kb_raw(payload), key_binding=KB), code)
+
+
+# --- the trust bundle and offline verifier ------------------------------------------
+
+
+def _key_list(kit: Kit, *, not_before: int = 0, revoked: frozenset[str] = frozenset()) -> Any:
+    from wallet_spec.keylist import KeyList, ListedKey
+
+    kid = thumbprint(kit.issuer_key)
+    entry = ListedKey(kid, public_jwk(kit.issuer_key), not_before)
+    return KeyList("https://issuer.example", kit.now - DAY, kit.now + DAY, (entry,), revoked)
+
+
+def _bundle(kit: Kit, *, status: int | None = 0, bits: int = 1, issued_at: int | None = None, **key_list: Any) -> Any:
+    from wallet_spec.bundle import TrustBundle
+    from wallet_spec.statuslist import StatusList, VerifiedStatusList
+
+    status_ref = kit.city_credential.payload()["status"]["status_list"]
+    lists = {}
+    if status is not None:
+        bits_list = StatusList.new(64, bits=bits)
+        bits_list.set(status_ref["idx"], status)
+        lists[status_ref["uri"]] = VerifiedStatusList(status_ref["uri"], kit.now, kit.now + DAY, None, bits_list)
+    at = kit.now - 3600 if issued_at is None else issued_at
+    return TrustBundle("https://issuer.example", at, at + DAY, _key_list(kit, **key_list), lists)
+
+
+def offline(kit: Kit, code: str, bundle: Any, *, required: tuple[tuple[str, ...], ...] = ()) -> CitykeyError:
+    from verifier import Policy
+    from verifier import verify as verify_offline
+
+    text = present(
+        kit.city_credential, [("resident_of",)], holder_key=kit.holder_key, nonce=NONCE, aud=AUD, iat=kit.now
+    )
+    policy = Policy(required=required, nonce=NONCE, aud=AUD)
+    return failed(lambda: verify_offline(text, bundle, policy, now=kit.now), code)
+
+
+def _key_list_not_from_root(kit: Kit) -> CitykeyError:
+    from wallet_spec.keylist import sign_key_list, verify_key_list
+
+    token = sign_key_list(_key_list(kit), kit.other_key)
+    return failed(lambda: verify_key_list(token, thumbprint(kit.holder_key), now=kit.now), "bundle_invalid")
+
+
+# --- outside wallet_spec --------------------------------------------------------------
+
+
+def _status_ref_unknown(kit: Kit) -> CitykeyError:
+    from sqlalchemy import create_engine
+
+    from issuer.statuslists import StatusRef, StatusRegistry
+
+    registry = StatusRegistry(create_engine("sqlite://"), "https://issuer.example/status")
+    return raised(lambda: registry.revoke([StatusRef("https://elsewhere.example/status/1", 0)]))
+
+
+def _receipt_invalid(kit: Kit) -> CitykeyError:
+    from issuer.receipts import open_receipt
+
+    return raised(lambda: open_receipt(b"k" * 32, "ckr1.e30.AAAA"))
+
+
+def _keystore_error(kit: Kit) -> CitykeyError:
+    from keys.pem import decrypt
+
+    return raised(lambda: decrypt(b"-----BEGIN PRIVATE KEY-----\n", b"pw", what="signing key"))
+
+
+def _passphrase_invalid(kit: Kit) -> CitykeyError:
+    from wallet_spec.wallet import Wallet, seal, unseal
+
+    blob = seal(Wallet(), b"correct horse")
+    return raised(lambda: unseal(blob, b"battery staple"))
+
+
+def _wallet_import(kit: Kit, text: str) -> CitykeyError:
+    from wallet_spec.wallet import Wallet
+
+    return raised(lambda: Wallet().import_credential(text))
+
+
+# --- the table ------------------------------------------------------------------------
+
+
+def _alg_none(kit: Kit) -> CitykeyError:
+    token = kit.forge.raw_jwt({"alg": "none"}, kit.forge.payload()) + "~"
+    return failed(lambda: kit.forge.verify(token), "alg_not_allowed")
+
+
+def _unknown_key(kit: Kit) -> CitykeyError:
+    bundle = _bundle(kit)
+    foreign = kit.forge.jwt(kit.forge.payload(), header={"kid": "no-such-kid"}) + "~"
+    return failed(lambda: verify(foreign, bundle.issuer_key, now=kit.now), "unknown_key")
+
+
+def _key_revoked(kit: Kit) -> CitykeyError:
+    bundle = _bundle(kit, revoked=frozenset({thumbprint(kit.issuer_key)}))
+    return failed(lambda: verify(kit.city_credential, bundle.issuer_key, now=kit.now), "key_revoked")
+
+
+def _key_not_valid(kit: Kit) -> CitykeyError:
+    bundle = _bundle(kit, not_before=kit.now + DAY)
+    return failed(lambda: verify(kit.city_credential, bundle.issuer_key, now=kit.now), "key_not_valid")
+
+
+def _sd_name_reserved(kit: Kit) -> CitykeyError:
+    d = kit.forge.raw_disclosure(["c2FsdA", "_sd", []])
+    return forged(kit, "disclosure_name_reserved", disclosures=(d,), _sd=[d.digest])
+
+
+def _unreferenced(kit: Kit) -> CitykeyError:
+    return forged(kit, "disclosure_unreferenced", disclosures=(kit.forge.disclosure("a", 1),))
+
+
+def _duplicate_disclosure(kit: Kit) -> CitykeyError:
+    d = kit.forge.disclosure("a", 1)
+    return forged(kit, "disclosure_duplicate", disclosures=(d, d), _sd=[d.digest])
+
+
+def _kind_mismatch(kit: Kit) -> CitykeyError:
+    d = kit.forge.disclosure(None, "x")
+    return forged(kit, "disclosure_kind_mismatch", disclosures=(d,), _sd=[d.digest])
+
+
+def _overwrite(kit: Kit) -> CitykeyError:
+    d = kit.forge.disclosure("iss", "https://evil.example")
+    return forged(kit, "claim_overwrite", disclosures=(d,), _sd=[d.digest])
+
+
+def _kb_missing_cnf(kit: Kit) -> CitykeyError:
+    payload = kit.forge.payload()
+    del payload["cnf"]
+    text = kit.forge.with_kb(kit.forge.jwt(payload) + "~")
+    return failed(lambda: kit.forge.verify(text, key_binding=KB), "cnf_missing")
+
+
+def _sd_hash_mismatch(kit: Kit) -> CitykeyError:
+    parsed = SdJwt.parse(kit.forge.with_kb(kit.credential.serialize(), nonce=NONCE, aud=AUD))
+    text = SdJwt(parsed.jwt, parsed.disclosures[1:], parsed.kb_jwt).serialize()
+    return failed(lambda: kit.forge.verify(text, key_binding=KB), "sd_hash_mismatch")
+
+
+def _verification_failed(kit: Kit) -> CitykeyError:
+    return raised(lambda: kit.forge.verify(kit.forge.jwt(kit.forge.payload(), key=kit.other_key) + "~"))
+
+
+CASES: dict[str, Callable[[Kit], CitykeyError]] = {
+    # input that cannot be read
+    "FormatError": lambda kit: raised(lambda: SdJwt.parse("no-tilde-here")),
+    "TooLarge": lambda kit: raised(lambda: SdJwt.parse("a" * 70_000)),
+    "DisclosureMalformed": lambda kit: raised(lambda: SdJwt.parse(f"{kit.credential.jwt}~{b64url_encode(b'{}')}~")),
+    "KeyInvalid": lambda kit: raised(lambda: public_key_from_jwk({"kty": "RSA", "n": "AQAB", "e": "AQAB"})),
+    # our own callers' mistakes
+    "UsageError": lambda kit: raised(lambda: parse_claim_path("address..locality")),
+    "ClaimNotFound": lambda kit: raised(lambda: select(kit.credential, [("shoe_size",)])),
+    "StatusRefUnknown": _status_ref_unknown,
+    "ReceiptInvalid": _receipt_invalid,
+    "KeyStoreError": _keystore_error,
+    "PassphraseInvalid": _passphrase_invalid,
+    # verification
+    "VerificationError": lambda kit: _wallet_import(kit, kit.credential.serialize()),
+    "VerificationFailed": _verification_failed,
+    "AlgorithmNotAllowed": _alg_none,
+    "TypInvalid": lambda kit: failed(lambda: kit.forge.verify(kit.credential, typ="dc+sd-jwt"), "typ_invalid"),
+    "HeaderInvalid": lambda kit: failed(
+        lambda: kit.forge.verify(kit.forge.jwt(kit.forge.payload(), header={"crit": ["x"]}) + "~"), "header_invalid"
+    ),
+    "SignatureInvalid": lambda kit: failed(
+        lambda: kit.forge.verify(kit.forge.jwt(kit.forge.payload(), key=kit.other_key) + "~"), "signature_invalid"
+    ),
+    "UnknownKey": _unknown_key,
+    "KeyRevoked": _key_revoked,
+    "KeyNotValidThen": _key_not_valid,
+    "HashAlgUnsupported": lambda kit: forged(kit, "sd_alg_unsupported", _sd_alg="sha-1"),
+    "DigestStructureInvalid": lambda kit: forged(kit, "sd_invalid", _sd="not-an-array"),
+    "DigestDuplicate": lambda kit: forged(kit, "digest_duplicate", _sd=["same", "same"]),
+    "DisclosureUnreferenced": _unreferenced,
+    "DisclosureDuplicate": _duplicate_disclosure,
+    "DisclosureNameReserved": _sd_name_reserved,
+    "DisclosureKindMismatch": _kind_mismatch,
+    "ClaimOverwrite": _overwrite,
+    "ClaimInvalid": lambda kit: forged(kit, "claim_invalid", exp="tomorrow"),
+    "Expired": lambda kit: forged(kit, "expired", exp=kit.now - DAY),
+    "NotYetValid": lambda kit: forged(kit, "not_yet_valid", nbf=kit.now + DAY),
+    "KeyBindingMissing": lambda kit: failed(lambda: kit.forge.verify(kit.credential, key_binding=KB), "kb_missing"),
+    "KeyBindingUnexpected": lambda kit: _wallet_import(kit, kit.forge.with_kb(kit.credential.serialize())),
+    "HolderKeyMissing": _kb_missing_cnf,
+    "KeyBindingSignatureInvalid": lambda kit: bound(
+        kit, "kb_signature_invalid", key=kit.other_key, nonce=NONCE, aud=AUD
+    ),
+    "KeyBindingInvalid": lambda kit: kb_payload(kit, "kb_invalid", nonce=42),
+    "SdHashMismatch": _sd_hash_mismatch,
+    "NonceMismatch": lambda kit: bound(kit, "nonce_mismatch", nonce="replayed", aud=AUD),
+    "AudienceMismatch": lambda kit: bound(kit, "aud_mismatch", nonce=NONCE, aud="https://elsewhere.example"),
+    "KeyBindingStale": lambda kit: bound(kit, "kb_iat_invalid", nonce=NONCE, aud=AUD, iat=kit.now - DAY),
+    "Revoked": lambda kit: offline(kit, "revoked", _bundle(kit, status=1)),
+    "Suspended": lambda kit: offline(kit, "suspended", _bundle(kit, status=2, bits=2)),
+    "StatusUnknown": lambda kit: offline(kit, "status_unknown", _bundle(kit, status=None)),
+    "BundleInvalid": _key_list_not_from_root,
+    "BundleStale": lambda kit: offline(kit, "bundle_stale", _bundle(kit, issued_at=kit.now - 30 * DAY)),
+    "MissingClaim": lambda kit: offline(kit, "missing_claim", _bundle(kit), required=(("given_name",),)),
+}
+"""Error class name → a function that makes the real code raise it. Keyed by name: two classes share a code."""
+
+ABSTRACT = {"CitykeyError": "the root; only its subclasses are raised"}
+
+
+def _constructed_names() -> dict[str, list[str]]:
+    """Class name → source locations where it is called (constructed), across the project's packages."""
+    found: dict[str, list[str]] = {}
+    for package in SOURCE_PACKAGES:
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Call):
+                    func = node.func
+                    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
+                    if name:
+                        found.setdefault(name, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    return found
+
+
+@pytest.mark.parametrize("cls", all_error_classes(), ids=lambda cls: f"{cls.__name__}-{cls.code}")
+def test_every_error_class_is_raised_by_the_code_with_its_code(kit: Kit, cls: type[CitykeyError]) -> None:
+    if cls.__name__ in ABSTRACT:
+        assert cls.__subclasses__(), f"{cls.__name__} is listed as abstract but has no subclasses"
+        return
+    assert cls.__name__ in CASES, f"no case in CASES for {cls.__name__} ({cls.code}): add one"
+    error = CASES[cls.__name__](kit)
+    assert type(error) is cls, f"expected {cls.__name__}, got {type(error).__name__}: {error}"
+    assert error.code == cls.code
+    assert error.as_dict() == {"code": cls.code, "message": error.message}
+    assert error.message
+
+
+def test_table_has_no_case_for_a_class_that_no_longer_exists() -> None:
+    names = {cls.__name__ for cls in all_error_classes()}
+    assert set(CASES) - names == set()
+    assert set(ABSTRACT) <= names
+
+
+def test_abstract_root_is_never_raised_directly() -> None:
+    constructed = _constructed_names()
+    for name in ABSTRACT:
+        assert name not in constructed, f"{name} is raised directly at {constructed[name]}; give it a case"
+
+
+def test_every_concrete_error_class_is_constructed_somewhere_in_the_code() -> None:
+    constructed = _constructed_names()
+    never = [cls.__name__ for cls in all_error_classes() if cls.__name__ not in ABSTRACT | constructed.keys()]
+    assert never == [], f"error classes no code raises: {never}"
+
+
+def test_codes_are_stable_snake_case_and_unique_but_for_the_verification_pair() -> None:
+    by_code: dict[str, list[str]] = {}
+    for cls in all_error_classes():
+        assert re.fullmatch(r"[a-z][a-z0-9_]*", cls.code), cls
+        by_code.setdefault(cls.code, []).append(cls.__name__)
+    shared = {code: sorted(names) for code, names in by_code.items() if len(names) > 1}
+    assert shared == {"verification_failed": ["VerificationError", "VerificationFailed"]}
+
+
+def test_every_error_is_a_citykey_error_with_a_default_message() -> None:
+    for cls in all_error_classes():
+        assert issubclass(cls, CitykeyError)
+        if cls is not VerificationFailed:
+            assert cls().message == (cls.__doc__ or cls.code)
+
+
+def test_verification_failed_needs_at_least_one_error() -> None:
+    with pytest.raises(ValueError, match="at least one"):
+        VerificationFailed([])

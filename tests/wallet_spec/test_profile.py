@@ -1,0 +1,458 @@
+"""The city's SD-JWT VC profile: age booleans, coarse dates, fixed-size digest arrays, no linkable claims."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+import pytest
+
+from wallet_spec import jws
+from wallet_spec.errors import FormatError, UsageError, VerificationFailed
+from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
+from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.present import present
+from wallet_spec.profile import (
+    AGE_THRESHOLDS,
+    CITY_ID,
+    VC_TYP,
+    Address,
+    CredentialType,
+    Resident,
+    age_claims,
+    issue_credential,
+    resident_from_json,
+    verify_credential,
+)
+from wallet_spec.sdjwt import SD, SdJwt, issue, unfold
+
+DAY = 86_400
+AUD = "https://library.example"
+NONCE = "lib-nonce-1"
+POLICY = KeyBindingPolicy(required=True, nonce=NONCE, aud=AUD)
+
+
+def _ts(day: dt.date, seconds: int = 0) -> int:
+    return int(dt.datetime(day.year, day.month, day.day, tzinfo=dt.UTC).timestamp()) + seconds
+
+
+def _issue(resident: Resident, issuer_key: PrivateKey, holder: PrivateKey, now: int, **kwargs: Any) -> SdJwt:
+    return issue_credential(
+        resident,
+        issuer="https://city.example",
+        signing_key=issuer_key,
+        kid=thumbprint(issuer_key),
+        holder_key=holder.public_key(),
+        status_idx=kwargs.pop("status_idx", 7),
+        status_uri="https://city.example/status/1",
+        now=now,
+        **kwargs,
+    )
+
+
+def _all_claims(token: SdJwt) -> dict[str, Any]:
+    return unfold(token.payload(), token.disclosures).claims
+
+
+def _present(token: SdJwt, holder: PrivateKey, now: int, *paths: tuple[Any, ...]) -> str:
+    return present(token, list(paths), holder_key=holder, nonce=NONCE, aud=AUD, iat=now)
+
+
+# --- age ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("birthdate", "day", "age"),
+    [
+        (dt.date(2008, 6, 15), dt.date(2026, 6, 14), 17),  # the day before the 18th birthday
+        (dt.date(2008, 6, 15), dt.date(2026, 6, 15), 18),  # on it
+        (dt.date(2008, 6, 15), dt.date(2026, 6, 16), 18),  # the day after
+        (dt.date(2008, 12, 31), dt.date(2026, 12, 30), 17),
+        (dt.date(2008, 12, 31), dt.date(2026, 12, 31), 18),
+        (dt.date(2008, 1, 1), dt.date(2026, 1, 1), 18),
+        (dt.date(2008, 1, 1), dt.date(2025, 12, 31), 17),
+        # Born on 29 February: in common years the birthday counts from 1 March.
+        (dt.date(2008, 2, 29), dt.date(2026, 2, 28), 17),
+        (dt.date(2008, 2, 29), dt.date(2026, 3, 1), 18),
+        (dt.date(2004, 2, 29), dt.date(2025, 2, 28), 20),
+        (dt.date(2004, 2, 29), dt.date(2025, 3, 1), 21),
+        (dt.date(2008, 2, 29), dt.date(2028, 2, 28), 19),
+        (dt.date(2008, 2, 29), dt.date(2028, 2, 29), 20),
+    ],
+)
+def test_age_over_thresholds_turn_true_on_the_birthday(birthdate: dt.date, day: dt.date, age: int) -> None:
+    claims = age_claims(birthdate, day)
+    assert claims == {f"age_over_{n}": age >= n for n in AGE_THRESHOLDS}
+
+
+def test_every_age_threshold_is_present_as_a_boolean() -> None:
+    assert AGE_THRESHOLDS == (13, 16, 18, 21, 55, 62, 65)
+    for birthdate in (dt.date(2020, 1, 1), dt.date(1990, 1, 1), dt.date(1940, 1, 1)):
+        claims = age_claims(birthdate, dt.date(2026, 1, 1))
+        assert sorted(claims) == sorted(f"age_over_{n}" for n in AGE_THRESHOLDS)
+        assert all(type(v) is bool for v in claims.values())
+
+
+@pytest.mark.parametrize(
+    ("now", "over_18"),
+    [
+        (_ts(dt.date(2026, 6, 14), DAY - 1), False),  # 23:59:59 UTC the day before
+        (_ts(dt.date(2026, 6, 15)), True),  # midnight UTC on the birthday
+        (_ts(dt.date(2026, 6, 15), DAY - 1), True),
+    ],
+)
+def test_issued_credential_states_age_on_the_utc_issue_day(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey, now: int, over_18: bool
+) -> None:
+    teen = replace(resident, birthdate=dt.date(2008, 6, 15))
+    claims = _all_claims(_issue(teen, issuer_key, holder_key, now))
+    assert claims["age_over_16"] is True
+    assert claims["age_over_18"] is over_18
+    assert claims["age_over_21"] is False
+
+
+def test_credential_carries_all_seven_age_booleans_and_no_age_number(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey, now: int
+) -> None:
+    aged_25 = replace(resident, birthdate=dt.date(2000, 6, 1))
+    claims = _all_claims(_issue(aged_25, issuer_key, holder_key, now))
+    ages = {k: v for k, v in claims.items() if k.startswith("age")}
+    assert ages == {
+        "age_over_13": True,
+        "age_over_16": True,
+        "age_over_18": True,
+        "age_over_21": True,
+        "age_over_55": False,
+        "age_over_62": False,
+        "age_over_65": False,
+    }
+    assert all(type(v) is bool for v in ages.values())
+    assert claims["birthdate"] == "2000-06-01"
+
+
+# --- coarse dates and unlinkable contents --------------------------------------------
+
+
+def test_iat_is_coarsened_to_midnight_utc(city_credential: SdJwt, now: int) -> None:
+    payload = city_credential.payload()
+    assert payload["iat"] == now - now % DAY
+    assert payload["iat"] % DAY == 0
+    assert payload["exp"] == payload["iat"] + 365 * DAY
+
+
+def test_everyone_issued_on_one_day_shares_iat(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey
+) -> None:
+    day = dt.date(2026, 3, 10)
+    first = _issue(resident, issuer_key, holder_key, _ts(day))
+    last = _issue(resident, issuer_key, holder_key, _ts(day, DAY - 1))
+    assert first.payload()["iat"] == last.payload()["iat"] == _ts(day)
+
+
+def test_lifetime_follows_the_credential_type(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey
+) -> None:
+    short = CredentialType(vct="urn:citykey:pass:1", lifetime_days=30)
+    token = _issue(resident, issuer_key, holder_key, _ts(dt.date(2026, 1, 1), 5), credential_type=short)
+    assert token.payload()["exp"] - token.payload()["iat"] == 30 * DAY
+    assert token.payload()["vct"] == "urn:citykey:pass:1"
+
+
+def test_credential_has_no_sub_or_jti_anywhere(city_credential: SdJwt) -> None:
+    assert not {"sub", "jti"} & set(city_credential.payload())
+    assert not {"sub", "jti"} & {d.name for d in city_credential.disclosures}
+
+
+def test_only_registered_claims_are_in_the_clear(city_credential: SdJwt) -> None:
+    assert set(city_credential.payload()) == {"iss", "iat", "exp", "vct", "status", "cnf", "_sd", "_sd_alg"}
+    assert jws.parse(city_credential.jwt).header["typ"] == VC_TYP
+
+
+def test_every_personal_claim_is_selectively_disclosable(city_credential: SdJwt) -> None:
+    names = {d.name for d in city_credential.disclosures}
+    assert names == {
+        "given_name",
+        "family_name",
+        "birthdate",
+        "resident_of",
+        "address",
+        "street_address",
+        "locality",
+        "postal_code",
+        *(f"age_over_{n}" for n in AGE_THRESHOLDS),
+    }
+
+
+@pytest.mark.parametrize(
+    "address",
+    [None, Address(), Address(locality="Springfield"), Address("1 Main Street", "Springfield", "12345")],
+    ids=repr,
+)
+def test_top_level_sd_always_has_the_types_number_of_digests(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey, now: int, address: Address | None
+) -> None:
+    token = _issue(replace(resident, address=address), issuer_key, holder_key, now)
+    assert len(token.payload()["_sd"]) == CITY_ID.top_level_digests == 16
+    assert len(set(token.payload()["_sd"])) == 16
+
+
+@pytest.mark.parametrize(
+    "address",
+    [Address(), Address(None, "Springfield", "12345"), Address("1 Main Street", None, None), Address("a", "b", "c")],
+    ids=repr,
+)
+def test_address_sd_always_has_three_digests(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey, now: int, address: Address
+) -> None:
+    token = _issue(replace(resident, address=address), issuer_key, holder_key, now)
+    disclosure = next(d for d in token.disclosures if d.name == "address")
+    assert len(disclosure.value["_sd"]) == 3
+    assert set(disclosure.value) == {"_sd"}
+    shown = {k: v for k, v in vars_of(address).items() if v is not None}
+    assert _all_claims(token)["address"] == shown
+
+
+def vars_of(address: Address) -> dict[str, Any]:
+    return {name: getattr(address, name) for name in ("street_address", "locality", "postal_code")}
+
+
+def test_type_with_more_digests_pads_to_that_number(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey, now: int
+) -> None:
+    roomy = CredentialType(vct=CITY_ID.vct, top_level_digests=24, address_digests=5)
+    token = _issue(resident, issuer_key, holder_key, now, credential_type=roomy)
+    assert len(token.payload()["_sd"]) == 24
+    assert len(next(d for d in token.disclosures if d.name == "address").value["_sd"]) == 5
+
+
+def _all_digests(token: SdJwt) -> set[str]:
+    found = set(token.payload()["_sd"])
+    for d in token.disclosures:
+        found.add(d.digest)
+        if isinstance(d.value, dict):
+            found.update(d.value.get("_sd", []))
+    return found
+
+
+def test_two_credentials_for_one_resident_share_no_salt_digest_or_holder_key(
+    resident: Resident, issuer_key: PrivateKey, now: int
+) -> None:
+    key_a, key_b = generate_private_key(), generate_private_key()
+    a = _issue(resident, issuer_key, key_a, now, status_idx=1)
+    b = _issue(resident, issuer_key, key_b, now, status_idx=2)
+    assert not {d.salt for d in a.disclosures} & {d.salt for d in b.disclosures}
+    assert not _all_digests(a) & _all_digests(b)
+    assert not {d.encoded for d in a.disclosures} & {d.encoded for d in b.disclosures}
+    assert a.payload()["cnf"] == {"jwk": public_jwk(key_a)}
+    assert b.payload()["cnf"] == {"jwk": public_jwk(key_b)}
+    assert a.jwt.split(".")[2] != b.jwt.split(".")[2]
+    assert _all_claims(a)["given_name"] == _all_claims(b)["given_name"]
+
+
+# --- extra city claims --------------------------------------------------------
+
+
+def test_extra_city_claims_become_selectively_disclosable(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey, now: int
+) -> None:
+    token = _issue(replace(resident, extra={"library_card": True, "zone": "B"}), issuer_key, holder_key, now)
+    assert not {"library_card", "zone"} & set(token.payload())
+    shown = verify_credential(
+        _present(token, holder_key, now, ("library_card",)), issuer_key.public_key(), now=now, key_binding=POLICY
+    ).claims
+    assert shown["library_card"] is True
+    assert "zone" not in shown
+    assert len(token.payload()["_sd"]) == 16
+
+
+@pytest.mark.parametrize(
+    "name", ["given_name", "birthdate", "age_over_18", "address", "iss", "vct", "status", "cnf", "sub", "jti", "iat"]
+)
+def test_extra_claim_clashing_with_a_profile_claim_is_refused(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey, now: int, name: str
+) -> None:
+    for address in (resident.address, None):
+        with pytest.raises(UsageError):
+            _issue(replace(resident, address=address, extra={name: "x"}), issuer_key, holder_key, now)
+
+
+def test_more_disclosable_claims_than_the_type_allows_is_refused(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey, now: int
+) -> None:
+    # 4 names + address + 7 ages = 12 disclosable; the default type has room for 16.
+    four = {f"extra_{i}": i for i in range(4)}
+    _issue(replace(resident, extra=four), issuer_key, holder_key, now)
+    with pytest.raises(UsageError):
+        _issue(replace(resident, extra={**four, "extra_4": 4}), issuer_key, holder_key, now)
+    tight = CredentialType(vct=CITY_ID.vct, top_level_digests=11)
+    with pytest.raises(UsageError):
+        _issue(resident, issuer_key, holder_key, now, credential_type=tight)
+    _issue(replace(resident, address=None), issuer_key, holder_key, now, credential_type=tight)
+
+
+# --- verification -------------------------------------------------------------
+
+
+def test_age_only_presentation_reveals_nothing_else(city_credential: SdJwt, forge: Any, holder_key: PrivateKey) -> None:
+    text = _present(city_credential, holder_key, forge.now, ("resident_of",), ("age_over_65",))
+    verified = verify_credential(text, forge.issuer_key.public_key(), now=forge.now, key_binding=POLICY)
+    personal = {k for k in verified.claims if k not in ("iss", "iat", "exp", "vct", "status", "cnf")}
+    assert personal == {"resident_of", "age_over_65"}
+    assert verified.claims["age_over_65"] is True  # born 15 March 1960, shown on 1 January 2026
+
+
+def test_verify_credential_requires_key_binding_by_default(city_credential: SdJwt, forge: Any) -> None:
+    with pytest.raises(VerificationFailed) as info:
+        verify_credential(city_credential.serialize(), forge.issuer_key.public_key(), now=forge.now)
+    assert info.value.codes == ["kb_missing"]
+
+
+def test_verify_credential_requires_the_vc_typ(forge: Any, holder_key: PrivateKey) -> None:
+    token = _vc_like(forge, holder_key, header={"typ": "example+sd-jwt"})
+    assert _profile_codes(forge, token, holder_key) == ["typ_invalid"]
+
+
+def _vc_like(
+    forge: Any, holder_key: PrivateKey | None, *, header: dict[str, Any] | None = None, **changes: Any
+) -> SdJwt:
+    claims: dict[str, Any] = {
+        "iss": "https://city.example",
+        "iat": forge.now - forge.now % DAY,
+        "exp": forge.now + 30 * DAY,
+        "vct": CITY_ID.vct,
+        "status": {"status_list": {"idx": 3, "uri": "https://city.example/status/1"}},
+        "given_name": SD("Erika"),
+    }
+    for name, value in changes.items():
+        if value is ...:
+            claims.pop(name)
+        else:
+            claims[name] = value
+    return issue(
+        claims,
+        forge.issuer_key,
+        header=header or {"typ": VC_TYP},
+        holder_jwk=None if holder_key is None else public_jwk(holder_key),
+    )
+
+
+def _profile_codes(forge: Any, token: SdJwt, holder_key: PrivateKey | None) -> list[str]:
+    if holder_key is None:
+        text, policy = token.serialize(), KeyBindingPolicy(required=False)
+    else:
+        text, policy = _present(token, holder_key, forge.now, ("given_name",)), POLICY
+    with pytest.raises(VerificationFailed) as info:
+        verify_credential(text, forge.issuer_key.public_key(), now=forge.now, key_binding=policy)
+    return sorted(info.value.codes)
+
+
+def test_well_formed_vc_verifies(forge: Any, holder_key: PrivateKey) -> None:
+    token = _vc_like(forge, holder_key)
+    text = _present(token, holder_key, forge.now, ("given_name",))
+    assert (
+        verify_credential(text, forge.issuer_key.public_key(), now=forge.now, key_binding=POLICY).claims["given_name"]
+        == "Erika"
+    )
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"vct": ...},
+        {"vct": 1},
+        {"vct": "urn:other:vct"},
+        {"iss": ...},
+        {"iss": ["https://city.example"]},
+        {"iat": ...},
+        {"exp": ...},
+        {"status": ...},
+        {"status": {"status_list": {"idx": -1, "uri": "u"}}},
+        {"status": {"status_list": {"idx": True, "uri": "u"}}},
+        {"status": {"status_list": {"idx": "3", "uri": "u"}}},
+        {"status": {"status_list": {"idx": 3}}},
+        {"status": {"idx": 3, "uri": "u"}},
+        {"status": "revoked?"},
+        {"sub": "resident-4711"},
+        {"jti": "card-0001"},
+    ],
+    ids=repr,
+)
+def test_credential_breaking_the_profile_is_rejected_as_claim_invalid(
+    forge: Any, holder_key: PrivateKey, changes: dict[str, Any]
+) -> None:
+    assert _profile_codes(forge, _vc_like(forge, holder_key, **changes), holder_key) == ["claim_invalid"]
+
+
+def test_credential_without_a_holder_key_is_rejected(forge: Any) -> None:
+    assert _profile_codes(forge, _vc_like(forge, None), None) == ["claim_invalid"]
+
+
+def test_credential_with_cnf_but_no_jwk_is_rejected(forge: Any) -> None:
+    token = _vc_like(forge, None, cnf={"kid": "abc"})
+    assert _profile_codes(forge, token, None) == ["claim_invalid"]
+
+
+def test_verifier_may_accept_other_credential_types(forge: Any, holder_key: PrivateKey) -> None:
+    token = _vc_like(forge, holder_key, vct="urn:citykey:pass:1")
+    text = _present(token, holder_key, forge.now, ("given_name",))
+    verify_credential(
+        text, forge.issuer_key.public_key(), now=forge.now, key_binding=POLICY, vcts=frozenset({"urn:citykey:pass:1"})
+    )
+
+
+def test_profile_failures_are_reported_with_core_failures(forge: Any, holder_key: PrivateKey) -> None:
+    token = _vc_like(forge, holder_key, vct=..., exp=forge.now - 10 * DAY)
+    assert _profile_codes(forge, token, holder_key) == ["claim_invalid", "expired"]
+
+
+# --- the clerk's input ---------------------------------------------------------
+
+
+def test_resident_is_read_from_the_clerks_json() -> None:
+    resident = resident_from_json(
+        {
+            "given_name": "Erika",
+            "family_name": "Mustermann",
+            "birthdate": "1960-03-15",
+            "resident_of": "Springfield",
+            "address": {"locality": "Springfield"},
+            "extra": {"zone": "B"},
+        }
+    )
+    assert resident.birthdate == dt.date(1960, 3, 15)
+    assert resident.address == Address(locality="Springfield")
+    assert resident.extra == {"zone": "B"}
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"given_name": ""},
+        {"given_name": "  "},
+        {"family_name": None},
+        {"birthdate": "15.03.1960"},
+        {"birthdate": "1960-02-30"},
+        {"resident_of": 7},
+        {"address": {"city": "x"}},
+        {"address": {"locality": 5}},
+        {"address": "Main Street"},
+        {"extra": ["zone"]},
+        {"ssn": "123"},
+    ],
+    ids=repr,
+)
+def test_bad_clerk_input_is_a_format_error(changes: dict[str, Any]) -> None:
+    base: dict[str, Any] = {
+        "given_name": "Erika",
+        "family_name": "Mustermann",
+        "birthdate": "1960-03-15",
+        "resident_of": "Springfield",
+    }
+    with pytest.raises(FormatError):
+        resident_from_json({**base, **changes})
+
+
+def test_clerk_input_that_is_not_an_object_is_a_format_error() -> None:
+    with pytest.raises(FormatError):
+        resident_from_json(["Erika"])
