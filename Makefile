@@ -17,7 +17,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy wallet_spec
+	$(BIN)/mypy wallet_spec issuer keys
 
 test: lint
 	$(BIN)/pytest

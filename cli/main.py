@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo, sdjwt, verify, wallet
+from cli import demo, keys, sdjwt, verify, wallet
 
 app = typer.Typer(
     help="citykey: privacy-first city ID credentials, verified offline.",
@@ -12,6 +12,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(sdjwt.app, name="sdjwt")
+app.add_typer(keys.app, name="keys")
 app.add_typer(wallet.app, name="wallet")
 app.command("verify")(verify.run)
 app.command("demo")(demo.run)

@@ -1,0 +1,420 @@
+"""The key store: a directory of encrypted private keys and one file of public metadata.
+
+```
+DIR/                 0700
+  keystore.json      0600  public metadata (states, windows, public JWKs); no secret
+  .lock              0600  flock'ed by every change
+  <kid>.pem          0600  one per root, active or retiring signing key, receipt MAC key
+```
+
+Reading the metadata needs no passphrase; anything that touches a private key
+does. Every change takes the lock, re-reads the metadata, writes new key files
+first and the metadata last (the commit point), then deletes the files of keys
+that no longer sign. A crash at any point leaves a store that opens.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import urllib.parse
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519
+
+from keys import pem, receipt
+from keys.files import atomic_write, exclusive_lock, make_private_dir, remove
+from keys.records import HOLDS_PRIVATE_KEY, REASONS, Identity, KeyRecord, Metadata, Reason, parse_metadata
+from wallet_spec.errors import KeyStoreError, PassphraseInvalid, UsageError
+from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
+from wallet_spec.keylist import KeyList, ListedKey, sign_key_list
+from wallet_spec.profile import coarse_day
+
+METADATA_NAME = "keystore.json"
+MIN_PASSPHRASE_BYTES = 12
+DAY = 86_400
+DEFAULT_KEY_LIST_VALIDITY = 30 * DAY
+"""How long a signed key list stays valid: the root must come out to re-sign at least this often."""
+
+def _check_issuer_id(issuer_id: str) -> None:
+    url = urllib.parse.urlsplit(issuer_id)
+    local = url.hostname in ("localhost", "127.0.0.1", "::1")
+    if not (url.scheme == "https" or (url.scheme == "http" and local)) or not url.hostname:
+        raise UsageError("the issuer id must be an https URL (http only for localhost)")
+    if url.query or url.fragment:
+        raise UsageError("the issuer id may not have a query or fragment")
+
+
+def _check_passphrase_type(passphrase: Any) -> bytes:
+    if not isinstance(passphrase, bytes):
+        raise UsageError("the passphrase must be bytes")
+    return passphrase
+
+
+class KeyStore:
+    """A key store opened for reading; methods that change it lock and re-read it first."""
+
+    def __init__(self, directory: Path, metadata: Metadata) -> None:
+        self._dir = directory
+        self._meta = metadata
+        self._just_retired: tuple[str, ...] = ()
+
+    # --- creating and opening -------------------------------------------------
+
+    @classmethod
+    def init(cls, directory: str | os.PathLike[str], issuer_id: str, passphrase: bytes, *, now: int) -> KeyStore:
+        """Create a store with a root key, a first active signing key and the receipt MAC key."""
+        passphrase = _check_passphrase_type(passphrase)
+        if len(passphrase) < MIN_PASSPHRASE_BYTES:
+            raise UsageError(f"the passphrase must be at least {MIN_PASSPHRASE_BYTES} bytes long")
+        cls.check_init(directory, issuer_id)
+        path = Path(directory)
+        with _os_errors(f"cannot create the key store in {path}"):
+            make_private_dir(path)
+            with exclusive_lock(path):
+                if any(p.name != ".lock" for p in path.iterdir()):
+                    raise KeyStoreError(f"{path} is not empty; refusing to create a key store there")
+                root, signing, mac = generate_private_key(), generate_private_key(), receipt.generate()
+                root_kid, signing_kid, mac_kid = thumbprint(root), thumbprint(signing), receipt.key_id(mac)
+                meta = Metadata(
+                    issuer=issuer_id,
+                    root=Identity(root_kid, now, public_jwk(root)),
+                    receipt_mac=Identity(mac_kid, now),
+                    signing_keys=(_new_record(signing, now),),
+                )
+                store = cls(path, meta)
+                written: list[Path] = []
+                try:
+                    for kid, key in ((root_kid, root), (mac_kid, mac), (signing_kid, signing)):
+                        written.append(store.key_file(kid))
+                        atomic_write(written[-1], pem.encrypt(key, passphrase))
+                    store._write_metadata(meta)
+                except BaseException:
+                    for file in written:  # leave the directory empty, so init can simply be run again
+                        remove(file)
+                    raise
+        return store
+
+    @staticmethod
+    def check_init(directory: str | os.PathLike[str], issuer_id: str) -> None:
+        """Raise what `init` would refuse, before anyone is asked for a passphrase."""
+        _check_issuer_id(issuer_id)
+        path = Path(directory)
+        with _os_errors(f"cannot create the key store in {path}"):
+            if path.exists() and not path.is_dir():
+                raise KeyStoreError(f"{path} exists and is not a directory")
+            if path.exists() and any(p.name != ".lock" for p in path.iterdir()):
+                raise KeyStoreError(f"{path} is not empty; refusing to create a key store there")
+
+    @classmethod
+    def open(cls, directory: str | os.PathLike[str]) -> KeyStore:
+        """Read the public metadata; no passphrase is needed and no private key is read."""
+        path = Path(directory)
+        return cls(path, _read_metadata(path))
+
+    # --- public metadata --------------------------------------------------------
+
+    @property
+    def directory(self) -> Path:
+        return self._dir
+
+    @property
+    def issuer_id(self) -> str:
+        return self._meta.issuer
+
+    @property
+    def root_thumbprint(self) -> str:
+        """What verifiers pin: the RFC 7638 thumbprint of the root key."""
+        return self._meta.root.kid
+
+    @property
+    def receipt_mac_id(self) -> str:
+        return self._meta.receipt_mac.kid
+
+    def records(self) -> tuple[KeyRecord, ...]:
+        """Every signing key ever made, oldest first, whatever its state."""
+        return self._meta.signing_keys
+
+    def active(self) -> KeyRecord:
+        return self._meta.active
+
+    def record(self, kid: str) -> KeyRecord:
+        """The signing key record with this kid, whatever its state."""
+        found = self._meta.find(kid)
+        if found is None:
+            raise KeyStoreError(f"no signing key {kid!r} in this store")
+        return found
+
+    def key_file(self, kid: str) -> Path:
+        return self._dir / f"{kid}.pem"
+
+    def loose_permissions(self) -> list[Path]:
+        """The directory and files that group or others may access (a restored backup, a careless copy)."""
+        loose = []
+        with _os_errors(f"cannot read {self._dir}"):
+            for path in [self._dir, *sorted(self._dir.iterdir())]:
+                try:
+                    if path.stat().st_mode & 0o077:
+                        loose.append(path)
+                except FileNotFoundError:  # a temporary file renamed meanwhile
+                    continue
+        return loose
+
+    def key_list(self, now: int, *, validity: int = DEFAULT_KEY_LIST_VALIDITY) -> KeyList:
+        """The active and retiring keys still needed at `now`, and every revoked kid."""
+        if validity <= 0:
+            raise UsageError("the key list's validity must be positive")
+        listed = tuple(
+            ListedKey(k.kid, dict(k.jwk), k.not_before, k.not_after)
+            for k in self._meta.signing_keys
+            if k.state == "active" or (k.state == "retiring" and k.retire_after is not None and now < k.retire_after)
+        )
+        revoked = frozenset(k.kid for k in self._meta.signing_keys if k.state == "revoked")
+        return KeyList(self._meta.issuer, now, now + validity, listed, revoked)
+
+    def jwks(self) -> dict[str, Any]:
+        """SD-JWT VC issuer metadata (`/.well-known/jwt-vc-issuer`): the keys that verify."""
+        keys = [
+            {**k.jwk, "kid": k.kid, "use": "sig", "alg": "ES256"}
+            for k in self._meta.signing_keys
+            if k.state in HOLDS_PRIVATE_KEY
+        ]
+        return {"issuer": self._meta.issuer, "jwks": {"keys": keys}}
+
+    # --- private keys -----------------------------------------------------------
+
+    def active_signing_key(self, passphrase: bytes) -> tuple[str, PrivateKey]:
+        record = self._meta.active
+        return record.kid, self._load_signing(record.kid, passphrase, what="the active signing key")
+
+    def root_key(self, passphrase: bytes) -> PrivateKey:
+        path = self.key_file(self.root_thumbprint)
+        if not path.exists():
+            raise KeyStoreError(
+                f"the root key file {path.name} is not in {self._dir}; the root is kept offline: "
+                "copy it back for this operation, then remove it again"
+            )
+        return self._load_signing(self.root_thumbprint, passphrase, what="the root key")
+
+    def receipt_mac_key(self, passphrase: bytes) -> bytes:
+        """The 32-byte HMAC key for revocation receipts."""
+        key = self._load(self.receipt_mac_id, passphrase, what="the receipt MAC key")
+        if not isinstance(key, ed25519.Ed25519PrivateKey) or receipt.key_id(key) != self.receipt_mac_id:
+            raise KeyStoreError(f"{self.receipt_mac_id}.pem holds a different key than its name says")
+        return receipt.mac_key(key)
+
+    def signed_key_list(
+        self, passphrase: bytes, *, now: int, validity: int = DEFAULT_KEY_LIST_VALIDITY
+    ) -> str:
+        """The key list signed by the root. Each listed key is first proven to be ours.
+
+        The metadata file is not authenticated, so someone who can write the
+        directory could add a public key of theirs to it. Before the root vouches
+        for a key, its private key file must decrypt with the passphrase and
+        match: a key the city did not make can never get into a signed list.
+        """
+        key_list = self.key_list(now, validity=validity)
+        root = self.root_key(passphrase)
+        for entry in key_list.keys:
+            self._load_signing(entry.kid, passphrase, what="a listed signing key")
+        return sign_key_list(key_list, root)
+
+    # --- changes ------------------------------------------------------------------
+
+    def rotate(self, passphrase: bytes, *, now: int, max_credential_lifetime: int) -> KeyRecord:
+        """Make a new active key; the old one verifies until its last credential has expired."""
+        if max_credential_lifetime <= 0:
+            raise UsageError("the maximum credential lifetime must be positive")
+        with self._changing(now) as (meta, commit):
+            old = meta.active
+            if now < old.created:
+                raise UsageError("now is before the active key was created; is the clock right?")
+            self._check_passphrase(meta, passphrase)
+            new_key = generate_private_key()
+            new = _new_record(new_key, now)
+            atomic_write(self.key_file(new.kid), pem.encrypt(new_key, passphrase))
+            retiring = old.replace(state="retiring", not_after=now, retire_after=now + max_credential_lifetime)
+            commit(meta.with_keys((*_without(meta, old.kid), retiring, new)), self.key_file(new.kid))
+        return new
+
+    def revoke(self, kid: str, *, reason: str, now: int, passphrase: bytes) -> KeyRecord | None:
+        """Revoke a signing key at once. Revoking the active key also makes its replacement,
+        in the same locked step; that new record is returned (None otherwise)."""
+        if reason not in REASONS:
+            raise UsageError(f"reason must be one of {', '.join(REASONS)}")
+        replacement: KeyRecord | None = None
+        with self._changing(now) as (meta, commit):
+            record = meta.find(kid)
+            if record is None:
+                if kid == meta.root.kid:
+                    raise UsageError(
+                        "the root cannot be revoked from its own store: a compromised root means a new "
+                        "store and re-pinning every verifier (see docs/keys.md)"
+                    )
+                raise KeyStoreError(f"no signing key {kid!r} in this store")
+            if record.state == "revoked":
+                raise KeyStoreError(f"signing key {kid} is already revoked")
+            self._check_passphrase(meta, passphrase)
+            keys = [*_without(meta, kid)]
+            written: list[Path] = []
+            if record.state == "active":
+                new_key = generate_private_key()
+                replacement = _new_record(new_key, now)
+                written.append(self.key_file(replacement.kid))
+                atomic_write(written[-1], pem.encrypt(new_key, passphrase))
+                keys.append(replacement)
+            revoked = record.replace(
+                state="revoked",
+                not_after=record.not_after if record.not_after is not None else now,
+                revoked_at=now,
+                reason=_reason(reason),
+            )
+            commit(meta.with_keys((*keys, revoked)), *written)
+        return replacement
+
+    def refresh(self, now: int) -> tuple[str, ...]:
+        """Retire the retiring keys whose credentials have all expired; return their kids.
+
+        Takes the lock only when there is something to do, so reading commands
+        that refresh first also work on a store the user may not write."""
+        due = any(k.state == "retiring" and _due(k, now) for k in self._meta.signing_keys)
+        leftover = any(k.state not in HOLDS_PRIVATE_KEY and self.key_file(k.kid).exists()
+                       for k in self._meta.signing_keys)
+        if not due and not leftover:
+            return ()
+        with self._changing(now) as (meta, commit):
+            commit(meta)
+        return self._just_retired
+
+    # --- internals --------------------------------------------------------------------
+
+    @contextmanager
+    def _changing(self, now: int) -> Iterator[tuple[Metadata, Callable[..., None]]]:
+        """Lock, re-read, retire what is due, let the caller change the metadata, then commit
+        it and delete the private files of keys that no longer sign. No commit, no change.
+
+        `commit(meta, *new_files)` names the key files the caller wrote for the change; if
+        the metadata cannot be written they are removed again, so nothing is left behind."""
+        committed: list[tuple[Metadata, tuple[Path, ...]]] = []
+
+        def commit(meta: Metadata, *new_files: Path) -> None:
+            committed.append((meta, new_files))
+
+        with _os_errors(f"cannot change the key store in {self._dir}"), exclusive_lock(self._dir):
+            current = _read_metadata(self._dir)
+            due = current.with_keys(tuple(
+                k.replace(state="retired") if k.state == "retiring" and _due(k, now) else k
+                for k in current.signing_keys
+            ))
+            yield due, commit
+            if not committed:
+                return
+            self._just_retired = tuple(
+                k.kid for k in current.signing_keys if k.state == "retiring" and _due(k, now)
+            )
+            final, new_files = committed[-1]
+            if final != current:
+                try:
+                    self._write_metadata(final)
+                except BaseException:
+                    for path in new_files:
+                        remove(path)
+                    raise
+            self._meta = final
+            for record in final.signing_keys:
+                if record.state not in HOLDS_PRIVATE_KEY:
+                    remove(self.key_file(record.kid))
+
+    def _write_metadata(self, meta: Metadata) -> None:
+        text = json.dumps(meta.to_json(), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+        atomic_write(self._dir / METADATA_NAME, text.encode("utf-8"))
+
+    def _check_passphrase(self, meta: Metadata, passphrase: bytes) -> None:
+        """Prove the passphrase before encrypting anything new under it (a typo would lock a key away)."""
+        active = meta.active
+        if self.key_file(active.kid).exists():
+            self._load_signing(active.kid, passphrase, what="the active signing key")
+        else:
+            self._load(meta.receipt_mac.kid, passphrase, what="the receipt MAC key")
+
+    def _load_signing(self, kid: str, passphrase: bytes, *, what: str) -> PrivateKey:
+        key = self._load(kid, passphrase, what=what)
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or thumbprint(key) != kid:
+            raise KeyStoreError(f"{kid}.pem holds a different key than its name says")
+        return key
+
+    def _load(self, kid: str, passphrase: bytes, *, what: str) -> pem.StoredKey:
+        passphrase = _check_passphrase_type(passphrase)
+        path = self.key_file(kid)
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            raise KeyStoreError(f"the private key file {path} ({what}) is missing") from None
+        except OSError as exc:
+            raise KeyStoreError(f"cannot read {path}: {exc.strerror}") from None
+        try:
+            key = pem.decrypt(data, passphrase, what=f"{path.name} ({what})")
+        except PassphraseInvalid:
+            self._diagnose(kid, passphrase, what)
+            raise
+        return key
+
+    def _diagnose(self, failed_kid: str, passphrase: bytes, what: str) -> None:
+        """A file that the passphrase does not open while another one opens is damaged, not locked."""
+        for kid in (self._meta.receipt_mac.kid, self._meta.active.kid):
+            path = self.key_file(kid)
+            if kid == failed_kid or not path.exists():
+                continue
+            try:
+                pem.decrypt(path.read_bytes(), passphrase, what=kid)
+            except (KeyStoreError, OSError):
+                continue
+            raise KeyStoreError(
+                f"{failed_kid}.pem ({what}) is damaged: the passphrase opens the store's other keys"
+            )
+
+
+def _new_record(key: PrivateKey, now: int) -> KeyRecord:
+    return KeyRecord(thumbprint(key), public_jwk(key), "active", created=now, not_before=coarse_day(now))
+
+
+def _without(meta: Metadata, kid: str) -> Iterator[KeyRecord]:
+    return (k for k in meta.signing_keys if k.kid != kid)
+
+
+def _due(record: KeyRecord, now: int) -> bool:
+    return record.retire_after is not None and now >= record.retire_after
+
+
+def _reason(value: str) -> Reason:
+    for reason in REASONS:
+        if reason == value:
+            return reason
+    raise UsageError(f"reason must be one of {', '.join(REASONS)}")  # pragma: no cover - checked before
+
+
+def _read_metadata(directory: Path) -> Metadata:
+    path = directory / METADATA_NAME
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        if not directory.is_dir():
+            raise KeyStoreError(f"there is no key store at {directory}") from None
+        raise KeyStoreError(
+            f"{directory} has no {METADATA_NAME}: it is not a key store, or its init was interrupted"
+        ) from None
+    except OSError as exc:
+        raise KeyStoreError(f"cannot read {path}: {exc.strerror}") from None
+    return parse_metadata(data, what=str(path))
+
+
+@contextmanager
+def _os_errors(context: str) -> Iterator[None]:
+    """Turn an operating-system failure (disk full, permissions) into a KeyStoreError."""
+    try:
+        yield
+    except OSError as exc:
+        raise KeyStoreError(f"{context}: {exc.strerror or exc}") from None
