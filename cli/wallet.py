@@ -15,8 +15,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.files import write_private
 from cli.output import fail_usage, print_json
+from keys.files import atomic_write, make_private_dir
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError
 from wallet_spec.present import parse_claim_path
@@ -52,7 +52,7 @@ def load(directory: Path) -> tuple[Wallet, bytes]:
 
 
 def save(directory: Path, wallet: Wallet, secret: bytes) -> None:
-    write_private(directory / FILENAME, seal(wallet, secret))
+    atomic_write(directory / FILENAME, seal(wallet, secret))
 
 
 @app.command()
@@ -60,7 +60,7 @@ def init(directory: WalletDir) -> None:
     """Create an empty wallet."""
     if (directory / FILENAME).exists():
         fail_usage(f"{directory} already holds a wallet")
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    make_private_dir(directory)
     save(directory, Wallet(), passphrase(confirm=True))
     typer.echo(f"wallet created in {directory}")
 
