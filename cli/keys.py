@@ -11,8 +11,6 @@ import datetime as dt
 import os
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -20,11 +18,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import EXIT_OK, fail_usage, print_json
+from cli.output import EXIT_OK, fail_usage, print_json, reported
 from keys import REASONS, KeyRecord, KeyStore
 from keys.files import atomic_write
 from keys.store import DAY, DEFAULT_KEY_LIST_VALIDITY, MIN_PASSPHRASE_BYTES
-from wallet_spec.errors import CitykeyError
 
 app = typer.Typer(help="The city's key store: root, signing keys, rotation, the signed key list.",
                   no_args_is_help=True)
@@ -50,15 +47,6 @@ def read_passphrase(*, confirm: bool = False) -> bytes:
         fail_usage(f"usage: no passphrase: set {PASSPHRASE_ENV} or run the command in a terminal")
     entered: str = typer.prompt("Key store passphrase", hide_input=True, confirmation_prompt=confirm)
     return entered.encode("utf-8")
-
-
-@contextmanager
-def _reported() -> Iterator[None]:
-    """Every citykey error becomes `error: <code>: <message>` and exit 2."""
-    try:
-        yield
-    except CitykeyError as exc:
-        fail_usage(f"{exc.code}: {exc.message}")
 
 
 def _now() -> int:
@@ -95,12 +83,12 @@ def init(
     json_output: JsonFlag = False,
 ) -> None:
     """Create a key store: a root key, a first signing key and the receipt MAC key."""
-    with _reported():
+    with reported():
         KeyStore.check_init(directory, issuer_id)
     passphrase = read_passphrase(confirm=True)
     if len(passphrase) < MIN_PASSPHRASE_BYTES:
         fail_usage(f"usage: the passphrase must be at least {MIN_PASSPHRASE_BYTES} bytes long")
-    with _reported():
+    with reported():
         store = KeyStore.init(directory, issuer_id, passphrase, now=_now())
     result = {
         "dir": str(directory),
@@ -128,7 +116,7 @@ def rotate(
     json_output: JsonFlag = False,
 ) -> None:
     """Make a new active signing key; the old one verifies until its credentials have expired."""
-    with _reported():
+    with reported():
         store = _open(directory)
         passphrase = read_passphrase()
         old = store.active()
@@ -153,7 +141,7 @@ def revoke(
     """Revoke a signing key at once; revoking the active key also makes its replacement."""
     if reason not in REASONS:
         fail_usage(f"usage: --reason must be one of {', '.join(REASONS)}")
-    with _reported():
+    with reported():
         store = _open(directory)
         passphrase = read_passphrase()
         replacement = store.revoke(kid, reason=reason, now=_now(), passphrase=passphrase)
@@ -171,7 +159,7 @@ def revoke(
 @app.command("list")
 def list_keys(directory: DirOption, json_output: JsonFlag = False) -> None:
     """Show every signing key and its state. Needs no passphrase."""
-    with _reported():
+    with reported():
         store = _open(directory)
     if json_output:
         print_json({
@@ -199,7 +187,7 @@ def list_keys(directory: DirOption, json_output: JsonFlag = False) -> None:
 @app.command()
 def jwks(directory: DirOption) -> None:
     """Print the SD-JWT VC issuer metadata (for /.well-known/jwt-vc-issuer)."""
-    with _reported():
+    with reported():
         store = _open(directory)
     print_json(store.jwks())
     raise typer.Exit(EXIT_OK)
@@ -214,13 +202,18 @@ def keylist(
     ] = DEFAULT_KEY_LIST_VALIDITY // DAY,
     json_output: JsonFlag = False,
 ) -> None:
-    """Sign the list of active and retiring keys (and revoked kids) with the root key."""
+    """Sign the list of active and retiring keys (and revoked kids) with the root key.
+
+    The list is also saved in the store (keylist.jwt), where `citykey bundle` finds it,
+    so the root can go back offline.
+    """
     now = _now()
-    with _reported():
+    with reported():
         store = _open(directory)
         passphrase = read_passphrase()
         token = store.signed_key_list(passphrase, now=now, validity=validity_days * DAY)
         key_list = store.key_list(now, validity=validity_days * DAY)
+        atomic_write(store.published_key_list_file, token.encode("ascii"))
     try:
         atomic_write(out, token.encode("ascii"), mode=0o644)  # no newline: the file is the token
     except OSError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import demo, keys, sdjwt, verify, wallet
+from cli import city, demo, keys, sdjwt, verify, wallet
 
 app = typer.Typer(
     help="citykey: privacy-first city ID credentials, verified offline.",
@@ -14,5 +14,8 @@ app = typer.Typer(
 app.add_typer(sdjwt.app, name="sdjwt")
 app.add_typer(keys.app, name="keys")
 app.add_typer(wallet.app, name="wallet")
+app.command("issue")(city.issue)
+app.command("revoke")(city.revoke)
+app.command("bundle")(city.bundle)
 app.command("verify")(verify.run)
 app.command("demo")(demo.run)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any, NoReturn
 
 import typer
@@ -44,3 +46,12 @@ def error_list(exc: CitykeyError) -> list[dict[str, str]]:
 def exit_code_for(exc: CitykeyError) -> int:
     """Unreadable input is a usage problem (2); a readable but bad token is a rejection (1)."""
     return EXIT_USAGE if isinstance(exc, FormatError) else EXIT_REJECTED
+
+
+@contextmanager
+def reported() -> Iterator[None]:
+    """Every citykey error raised inside becomes `error: <code>: <message>` and exit 2."""
+    try:
+        yield
+    except CitykeyError as exc:
+        fail_usage(f"{exc.code}: {exc.message}")

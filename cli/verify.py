@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 from pathlib import Path
 from typing import Annotated
@@ -84,5 +85,5 @@ def run(
             typer.echo(f"warning: {warning}", err=True)
         for name, value in accepted.claims.items():
             if name not in {"iss", "iat", "exp", "vct", "cnf", "status"}:
-                typer.echo(f"  {name}: {value}")
+                typer.echo(f"  {name}: {json.dumps(value, ensure_ascii=False)}")
     raise typer.Exit(EXIT_OK)

@@ -28,15 +28,24 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from keys import pem, receipt
 from keys.files import atomic_write, exclusive_lock, make_private_dir, remove
 from keys.records import HOLDS_PRIVATE_KEY, REASONS, Identity, KeyRecord, Metadata, Reason, parse_metadata
-from wallet_spec.errors import KeyStoreError, PassphraseInvalid, UsageError
+from wallet_spec.errors import CitykeyError, KeyStoreError, PassphraseInvalid, UsageError
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
-from wallet_spec.keylist import KeyList, ListedKey, sign_key_list
+from wallet_spec.keylist import KeyList, ListedKey, sign_key_list, verify_key_list
 from wallet_spec.profile import coarse_day
 
 METADATA_NAME = "keystore.json"
 MIN_PASSPHRASE_BYTES = 12
 DAY = 86_400
 DEFAULT_KEY_LIST_VALIDITY = 30 * DAY
+DEFAULT_KEY_LIST_RENEWAL = 7 * DAY
+KEY_LIST_FILE = "keylist.jwt"
+
+
+def _same_keys(a: KeyList, b: KeyList) -> bool:
+    def shape(kl: KeyList) -> set[tuple[str, int, int | None]]:
+        return {(k.kid, k.not_before, k.not_after) for k in kl.keys}
+
+    return a.issuer == b.issuer and shape(a) == shape(b) and a.revoked == b.revoked
 """How long a signed key list stays valid: the root must come out to re-sign at least this often."""
 
 def _check_issuer_id(issuer_id: str) -> None:
@@ -221,6 +230,38 @@ class KeyStore:
         for entry in key_list.keys:
             self._load_signing(entry.kid, passphrase, what="a listed signing key")
         return sign_key_list(key_list, root)
+
+    @property
+    def published_key_list_file(self) -> Path:
+        return self._dir / KEY_LIST_FILE
+
+    def published_key_list(
+        self,
+        passphrase: bytes,
+        *,
+        now: int,
+        renew_before: int = DEFAULT_KEY_LIST_RENEWAL,
+        validity: int = DEFAULT_KEY_LIST_VALIDITY,
+    ) -> str:
+        """The root-signed key list to publish: the saved one while it is current, else a fresh one.
+
+        Current means it lists exactly the keys and revocations the store has now
+        and stays valid for `renew_before` more seconds. Otherwise the root must
+        sign again, which needs the root key file (kept offline in production);
+        without it this raises KeyStoreError saying so.
+        """
+        path = self.published_key_list_file
+        if path.exists():
+            try:
+                saved = verify_key_list(path.read_text(encoding="ascii"), self.root_thumbprint, now=now)
+            except (CitykeyError, OSError, UnicodeDecodeError):
+                saved = None
+            wanted = self.key_list(now, validity=validity)
+            if saved is not None and saved.exp - now > renew_before and _same_keys(saved, wanted):
+                return path.read_text(encoding="ascii")
+        token = self.signed_key_list(passphrase, now=now, validity=validity)
+        atomic_write(path, token.encode("ascii"))
+        return token
 
     # --- changes ------------------------------------------------------------------
 

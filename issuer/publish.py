@@ -1,0 +1,36 @@
+"""What the city publishes for verifiers: status list tokens and the trust bundle."""
+
+from __future__ import annotations
+
+from issuer.statuslists import StatusRegistry
+from keys import KeyStore
+from wallet_spec.bundle import sign_bundle
+
+HOUR = 3600
+DAY = 24 * HOUR
+STATUS_TTL = DAY
+"""Verifiers should fetch a fresh status list daily."""
+STATUS_LIFETIME = 8 * DAY
+"""A status token outlives the verifier's default bundle age limit (7 days), so a verifier
+that has synced within its limit always has a valid list to check."""
+BUNDLE_INTERVAL = DAY
+
+
+def status_base_uri(issuer_id: str) -> str:
+    return f"{issuer_id.rstrip('/')}/statuslists"
+
+
+def build_bundle(store: KeyStore, registry: StatusRegistry, passphrase: bytes, *, now: int) -> str:
+    """Sign fresh status list tokens and wrap them with the root-signed key list in a bundle."""
+    key_list = store.published_key_list(passphrase, now=now)
+    kid, key = store.active_signing_key(passphrase)
+    tokens = registry.sign_tokens(key, kid, now=now, ttl=STATUS_TTL, lifetime=STATUS_LIFETIME)
+    return sign_bundle(
+        key_list_token=key_list,
+        status_list_tokens=tokens,
+        issuer=store.issuer_id,
+        issued_at=now,
+        next_update=now + BUNDLE_INTERVAL,
+        signing_key=key,
+        kid=kid,
+    )
