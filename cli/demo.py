@@ -1,78 +1,166 @@
-"""`citykey demo`: the credential layer end to end, on embedded sample data, in memory."""
+"""`citykey demo`: the whole flow on embedded sample data, in a temporary directory, in seconds.
+
+Every step runs the same code as the real commands (key store, issuer database,
+wallet, offline verifier); each outcome is checked, and the demo exits 1 if
+any step does not behave as the story says.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
+import tempfile
 import time
+from pathlib import Path
 
+import typer
 from rich.console import Console
-from rich.panel import Panel
+from rich.table import Table
 
-from wallet_spec import jwk
+from issuer.batch import issue_batch, revoke_with_receipt
+from issuer.db import create_schema, make_engine, sqlite_url
+from issuer.inventory import database_files, database_tables, key_store_files
+from issuer.publish import build_bundle, status_base_uri
+from issuer.statuslists import StatusRegistry
+from keys import KeyStore
+from verifier import Policy, verify
+from wallet_spec import jws
+from wallet_spec.bundle import load_bundle
 from wallet_spec.errors import VerificationFailed
-from wallet_spec.keybinding import KeyBindingPolicy
-from wallet_spec.present import present
-from wallet_spec.profile import Address, Resident, issue_credential, verify_credential
+from wallet_spec.profile import Address, Resident
+from wallet_spec.sdjwt import SdJwt
+from wallet_spec.wallet import Wallet
 
-SAMPLE = Resident(
+ISSUER = "https://id.springfield.example"
+DOLORES = Resident(
     given_name="Dolores",
     family_name="Sample",
     birthdate=dt.date(1957, 4, 2),
     resident_of="Springfield",
     address=Address(street_address="100 Example Ave", locality="Springfield", postal_code="00000"),
 )
-ISSUER = "https://id.springfield.example"
+BRUNO = Resident(given_name="Bruno", family_name="Example", birthdate=dt.date(2001, 9, 30), resident_of="Springfield")
+PASSPHRASE = b"demo passphrase, never use in production"
+BUS = "https://transit.springfield.example"
+LIBRARY = "https://library.springfield.example"
+
+
+class Demo:
+    def __init__(self, workdir: Path) -> None:
+        self.console = Console()
+        self.now = int(time.time())
+        self.store = KeyStore.init(workdir / "keys", ISSUER, PASSPHRASE, now=self.now)
+        self.db_path = workdir / "issuer.db"
+        engine = make_engine(sqlite_url(self.db_path))
+        create_schema(engine)
+        self.engine = engine
+        self.registry = StatusRegistry(engine, status_base_uri(ISSUER))
+
+    def check(self, ok: bool, what: str) -> None:
+        if not ok:
+            self.console.print(f"[bold red]demo failed: {what}")
+            raise typer.Exit(1)
+
+    def enrol(self, resident: Resident, count: int = 4) -> tuple[Wallet, str]:
+        wallet = Wallet()
+        batch = issue_batch(
+            resident, wallet.new_holder_keys(count), store=self.store, registry=self.registry,
+            passphrase=PASSPHRASE, now=self.now,
+        )
+        for text in batch.credentials:
+            wallet.import_credential(text)
+        return wallet, batch.receipt
+
+    def sync(self) -> None:
+        text = build_bundle(self.store, self.registry, PASSPHRASE, now=self.now)
+        self.bundle = load_bundle(text, self.store.root_thumbprint, now=self.now)
+
+    def scan(self, wallet: Wallet, verifier: str, wanted: list[str]) -> tuple[str, dict[str, object] | list[str]]:
+        """The verifier shows a nonce; the wallet answers; the verifier decides offline."""
+        nonce = secrets.token_urlsafe(12)
+        paths = [tuple(w.split(".")) for w in wanted]
+        self.last, used = wallet.present(paths, nonce=nonce, aud=verifier)
+        kid = str(jws.parse(SdJwt.parse(used.sd_jwt).jwt).header["kid"])
+        return kid, self.decide(self.last, Policy(required=tuple(paths), nonce=nonce, aud=verifier))
+
+    def decide(self, text: str, policy: Policy) -> dict[str, object] | list[str]:
+        """What the verifier's screen shows: the disclosed claims, or every reason for a no."""
+        try:
+            accepted = verify(text, self.bundle, policy, now=self.now)
+        except VerificationFailed as exc:
+            return exc.codes
+        return {k: v for k, v in accepted.claims.items() if k not in {"iss", "iat", "exp", "vct", "cnf", "status"}}
 
 
 def run() -> None:
-    """Issue a credential, present two different disclosures, verify both offline."""
-    console = Console()
-    now = int(time.time())
-    city_key = jwk.generate_private_key()
-    holder_key = jwk.generate_private_key()
+    """Keys, issuance, two disclosures, revocation, rotation, and what the issuer stored."""
+    with tempfile.TemporaryDirectory(prefix="citykey-demo-") as tmp:
+        _story(Demo(Path(tmp)))
 
-    console.rule("1. The clerk's desk issues a credential")
-    credential = issue_credential(
-        SAMPLE,
-        issuer=ISSUER,
-        signing_key=city_key,
-        kid=jwk.thumbprint(city_key),
-        holder_key=holder_key.public_key(),
-        status_idx=secrets.randbelow(1 << 20),
-        status_uri=f"{ISSUER}/statuslists/1",
-        now=now,
-    )
-    console.print(
-        f"SD-JWT VC: {len(credential.serialize())} characters, "
-        f"{len(credential.disclosures)} disclosures, "
-        f"{len(credential.payload()['_sd'])} digests (decoys pad the rest)"
-    )
-    console.print("Signed payload (what everyone sees; every personal claim is a digest):")
-    console.print_json(json.dumps({k: v for k, v in credential.payload().items() if k != "_sd"}))
 
-    scenes = [
-        ("2. The bus validator asks: resident, 65+?", "https://transit.springfield.example",
-         [("resident_of",), ("age_over_65",)]),
-        ("3. The library asks: name and address, for a card", "https://library.springfield.example",
-         [("given_name",), ("family_name",), ("address",)]),
-    ]
-    for title, verifier_id, wanted in scenes:
-        console.rule(title)
-        nonce = secrets.token_urlsafe(12)
-        shown = present(credential, wanted, holder_key=holder_key, nonce=nonce, aud=verifier_id)
-        policy = KeyBindingPolicy(required=True, nonce=nonce, aud=verifier_id)
-        verified = verify_credential(shown, city_key.public_key(), key_binding=policy)
-        personal = {k: v for k, v in verified.claims.items() if k not in {"iss", "iat", "exp", "vct", "cnf", "status"}}
-        console.print(f"presentation: {len(shown)} characters, key-bound to {verifier_id}")
-        console.print(Panel(json.dumps(personal, indent=2, ensure_ascii=False), title="[green]VALID: disclosed"))
+def _story(demo: Demo) -> None:
+    say = demo.console
+    say.rule("1. The city creates its keys")
+    say.print(f"root (verifiers pin this): [bold]{demo.store.root_thumbprint}[/]")
+    say.print(f"active signing key: {demo.store.active().kid}")
 
-    console.rule("4. The same presentation replayed to a different verifier")
-    try:
-        verify_credential(
-            shown, city_key.public_key(),
-            key_binding=KeyBindingPolicy(required=True, nonce="another-nonce", aud="https://clinic.example"),
-        )
-    except VerificationFailed as exc:
-        console.print(f"[red]REJECTED[/red]: {', '.join(exc.codes)}")
+    say.rule("2. A clerk enrols Dolores; her wallet receives a batch of 4 credentials")
+    dolores, _ = demo.enrol(DOLORES)
+    say.print(f"issued {len(dolores.credentials)} credentials, each with its own holder key and status index")
+    demo.sync()
+    say.print(f"verifiers sync the trust bundle: {len(demo.bundle.status_lists)} status list, "
+              f"{len(demo.bundle.key_list.keys)} signing key")
+
+    say.rule("3. The bus validator asks: resident, 65 or over?")
+    _, shown = demo.scan(dolores, BUS, ["resident_of", "age_over_65"])
+    demo.check(shown == {"resident_of": "Springfield", "age_over_65": True}, "the bus check")
+    say.print(f"[green]VALID[/] disclosed only: {shown}")
+
+    say.rule("4. The library asks: name and postal code")
+    _, shown = demo.scan(dolores, LIBRARY, ["given_name", "family_name", "address.postal_code"])
+    demo.check(isinstance(shown, dict) and "birthdate" not in shown, "the library check")
+    say.print(f"[green]VALID[/] disclosed only: {shown}")
+
+    replayed = demo.decide(demo.last, Policy(nonce=secrets.token_urlsafe(12), aud=BUS))
+    demo.check(replayed == ["nonce_mismatch", "aud_mismatch"], "a replayed presentation")
+    say.print(f"the library's presentation replayed at the bus: [red]REJECTED[/] {replayed}")
+
+    say.rule("5. Bruno loses his phone; his receipt revokes his batch")
+    bruno, receipt = demo.enrol(BRUNO)
+    revoked = revoke_with_receipt(receipt, store=demo.store, registry=demo.registry, passphrase=PASSPHRASE)
+    demo.sync()
+    _, result = demo.scan(bruno, BUS, ["resident_of"])
+    demo.check(result == ["revoked"], "the revoked batch")
+    say.print(f"{revoked} credentials revoked; a finder's presentation: [red]REJECTED[/] {result}")
+    _, result = demo.scan(dolores, BUS, ["resident_of"])
+    demo.check(isinstance(result, dict), "Dolores after Bruno's revocation")
+    say.print("Dolores is unaffected: [green]VALID[/]")
+
+    say.rule("6. The city rotates its signing key")
+    old_kid = demo.store.active().kid
+    demo.store.rotate(PASSPHRASE, now=demo.now, max_credential_lifetime=365 * 86_400)
+    demo.sync()
+    kid, result = demo.scan(dolores, BUS, ["age_over_65"])
+    demo.check(kid == old_kid and isinstance(result, dict), "an old credential after rotation")
+    say.print(f"Dolores's credential, signed by the old key {kid[:10]}…: [green]VALID[/]")
+    carmen, _ = demo.enrol(Resident("Carmen", "Ejemplo", dt.date(1990, 1, 1), "Springfield"), count=2)
+    kid, result = demo.scan(carmen, BUS, ["resident_of"])
+    demo.check(kid == demo.store.active().kid != old_kid and isinstance(result, dict), "a new credential")
+    say.print(f"a new resident's credential, signed by the new key {kid[:10]}…: [green]VALID[/]")
+
+    say.rule("7. Everything the issuer stored")
+    table = Table("file or table", "size / rows", "holds")
+    for f in key_store_files(demo.store):
+        table.add_row(f"keys/{f.name}", f"{f.size:,} B", f.holds)
+    for f in database_files(demo.db_path):
+        table.add_row(f.name, f"{f.size:,} B", f.holds)
+    for t in database_tables(demo.engine):
+        table.add_row(f"table {t.name}", f"{t.rows} rows", ", ".join(t.columns))
+    say.print(table)
+    demo.engine.dispose()
+    names = [r.given_name.encode() for r in (DOLORES, BRUNO)] + [b"1957-04-02", b"Example Ave"]
+    stored = [p for p in [*demo.store.directory.iterdir(), *demo.db_path.parent.glob("issuer.db*")] if p.is_file()]
+    hits = sum(p.read_bytes().count(n) for p in stored for n in names)
+    demo.check(hits == 0, "personal data found in the issuer's files")
+    say.print(f"searched {len(stored)} files for the residents' names, birthdate and street: "
+              f"[bold green]{hits}[/] found")
