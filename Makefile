@@ -17,7 +17,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy wallet_spec issuer keys
+	$(BIN)/mypy wallet_spec keys issuer verifier cli
 
 test: lint
 	$(BIN)/pytest

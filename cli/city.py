@@ -8,6 +8,7 @@ citykey from a terminal before any web page exists.
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 from typing import Annotated, Any
@@ -68,6 +69,8 @@ def issue(
 
     The attributes are read, signed and forgotten: nothing about the resident is stored.
     """
+    if not out.parent.is_dir() or not os.access(out.parent, os.W_OK):
+        fail_usage(f"cannot write {out}: its directory is missing or not writable")  # before any index is used
     attributes = read_json(claims, "the resident's attributes")
     jwks = read_json(holder_keys, "the holder keys")
     if not isinstance(jwks, list):

@@ -104,7 +104,7 @@ def import_(directory: WalletDir, file: Annotated[Path, typer.Argument(help="The
 def list_(directory: WalletDir, json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Show the credentials held and how often each was presented. Claim values stay hidden."""
     wallet, _ = load(directory)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {"index": i, "vct": c.vct, "holder_kid": c.holder_kid, "uses": c.uses}
         for i, c in enumerate(wallet.credentials)
     ]

@@ -15,8 +15,8 @@ from typing import Any
 from issuer.receipts import make_receipt, open_receipt
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
-from wallet_spec.errors import UsageError
-from wallet_spec.jwk import public_key_from_jwk, thumbprint
+from wallet_spec.errors import KeyInvalid, UsageError
+from wallet_spec.jwk import PublicKey, public_key_from_jwk, thumbprint
 from wallet_spec.profile import CITY_ID, CredentialType, Resident, issue_credential
 
 MAX_BATCH = 16
@@ -45,26 +45,32 @@ def issue_batch(
     """Sign one credential per distinct holder key with the active signing key."""
     if not 1 <= len(holder_jwks) <= MAX_BATCH:
         raise UsageError(f"a batch needs between 1 and {MAX_BATCH} holder keys")
+    if any(isinstance(jwk, Mapping) and "d" in jwk for jwk in holder_jwks):
+        raise KeyInvalid("a holder key must be public: this JWK carries the wallet's private key ('d')")
     holder_keys = [public_key_from_jwk(jwk) for jwk in holder_jwks]
     if len({thumbprint(k) for k in holder_keys}) != len(holder_keys):
         raise UsageError("each credential of a batch needs its own holder key")
     kid, signing_key = store.active_signing_key(passphrase)
     mac_key = store.receipt_mac_key(passphrase)
-    refs = registry.allocate(len(holder_keys))
-    credentials = tuple(
-        issue_credential(
+
+    def sign(holder_key: PublicKey, idx: int, uri: str) -> str:
+        return issue_credential(
             resident,
             issuer=store.issuer_id,
             signing_key=signing_key,
             kid=kid,
             holder_key=holder_key,
-            status_idx=ref.idx,
-            status_uri=ref.uri,
+            status_idx=idx,
+            status_uri=uri,
             now=now,
             credential_type=credential_type,
         ).serialize()
-        for holder_key, ref in zip(holder_keys, refs, strict=True)
-    )
+
+    # A refusal of the attributes (an extra claim that clashes with the profile, more claims than the
+    # type has digests) must not cost status indices: sign a throw-away credential before allocating.
+    sign(holder_keys[0], 0, registry.uri(1))
+    refs = registry.allocate(len(holder_keys))
+    credentials = tuple(sign(key, ref.idx, ref.uri) for key, ref in zip(holder_keys, refs, strict=True))
     return Batch(credentials, make_receipt(mac_key, store.issuer_id, refs))
 
 

@@ -43,8 +43,9 @@ def _describe(name: str, store: KeyStore) -> str:
         return "root private key, encrypted (keep offline)"
     if kid == store.receipt_mac_id:
         return "receipt MAC key, encrypted"
-    if name.endswith(".pem"):
-        return f"signing private key, encrypted ({store.record(kid).state})"
+    record = next((r for r in store.records() if r.kid == kid), None) if name.endswith(".pem") else None
+    if record is not None:  # a .pem no key is named after is as unexpected as any other stray file
+        return f"signing private key, encrypted ({record.state})"
     return "UNEXPECTED FILE"
 
 

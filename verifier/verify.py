@@ -32,13 +32,13 @@ class Accepted:
     warnings: tuple[str, ...]
 
 
-def _status_errors(claims: Mapping[str, Any], bundle: TrustBundle) -> list[VerificationError]:
+def _status_errors(claims: Mapping[str, Any], bundle: TrustBundle, now: int) -> list[VerificationError]:
     status = claims.get("status")
     ref = status.get("status_list") if isinstance(status, Mapping) else None
     if not isinstance(ref, Mapping):
         return []  # the profile check already reports the missing status claim
     try:
-        value = bundle.status(ref.get("uri"), ref.get("idx"))
+        value = bundle.status(ref.get("uri"), ref.get("idx"), now=now)
     except StatusUnknown as exc:
         return [exc]
     if value == VALID:
@@ -62,11 +62,13 @@ def verify(text: str, bundle: TrustBundle, policy: Policy = Policy(), *, now: in
     stale: list[VerificationError] = []
     if now > bundle.issued_at + policy.max_bundle_age:
         stale.append(BundleStale("the trust bundle is too old to decide; sync it"))
+    elif now >= bundle.key_list.exp:
+        stale.append(BundleStale("the bundle's root-signed key list has expired; sync it"))
     elif now > bundle.next_update:
         warnings.append("bundle_stale: the trust bundle is due for an update; sync when online")
 
     def checks(claims: Mapping[str, Any]) -> list[VerificationError]:
-        found = stale + _status_errors(claims, bundle)
+        found = stale + _status_errors(claims, bundle, now)
         found.extend(
             MissingClaim(f"the presentation does not disclose {'.'.join(map(str, path))}")
             for path in policy.required

@@ -66,11 +66,16 @@ class TrustBundle:
             raise UnknownKey("the credential's issuer is not the one this bundle trusts")
         return self.key_list.key_for(header.get("kid"), payload.get("iat"))
 
-    def status(self, uri: Any, idx: Any) -> int:
-        """The status value of a credential, or StatusUnknown when no statement can be made."""
+    def status(self, uri: Any, idx: Any, *, now: int) -> int:
+        """The status value of a credential, or StatusUnknown when no statement can be made.
+
+        A list that has expired since the bundle was loaded says nothing any more.
+        """
         listed = self.status_lists.get(uri) if isinstance(uri, str) else None
         if listed is None:
             raise StatusUnknown("the bundle has no status list for this credential")
+        if now >= listed.exp:
+            raise StatusUnknown("the credential's status list has expired; sync the bundle")
         try:
             return listed.status_list.get(idx)
         except (IndexError, TypeError):
@@ -116,5 +121,7 @@ def load_bundle(text: str, root_thumbprint: str, *, now: int) -> TrustBundle:
             listed = verify_token(token, status_key, now=now)
         except VerificationFailed:
             continue  # an expired or bad list makes its credentials' status unknown, not the bundle
+        if listed.uri in lists:
+            raise FormatError("trust bundle holds two status lists for one URI")
         lists[listed.uri] = listed
     return TrustBundle(str(issuer), issued_at, next_update, key_list, lists)

@@ -70,6 +70,12 @@ class ClaimNotFound(UsageError):
     code = "claim_not_found"
 
 
+class HolderKeyNotHeld(UsageError):
+    """A credential is bound to a holder key this wallet does not hold."""
+
+    code = "holder_key_not_held"
+
+
 class StatusRefUnknown(UsageError):
     """A status reference names no list of this issuer, or an index it never allocated."""
 

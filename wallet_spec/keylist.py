@@ -118,13 +118,14 @@ def verify_key_list(token: str, root_thumbprint: str, *, now: int) -> KeyList:
     try:
         issuer, iat, exp = claims["iss"], claims["iat"], claims["exp"]
         keys = tuple(ListedKey.from_json(k) for k in claims["keys"])
-        revoked = frozenset(claims.get("revoked", []))
+        listed_revoked = claims.get("revoked", [])
     except (KeyError, TypeError) as exc:
         raise FormatError("key list is missing iss, iat, exp or keys") from exc
     if not isinstance(issuer, str) or not is_int(iat) or not is_int(exp):
         raise FormatError("key list iss, iat or exp has the wrong type")
-    if not all(isinstance(k, str) for k in revoked):
+    if not isinstance(listed_revoked, list) or not all(isinstance(k, str) for k in listed_revoked):
         raise FormatError("key list revoked must be a list of kids")
+    revoked = frozenset(listed_revoked)
     if now >= exp:
         raise VerificationFailed([BundleStale("the root-signed key list has expired; sync the bundle")])
     return KeyList(issuer, iat, exp, keys, revoked)

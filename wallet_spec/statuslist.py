@@ -78,7 +78,7 @@ class StatusList:
         if not isinstance(obj, Mapping):
             raise FormatError("status_list must be an object")
         bits, lst = obj.get("bits"), obj.get("lst")
-        if bits not in ALLOWED_BITS or isinstance(bits, bool):
+        if not is_int(bits) or bits not in ALLOWED_BITS:
             raise FormatError(f"status_list bits must be one of {ALLOWED_BITS}")
         if not isinstance(lst, str):
             raise FormatError("status_list lst must be a string")

@@ -9,6 +9,7 @@ reading and writing the sealed bytes is the caller's job (the CLI).
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,17 +20,18 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import (
     FormatError,
+    HolderKeyNotHeld,
     KeyBindingUnexpected,
     PassphraseInvalid,
     UsageError,
-    VerificationError,
 )
 from wallet_spec.jwk import generate_private_key, private_jwk, private_key_from_jwk, public_jwk, thumbprint
 from wallet_spec.present import present
 from wallet_spec.sdjwt import ClaimPath, SdJwt
 
 _MAGIC = b"ckw1"
-_SCRYPT_N = 2**15
+_SCRYPT_LOG_N = 15
+"""scrypt cost of new wallet files (N = 2**15); each file records its own, so raising it locks no one out."""
 
 
 @dataclass(slots=True)
@@ -70,7 +72,7 @@ class Wallet:
             raise FormatError("the credential names no holder key (cnf.jwk)")
         kid = thumbprint(jwk)
         if kid not in self.holder_keys:
-            raise VerificationError("the credential is bound to a key this wallet does not hold")
+            raise HolderKeyNotHeld("the credential is bound to a key this wallet does not hold")
         if any(c.sd_jwt == sd_jwt.serialize() for c in self.credentials):
             raise UsageError("this credential is already in the wallet")
         stored = StoredCredential(sd_jwt.serialize(), kid, str(payload.get("vct", "")))
@@ -86,7 +88,7 @@ class Wallet:
 
     def present(
         self,
-        paths: list[ClaimPath],
+        paths: Sequence[ClaimPath],
         *,
         nonce: str | None = None,
         aud: str | None = None,
@@ -127,23 +129,30 @@ class Wallet:
             raise FormatError("the wallet file is damaged") from exc
 
 
-def _kdf(passphrase: bytes, salt: bytes) -> bytes:
-    return Scrypt(salt=salt, length=32, n=_SCRYPT_N, r=8, p=1).derive(passphrase)
+def _kdf(passphrase: bytes, salt: bytes, log_n: int) -> bytes:
+    return Scrypt(salt=salt, length=32, n=2**log_n, r=8, p=1).derive(passphrase)
 
 
 def seal(wallet: Wallet, passphrase: bytes) -> bytes:
-    """`ckw1` ‖ salt(16) ‖ nonce(12) ‖ AES-256-GCM(JSON), key from scrypt(passphrase)."""
+    """`ckw1` ‖ log2 N (1) ‖ salt(16) ‖ nonce(12) ‖ AES-256-GCM(JSON), key from scrypt(passphrase).
+
+    The header is authenticated as associated data, so its cost cannot be lowered unnoticed.
+    """
     salt, nonce = os.urandom(16), os.urandom(12)
+    header = _MAGIC + bytes([_SCRYPT_LOG_N])
     plaintext = json_dumps(wallet.to_json()).encode("utf-8")
-    return _MAGIC + salt + nonce + AESGCM(_kdf(passphrase, salt)).encrypt(nonce, plaintext, _MAGIC)
+    return header + salt + nonce + AESGCM(_kdf(passphrase, salt, _SCRYPT_LOG_N)).encrypt(nonce, plaintext, header)
 
 
 def unseal(blob: bytes, passphrase: bytes) -> Wallet:
-    if len(blob) < 4 + 16 + 12 + 16 or not blob.startswith(_MAGIC):
+    """Open a sealed wallet. A wrong passphrase and a damaged file look alike to AES-GCM."""
+    if len(blob) < 5 + 16 + 12 + 16 or not blob.startswith(_MAGIC):
         raise FormatError("not a citykey wallet file")
-    salt, nonce, ciphertext = blob[4:20], blob[20:32], blob[32:]
+    header, log_n, salt, nonce, ciphertext = blob[:5], blob[4], blob[5:21], blob[21:33], blob[33:]
+    if not 10 <= log_n <= 22:
+        raise FormatError("the wallet file names an unsupported scrypt cost")
     try:
-        plaintext = AESGCM(_kdf(passphrase, salt)).decrypt(nonce, ciphertext, _MAGIC)
+        plaintext = AESGCM(_kdf(passphrase, salt, log_n)).decrypt(nonce, ciphertext, header)
     except InvalidTag:
-        raise PassphraseInvalid("the passphrase does not open this wallet") from None
+        raise PassphraseInvalid("the passphrase does not open this wallet, or the file is damaged") from None
     return Wallet.from_json(json_loads(plaintext, what="wallet"))

@@ -253,7 +253,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "KeyStoreError": _keystore_error,
     "PassphraseInvalid": _passphrase_invalid,
     # verification
-    "VerificationError": lambda kit: _wallet_import(kit, kit.credential.serialize()),
+    "HolderKeyNotHeld": lambda kit: _wallet_import(kit, kit.credential.serialize()),
     "VerificationFailed": _verification_failed,
     "AlgorithmNotAllowed": _alg_none,
     "TypInvalid": lambda kit: failed(lambda: kit.forge.verify(kit.credential, typ="dc+sd-jwt"), "typ_invalid"),
@@ -297,7 +297,10 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
 }
 """Error class name → a function that makes the real code raise it. Keyed by name: two classes share a code."""
 
-ABSTRACT = {"CitykeyError": "the root; only its subclasses are raised"}
+ABSTRACT = {
+    "CitykeyError": "the root; only its subclasses are raised",
+    "VerificationError": "the base of every failed check; only its subclasses are raised",
+}
 
 
 def _constructed_names() -> dict[str, list[str]]:
