@@ -21,10 +21,15 @@ import cryptography
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 
+from verifier import Policy
+from verifier import verify as verifier_verify
 from wallet_spec import jwk
+from wallet_spec.bundle import load_bundle, sign_bundle
 from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.keylist import KeyList, ListedKey, sign_key_list
 from wallet_spec.present import present
 from wallet_spec.profile import Address, Resident, issue_credential, verify_credential
+from wallet_spec.statuslist import StatusList, sign_token
 
 RESIDENT = Resident(
     given_name="Bench",
@@ -100,6 +105,23 @@ def main() -> None:
             lambda: SDJWTVerifier(shown, lambda iss, header: peer_key, AUD, NONCE).get_verified_payload())))
     except ImportError:
         pass
+
+    root = jwk.generate_private_key()
+    kid = jwk.thumbprint(issuer_key)
+    key_list = sign_key_list(
+        KeyList("https://id.example", now, now + 30 * 86_400, (ListedKey(kid, jwk.public_jwk(issuer_key), 0),)),
+        root,
+    )
+    status = sign_token(StatusList.new(131_072), uri="https://id.example/s/1", key=issuer_key, kid=kid,
+                        iat=now, exp=now + 86_400, ttl=3600)
+    bundle_text = sign_bundle(key_list_token=key_list, status_list_tokens=[status], issuer="https://id.example",
+                              issued_at=now, next_update=now + 86_400, signing_key=issuer_key, kid=kid)
+    bundle = load_bundle(bundle_text, jwk.thumbprint(root), now=now)
+    offline = Policy(required=(("resident_of",), ("age_over_65",)), nonce=NONCE, aud=AUD)
+    rows.append(("citykey verifier.verify (bundle: key list, status bit, policy)", *measure(
+        lambda: verifier_verify(shown, bundle, offline, now=now))))
+    rows.append(("citykey load_bundle (daily sync: 3 signatures, 131,072-entry list)", *measure(
+        lambda: load_bundle(bundle_text, jwk.thumbprint(root), now=now))))
 
     rows.append(("citykey issue_credential (15 disclosures, 16 digests)", *measure(issue)))
     rows.append(("citykey present (2 claims + KB-JWT)", *measure(
