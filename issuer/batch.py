@@ -17,7 +17,12 @@ from issuer.statuslists import StatusRegistry
 from keys import KeyStore
 from wallet_spec.errors import KeyInvalid, UsageError
 from wallet_spec.jwk import PublicKey, public_key_from_jwk, thumbprint
-from wallet_spec.profile import CITY_ID, CredentialType, Resident, issue_credential
+from wallet_spec.keylist import short_kid
+from wallet_spec.profile import CITY_ID, CREDENTIAL_TYPES, CredentialType, Resident, issue_credential
+
+HolderKeys = Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]]
+"""A list of holder public JWKs (one credential of the default type each), or, by type name
+(`residency`, `identity`, `full`), a list per credential type."""
 
 MAX_BATCH = 16
 """Credentials per batch: enough for a fresh one per presentation for weeks, few enough for a QR receipt."""
@@ -32,9 +37,24 @@ class Batch:
         return {"credentials": list(self.credentials), "receipt": self.receipt}
 
 
+def requested(holder_keys: HolderKeys, default: CredentialType = CITY_ID) -> list[tuple[CredentialType, Any]]:
+    """Pair each holder key with the credential type it is for."""
+    if isinstance(holder_keys, Mapping):
+        unknown = sorted(set(holder_keys) - set(CREDENTIAL_TYPES))
+        if unknown:
+            raise UsageError(f"unknown credential type(s): {', '.join(map(str, unknown))}")
+        pairs: list[tuple[CredentialType, Any]] = []
+        for name, jwks in holder_keys.items():
+            if not isinstance(jwks, Sequence) or isinstance(jwks, str):
+                raise UsageError(f"holder keys for {name} must be a list of JWKs")
+            pairs.extend((CREDENTIAL_TYPES[name], jwk) for jwk in jwks)
+        return pairs
+    return [(default, jwk) for jwk in holder_keys]
+
+
 def issue_batch(
     resident: Resident,
-    holder_jwks: Sequence[Mapping[str, Any]],
+    holder_jwks: HolderKeys,
     *,
     store: KeyStore,
     registry: StatusRegistry,
@@ -42,35 +62,43 @@ def issue_batch(
     now: int,
     credential_type: CredentialType = CITY_ID,
 ) -> Batch:
-    """Sign one credential per distinct holder key with the active signing key."""
-    if not 1 <= len(holder_jwks) <= MAX_BATCH:
+    """Sign one credential per distinct holder key with the active signing key.
+
+    `credential_type` is the type of every key given as a plain list; keys given by
+    type name get that type.
+    """
+    pairs = requested(holder_jwks, credential_type)
+    if not 1 <= len(pairs) <= MAX_BATCH:
         raise UsageError(f"a batch needs between 1 and {MAX_BATCH} holder keys")
-    if any(isinstance(jwk, Mapping) and "d" in jwk for jwk in holder_jwks):
+    if any(isinstance(jwk, Mapping) and "d" in jwk for _, jwk in pairs):
         raise KeyInvalid("a holder key must be public: this JWK carries the wallet's private key ('d')")
-    holder_keys = [public_key_from_jwk(jwk) for jwk in holder_jwks]
-    if len({thumbprint(k) for k in holder_keys}) != len(holder_keys):
+    holder_keys = [(kind, public_key_from_jwk(jwk)) for kind, jwk in pairs]
+    if len({thumbprint(k) for _, k in holder_keys}) != len(holder_keys):
         raise UsageError("each credential of a batch needs its own holder key")
     kid, signing_key = store.active_signing_key(passphrase)
     mac_key = store.receipt_mac_key(passphrase)
 
-    def sign(holder_key: PublicKey, idx: int, uri: str) -> str:
+    def sign(kind: CredentialType, holder_key: PublicKey, idx: int, uri: str) -> str:
         return issue_credential(
             resident,
             issuer=store.issuer_id,
             signing_key=signing_key,
-            kid=kid,
+            kid=short_kid(kid),
             holder_key=holder_key,
             status_idx=idx,
             status_uri=uri,
             now=now,
-            credential_type=credential_type,
+            credential_type=kind,
         ).serialize()
 
     # A refusal of the attributes (an extra claim that clashes with the profile, more claims than the
     # type has digests) must not cost status indices: sign a throw-away credential before allocating.
-    sign(holder_keys[0], 0, registry.uri(1))
+    for kind in {kind for kind, _ in holder_keys}:
+        sign(kind, holder_keys[0][1], 0, registry.uri(1))
     refs = registry.allocate(len(holder_keys))
-    credentials = tuple(sign(key, ref.idx, ref.uri) for key, ref in zip(holder_keys, refs, strict=True))
+    credentials = tuple(
+        sign(kind, key, ref.idx, ref.uri) for (kind, key), ref in zip(holder_keys, refs, strict=True)
+    )
     return Batch(credentials, make_receipt(mac_key, store.issuer_id, refs))
 
 

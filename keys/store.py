@@ -30,7 +30,7 @@ from keys.files import atomic_write, exclusive_lock, make_private_dir, remove
 from keys.records import HOLDS_PRIVATE_KEY, REASONS, Identity, KeyRecord, Metadata, Reason, parse_metadata
 from wallet_spec.errors import CitykeyError, KeyStoreError, PassphraseInvalid, UsageError
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
-from wallet_spec.keylist import KeyList, ListedKey, sign_key_list, verify_key_list
+from wallet_spec.keylist import KeyList, ListedKey, short_kid, sign_key_list, verify_key_list
 from wallet_spec.profile import coarse_day
 
 METADATA_NAME = "keystore.json"
@@ -39,6 +39,15 @@ DAY = 86_400
 DEFAULT_KEY_LIST_VALIDITY = 30 * DAY
 DEFAULT_KEY_LIST_RENEWAL = 7 * DAY
 KEY_LIST_FILE = "keylist.jwt"
+
+
+def _fresh_signing_key(meta: Metadata) -> PrivateKey:
+    """A new signing key whose short kid (what credentials carry) no earlier key of this store had."""
+    taken = {short_kid(k.kid) for k in meta.signing_keys}
+    while True:
+        key = generate_private_key()
+        if short_kid(thumbprint(key)) not in taken:
+            return key
 
 
 def _same_keys(a: KeyList, b: KeyList) -> bool:
@@ -274,7 +283,7 @@ class KeyStore:
             if now < old.created:
                 raise UsageError("now is before the active key was created; is the clock right?")
             self._check_passphrase(meta, passphrase)
-            new_key = generate_private_key()
+            new_key = _fresh_signing_key(meta)
             new = _new_record(new_key, now)
             atomic_write(self.key_file(new.kid), pem.encrypt(new_key, passphrase))
             retiring = old.replace(state="retiring", not_after=now, retire_after=now + max_credential_lifetime)
@@ -302,7 +311,7 @@ class KeyStore:
             keys = [*_without(meta, kid)]
             written: list[Path] = []
             if record.state == "active":
-                new_key = generate_private_key()
+                new_key = _fresh_signing_key(meta)
                 replacement = _new_record(new_key, now)
                 written.append(self.key_file(replacement.kid))
                 atomic_write(written[-1], pem.encrypt(new_key, passphrase))

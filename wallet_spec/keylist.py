@@ -29,6 +29,16 @@ from wallet_spec.errors import (
 from wallet_spec.jwk import PrivateKey, PublicKey, public_jwk, public_key_from_jwk, thumbprint
 
 KEY_LIST_TYP = "citykey-keylist+jwt"
+SHORT_KID_CHARS = 8
+
+
+def short_kid(kid: str) -> str:
+    """The `kid` a credential carries: the thumbprint's first 8 characters (48 bits).
+
+    Enough to pick one of a city's few signing keys, and 35 characters fewer in
+    every QR code; a key store never makes two keys that share one.
+    """
+    return kid[:SHORT_KID_CHARS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,12 +81,15 @@ class KeyList:
     revoked: frozenset[str] = field(default_factory=frozenset)
 
     def key_for(self, kid: Any, iat: Any) -> PublicKey:
-        """The key that may have signed a token with this `kid` and `iat`, or why not."""
-        if isinstance(kid, str) and kid in self.revoked:
+        """The key that may have signed a token with this `kid` (full or short) and `iat`, or why not."""
+        if not isinstance(kid, str) or not kid:
+            raise UnknownKey("the token names no signing key")
+        if any(kid in (revoked, short_kid(revoked)) for revoked in self.revoked):
             raise KeyRevoked("the credential's signing key has been revoked by the city")
-        entry = next((k for k in self.keys if k.kid == kid), None)
-        if entry is None:
+        matches = [k for k in self.keys if kid in (k.kid, short_kid(k.kid))]
+        if len(matches) != 1:
             raise UnknownKey("the credential's signing key is not in the trust bundle")
+        entry = matches[0]
         if not is_int(iat) or iat < entry.not_before or (
             entry.not_after is not None and iat > entry.not_after
         ):

@@ -76,17 +76,58 @@ def resident_from_json(obj: Any) -> Resident:
     return Resident(obj["given_name"], obj["family_name"], birthdate, obj["resident_of"], address, dict(extra))
 
 
+PERSONAL_CLAIMS = ("given_name", "family_name", "birthdate", "address")
+AGE_CLAIMS = tuple(f"age_over_{n}" for n in AGE_THRESHOLDS)
+
+
 @dataclass(frozen=True, slots=True)
 class CredentialType:
-    """One kind of credential: its `vct` and how many digests each object carries."""
+    """One kind of credential: which claims it carries, which of them are disclosable, its digest counts.
 
+    `carries` lists the resident's claims it holds ("extra" stands for the
+    city's configured claims); `plain` those among them always visible (only
+    `resident_of` may be: the issuer is the city, which issues only to its
+    residents, so `iss` already says as much). Every other carried claim is
+    selectively disclosable, and the top-level `_sd` is padded to
+    `top_level_digests` so a missing optional claim is invisible.
+    """
+
+    name: str
     vct: str
+    carries: frozenset[str]
+    plain: frozenset[str] = frozenset()
     top_level_digests: int = 16
     address_digests: int = len(ADDRESS_PARTS)
     lifetime_days: int = 365
 
 
-CITY_ID = CredentialType(vct="urn:citykey:id:1")
+_EVERYTHING = frozenset({*PERSONAL_CLAIMS, "resident_of", *AGE_CLAIMS, "extra"})
+
+CITY_ID = CredentialType(name="full", vct="urn:citykey:id:1", carries=_EVERYTHING)
+"""Everything, all disclosable: for wallets that hold one credential type only."""
+
+RESIDENCY = CredentialType(
+    name="residency",
+    vct="urn:citykey:residency:1",
+    carries=frozenset({"resident_of", *AGE_CLAIMS}),
+    plain=frozenset({"resident_of"}),
+    top_level_digests=len(AGE_CLAIMS),
+)
+"""The residency pass: "resident, 65+" for a bus or a pool, small enough for a QR version 18."""
+
+IDENTITY = CredentialType(
+    name="identity",
+    vct="urn:citykey:identity:1",
+    carries=frozenset({*PERSONAL_CLAIMS, "resident_of", "extra"}),
+    plain=frozenset({"resident_of"}),
+    top_level_digests=6,
+)
+"""Name, birthdate and address (and the city's extras): library sign-up, clinic check-in, renewal."""
+
+CREDENTIAL_TYPES: dict[str, CredentialType] = {t.name: t for t in (RESIDENCY, IDENTITY, CITY_ID)}
+ALL_VCTS = frozenset(kind.vct for kind in CREDENTIAL_TYPES.values())
+STANDARD_TYPES = (RESIDENCY, IDENTITY)
+"""What a wallet asks for at enrolment: a few of each, a fresh one per presentation."""
 
 
 def age_on(birthdate: dt.date, day: dt.date) -> int:
@@ -105,27 +146,34 @@ def coarse_day(timestamp: int) -> int:
     return timestamp - timestamp % DAY
 
 
-def resident_claims(resident: Resident, *, issued_on: dt.date) -> dict[str, Any]:
-    """The selectively disclosable claims, each wrapped in SD()."""
-    claims: dict[str, Any] = {
-        "given_name": SD(resident.given_name),
-        "family_name": SD(resident.family_name),
-        "birthdate": SD(resident.birthdate.isoformat()),
-        "resident_of": SD(resident.resident_of),
+def resident_claims(
+    resident: Resident, *, issued_on: dt.date, credential_type: CredentialType = CITY_ID
+) -> dict[str, Any]:
+    """The claims a credential type carries: disclosable ones wrapped in SD(), `plain` ones as they are."""
+    values: dict[str, Any] = {
+        "given_name": resident.given_name,
+        "family_name": resident.family_name,
+        "birthdate": resident.birthdate.isoformat(),
+        "resident_of": resident.resident_of,
     }
     if resident.address is not None:
-        parts = {
+        values["address"] = {
             name: SD(value)
             for name in ADDRESS_PARTS
             if (value := getattr(resident.address, name)) is not None
         }
-        claims["address"] = SD(parts)
-    claims.update({name: SD(v) for name, v in age_claims(resident.birthdate, issued_on).items()})
-    for name, value in resident.extra.items():
-        if name in claims or name in _PLAIN_CLAIMS or name == "address":
+    values.update(age_claims(resident.birthdate, issued_on))
+    for name in resident.extra:
+        if name in values or name in _PLAIN_CLAIMS or name in PERSONAL_CLAIMS or name in AGE_CLAIMS:
             raise UsageError(f"extra claim {name!r} clashes with a profile claim")
-        claims[name] = SD(value)
-    return claims
+    if "extra" in credential_type.carries:
+        values.update(resident.extra)
+    wanted = credential_type.carries | set(resident.extra if "extra" in credential_type.carries else ())
+    return {
+        name: value if name in credential_type.plain else SD(value)
+        for name, value in values.items()
+        if name in wanted
+    }
 
 
 _PLAIN_CLAIMS = frozenset({"iss", "iat", "exp", "nbf", "vct", "cnf", "status", "sub", "jti"})
@@ -153,7 +201,7 @@ def issue_credential(
         "exp": iat + credential_type.lifetime_days * DAY,
         "vct": credential_type.vct,
         "status": {"status_list": {"idx": status_idx, "uri": status_uri}},
-        **resident_claims(resident, issued_on=issued_on),
+        **resident_claims(resident, issued_on=issued_on, credential_type=credential_type),
     }
     disclosable = sum(isinstance(v, SD) for v in claims.values())
     if disclosable > credential_type.top_level_digests:
@@ -206,7 +254,7 @@ def verify_credential(
     *,
     key_binding: KeyBindingPolicy = KeyBindingPolicy(required=True),
     now: int | None = None,
-    vcts: frozenset[str] = frozenset({CITY_ID.vct}),
+    vcts: frozenset[str] = ALL_VCTS,
     limits: Limits = DEFAULT_LIMITS,
     extra_checks: ClaimCheck | None = None,
 ) -> Verified:

@@ -28,6 +28,7 @@ import hashlib
 import json
 import sys
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -378,7 +379,7 @@ def invalid_cases() -> list[dict[str, Any]]:
     future, _ = credential("not-yet-valid", now=NOW + 2 * DAY)
     rogue, _ = credential("rogue-issuer", signing_key=ROGUE_ISSUER)
     library_card, _ = credential(
-        "unknown-vct", credential_type=CredentialType(vct="urn:citykey:library-card:1")
+        "unknown-vct", credential_type=replace(CITY_ID, vct="urn:citykey:library-card:1")
     )
     resident_of = named(CRED_A, "resident_of")
     overwrite = Disclosure.create(CRAFT_SALTS(), "resident_of", "Capital City")

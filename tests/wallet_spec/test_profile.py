@@ -18,7 +18,6 @@ from wallet_spec.profile import (
     CITY_ID,
     VC_TYP,
     Address,
-    CredentialType,
     Resident,
     age_claims,
     issue_credential,
@@ -153,7 +152,7 @@ def test_everyone_issued_on_one_day_shares_iat(
 def test_lifetime_follows_the_credential_type(
     resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey
 ) -> None:
-    short = CredentialType(vct="urn:citykey:pass:1", lifetime_days=30)
+    short = replace(CITY_ID, vct="urn:citykey:pass:1", lifetime_days=30)
     token = _issue(resident, issuer_key, holder_key, _ts(dt.date(2026, 1, 1), 5), credential_type=short)
     assert token.payload()["exp"] - token.payload()["iat"] == 30 * DAY
     assert token.payload()["vct"] == "urn:citykey:pass:1"
@@ -220,7 +219,7 @@ def vars_of(address: Address) -> dict[str, Any]:
 def test_type_with_more_digests_pads_to_that_number(
     resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey, now: int
 ) -> None:
-    roomy = CredentialType(vct=CITY_ID.vct, top_level_digests=24, address_digests=5)
+    roomy = replace(CITY_ID, vct=CITY_ID.vct, top_level_digests=24, address_digests=5)
     token = _issue(resident, issuer_key, holder_key, now, credential_type=roomy)
     assert len(token.payload()["_sd"]) == 24
     assert len(next(d for d in token.disclosures if d.name == "address").value["_sd"]) == 5
@@ -285,7 +284,7 @@ def test_more_disclosable_claims_than_the_type_allows_is_refused(
     _issue(replace(resident, extra=four), issuer_key, holder_key, now)
     with pytest.raises(UsageError):
         _issue(replace(resident, extra={**four, "extra_4": 4}), issuer_key, holder_key, now)
-    tight = CredentialType(vct=CITY_ID.vct, top_level_digests=11)
+    tight = replace(CITY_ID, vct=CITY_ID.vct, top_level_digests=11)
     with pytest.raises(UsageError):
         _issue(resident, issuer_key, holder_key, now, credential_type=tight)
     _issue(replace(resident, address=None), issuer_key, holder_key, now, credential_type=tight)
