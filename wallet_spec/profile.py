@@ -98,6 +98,9 @@ class CredentialType:
     plain: frozenset[str] = frozenset()
     top_level_digests: int = 16
     address_digests: int = len(ADDRESS_PARTS)
+    address_container: bool = False
+    """True: `address` is always present, even empty, and only its parts are disclosable (one
+    disclosure fewer per presentation); False: `address` itself is disclosable too."""
     lifetime_days: int = 365
 
 
@@ -106,27 +109,44 @@ _EVERYTHING = frozenset({*PERSONAL_CLAIMS, "resident_of", *AGE_CLAIMS, "extra"})
 CITY_ID = CredentialType(name="full", vct="urn:citykey:id:1", carries=_EVERYTHING)
 """Everything, all disclosable: for wallets that hold one credential type only."""
 
-RESIDENCY = CredentialType(
-    name="residency",
-    vct="urn:citykey:residency:1",
-    carries=frozenset({"resident_of", *AGE_CLAIMS}),
-    plain=frozenset({"resident_of"}),
-    top_level_digests=len(AGE_CLAIMS),
-)
-"""The residency pass: "resident, 65+" for a bus or a pool, small enough for a QR version 18."""
+RESIDENCY_VCT = "urn:citykey:residency:1"
+
+
+def _residency(name: str, ages: tuple[int, ...]) -> CredentialType:
+    return CredentialType(
+        name=name,
+        vct=RESIDENCY_VCT,
+        carries=frozenset({"resident_of", *(f"age_over_{n}" for n in ages)}),
+        plain=frozenset({"resident_of"}),
+        top_level_digests=RESIDENCY_DIGESTS,
+    )
+
+
+RESIDENCY_DIGESTS = 3
+"""Each residency pass carries three age claims (or two and a decoy). Each digest costs about
+48 characters of QR code; three keep "resident, 65+" within QR version 18 (docs/credential.md)."""
+
+RESIDENCY = _residency("residency", (18, 21, 65))  # adult, alcohol age, senior fare
+RESIDENCY_YOUTH = _residency("residency-youth", (13, 16))  # youth programmes
+RESIDENCY_SENIOR = _residency("residency-senior", (55, 62))  # senior programmes
+RESIDENCY_PASSES = (RESIDENCY, RESIDENCY_YOUTH, RESIDENCY_SENIOR)
+"""Residency passes: `resident_of` (always shown) and a few `age_over_NN` each, so that
+"resident, 65+" fits a small QR code. Together they carry every threshold; the wallet
+picks the pass that has the claim asked for."""
 
 IDENTITY = CredentialType(
     name="identity",
     vct="urn:citykey:identity:1",
-    carries=frozenset({*PERSONAL_CLAIMS, "resident_of", "extra"}),
-    plain=frozenset({"resident_of"}),
-    top_level_digests=6,
+    carries=frozenset(PERSONAL_CLAIMS),
+    top_level_digests=3,
+    address_container=True,
 )
-"""Name, birthdate and address (and the city's extras): library sign-up, clinic check-in, renewal."""
+"""Name, birthdate and address parts: library sign-up, clinic check-in, and renewal (its full
+disclosure carries every personal attribute; `resident_of` is the city's own name)."""
 
-CREDENTIAL_TYPES: dict[str, CredentialType] = {t.name: t for t in (RESIDENCY, IDENTITY, CITY_ID)}
+CREDENTIAL_TYPES: dict[str, CredentialType] = {t.name: t for t in (*RESIDENCY_PASSES, IDENTITY, CITY_ID)}
 ALL_VCTS = frozenset(kind.vct for kind in CREDENTIAL_TYPES.values())
-STANDARD_TYPES = (RESIDENCY, IDENTITY)
+STANDARD_TYPES = (*RESIDENCY_PASSES, IDENTITY)
 """What a wallet asks for at enrolment: a few of each, a fresh one per presentation."""
 
 
@@ -156,11 +176,11 @@ def resident_claims(
         "birthdate": resident.birthdate.isoformat(),
         "resident_of": resident.resident_of,
     }
-    if resident.address is not None:
+    if resident.address is not None or credential_type.address_container:
         values["address"] = {
             name: SD(value)
             for name in ADDRESS_PARTS
-            if (value := getattr(resident.address, name)) is not None
+            if resident.address is not None and (value := getattr(resident.address, name)) is not None
         }
     values.update(age_claims(resident.birthdate, issued_on))
     for name in resident.extra:
@@ -170,7 +190,8 @@ def resident_claims(
         values.update(resident.extra)
     wanted = credential_type.carries | set(resident.extra if "extra" in credential_type.carries else ())
     return {
-        name: value if name in credential_type.plain else SD(value)
+        name: value if name in credential_type.plain or (name == "address" and credential_type.address_container)
+        else SD(value)
         for name, value in values.items()
         if name in wanted
     }
@@ -279,18 +300,3 @@ def verify_credential(
         limits=limits,
         claim_checks=checks,
     )
-
-
-__all__ = [
-    "AGE_THRESHOLDS",
-    "CITY_ID",
-    "VC_TYP",
-    "Address",
-    "CredentialType",
-    "Resident",
-    "age_claims",
-    "issue_credential",
-    "profile_errors",
-    "resident_from_json",
-    "verify_credential",
-]

@@ -1,32 +1,49 @@
 """The QR transport: a presentation packed into a short, scanner-safe string.
 
-    text    = "CK1:" base45( raw-deflate( body, preset dictionary v1 ) )
-    body    = flags(1) field(jwt header) field(jwt payload) field(jwt signature)
-              varint(n) n*field(disclosure)
-              [ field(kb header) field(kb payload) field(kb signature) ]   if flags & 1
-    field   = varint(length) bytes          (varint: LEB128, shortest form only)
+    text    = "CK1:" base45( raw-deflate( body, preset dictionary ) )
+    body    = flags(1) json(jwt header) json(jwt payload) bytes(jwt signature)
+              varint(n) n*json(disclosure)
+              [ json(kb header) json(kb payload) bytes(kb signature) ]      if flags & 1
+    bytes   = varint(length) octets              (varint: LEB128, shortest form only)
+    json    = 0x8A bytes                         the part's bytes as they are, or
+            | value                              the part as a value, when compact JSON
+                                                 re-serializes to exactly its bytes, or
+            | 0x8B octets(16) value value        a disclosure [salt, name, value] whose salt
+            | 0x8C octets(16) value              is 16 octets; or [salt, value] (array element)
+    value   = 0x00-0x7F                          a string from KNOWN, by index
+            | 0x80 | 0x81 | 0x82                 null, false, true
+            | 0x83 varint | 0x84 varint          integer n >= 0, or -1-n
+            | 0x85 bytes                         UTF-8 text
+            | 0x86 bytes                         a string that is the canonical base64url of these
+                                                 octets (digests, keys, salts, nonces)
+            | 0x89 octets(32)                    the same for exactly 32 octets (a digest, a P-256
+                                                 coordinate), without the length
+            | 0x87 varint value*                 array
+            | 0x88 varint (value value)*         object: name, value pairs in order
 
-Every part of a compact SD-JWT is base64url; the body carries the decoded bytes,
-and decoding re-encodes them, so the text that comes out is byte-for-byte the
-presentation that went in (signatures and `sd_hash` still verify). The payload
-alphabet, Base45 (RFC 9285), is exactly QR's alphanumeric mode, which packs
-5.5 bits a character and which keyboard-wedge scanners type without loss.
-The preset dictionary holds the profile's fixed strings (claim names, header
-values, JSON punctuation), so they cost a few bits each.
+Every part of a compact SD-JWT is base64url of bytes; the body carries those
+bytes, or a value that re-serializes to them byte for byte, so decoding gives
+back exactly the presentation that went in (signatures and `sd_hash` still
+verify). A part in any other spelling travels raw; nothing is ever normalised.
+Base45 (RFC 9285) is exactly QR's alphanumeric alphabet, 5.5 bits a character,
+and keyboard-wedge scanners type it without loss.
 
 Decoding is strict and bounded: the text length is checked before Base45, the
-inflated size is capped while inflating, and any malformed, non-canonical or
-trailing byte is a `FormatError`. A plain compact SD-JWT is accepted as it is.
+inflated size is capped while inflating, nesting is limited, and any malformed,
+non-canonical or trailing byte is a `FormatError`. A plain compact SD-JWT is
+accepted as it is.
 """
 
 from __future__ import annotations
 
 import zlib
+from typing import Any
 
 import base45
 
-from wallet_spec.encoding import b64url_decode, b64url_encode
+from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 from wallet_spec.errors import FormatError, TooLarge
+from wallet_spec.profile import ADDRESS_PARTS, AGE_CLAIMS, CREDENTIAL_TYPES, PERSONAL_CLAIMS
 from wallet_spec.sdjwt import DEFAULT_LIMITS
 
 PREFIX = "CK1:"
@@ -34,23 +51,33 @@ MAX_QR_CHARS = 4_296
 """The most alphanumeric characters any QR code holds (version 40, level L)."""
 MAX_BODY = DEFAULT_LIMITS.max_length
 """Inflated bytes accepted: never more than the longest compact SD-JWT we accept."""
+MAX_DEPTH = 16
+
+KNOWN: tuple[str, ...] = (
+    # JOSE headers and the SD-JWT VC payload
+    "alg", "ES256", "typ", "dc+sd-jwt", "kb+jwt", "kid",
+    "_sd", "...", "_sd_alg", "sha-256", "iss", "iat", "exp", "nbf", "vct",
+    "status", "status_list", "idx", "uri", "cnf", "jwk", "kty", "EC", "crv", "P-256", "x", "y",
+    # key binding
+    "aud", "nonce", "sd_hash",
+    # the city's claims and types
+    *PERSONAL_CLAIMS, *ADDRESS_PARTS, "resident_of", *AGE_CLAIMS,
+    *sorted({t.vct for t in CREDENTIAL_TYPES.values()}),
+)  # fmt: skip
+"""Strings coded as one byte. Append only: an index, once published, never changes meaning."""
+_KNOWN_INDEX = {s: i for i, s in enumerate(KNOWN)}
+assert len(KNOWN) <= 0x80, "known strings must fit below the first tag"
+assert len(_KNOWN_INDEX) == len(KNOWN), "known strings must be distinct"
+
+DICTIONARY = b"https://https://id./statuslists/"
+"""What deflate may refer back to before any byte of the body: the URL parts every code carries."""
 
 _HAS_KB = 0x01
-
-DICTIONARY_V1 = (
-    # Read from the end: the most common strings sit last, where distances are shortest.
-    b'"given_name","family_name","birthdate","address",{"street_address","locality","postal_code"'
-    b'"urn:citykey:id:1""urn:citykey:identity:1""urn:citykey:residency:1"'
-    b'"age_over_13",true]"age_over_16",true]"age_over_18",true]"age_over_21",true]'
-    b'"age_over_55",true]"age_over_62",true]"age_over_65",true]false]"resident_of","'
-    b'{"typ":"kb+jwt","alg":"ES256"}{"alg":"ES256","typ":"kb+jwt"}{"iat":17'
-    b',"aud":"https://","nonce":"","sd_hash":"'
-    b'{"alg":"ES256","typ":"dc+sd-jwt","kid":"'
-    b'"],"iss":"https://","iat":17,"exp":18,"vct":"urn:citykey:'
-    b',"status":{"status_list":{"idx":,"uri":"https:///statuslists/'
-    b'"}},"_sd_alg":"sha-256","cnf":{"jwk":{"kty":"EC","crv":"P-256","x":"","y":"'
-    b'"}}}{"_sd":["","'
-)
+_NULL, _FALSE, _TRUE, _UINT, _NINT, _TEXT, _B64, _ARRAY, _OBJECT, _B64_32 = range(0x80, 0x8A)
+_RAW, _PROPERTY, _ELEMENT = range(0x8A, 0x8D)
+_SALT = 16
+_MIN_B64 = 16
+"""Shorter base64url-looking strings (kids, words) stay text: nothing to gain."""
 
 
 def _varint(value: int) -> bytes:
@@ -58,15 +85,66 @@ def _varint(value: int) -> bytes:
     while True:
         byte = value & 0x7F
         value >>= 7
-        if value:
-            out.append(byte | 0x80)
-        else:
+        if not value:
             out.append(byte)
             return bytes(out)
+        out.append(byte | 0x80)
 
 
-def _field(data: bytes) -> bytes:
+def _bytes(data: bytes) -> bytes:
     return _varint(len(data)) + data
+
+
+def _canonical_b64(text: str) -> bytes | None:
+    if len(text) < _MIN_B64:
+        return None
+    try:
+        return b64url_decode(text)
+    except FormatError:
+        return None
+
+
+def _value(value: Any) -> bytes:
+    if value is None:
+        return bytes([_NULL])
+    if value is True or value is False:
+        return bytes([_TRUE if value else _FALSE])
+    if isinstance(value, int):
+        return bytes([_UINT]) + _varint(value) if value >= 0 else bytes([_NINT]) + _varint(-1 - value)
+    if isinstance(value, str):
+        if value in _KNOWN_INDEX:
+            return bytes([_KNOWN_INDEX[value]])
+        raw = _canonical_b64(value)
+        if raw is not None:
+            return bytes([_B64_32]) + raw if len(raw) == 32 else bytes([_B64]) + _bytes(raw)
+        return bytes([_TEXT]) + _bytes(value.encode("utf-8"))
+    if isinstance(value, list):
+        return bytes([_ARRAY]) + _varint(len(value)) + b"".join(_value(v) for v in value)
+    if isinstance(value, dict):
+        pairs = b"".join(_value(k) + _value(v) for k, v in value.items())
+        return bytes([_OBJECT]) + _varint(len(value)) + pairs
+    raise FormatError("a JSON part holds a value the QR code cannot carry as a value")
+
+
+def _json_part(data: bytes) -> bytes:
+    """A value when it re-serializes to exactly `data`, else the raw bytes."""
+    try:
+        value = json_loads(data, what="part")
+        if json_dumps(value).encode("utf-8") == data:
+            return _shaped(value)
+    except (FormatError, TypeError, ValueError):
+        pass  # floats, other spellings, invalid JSON: carried byte for byte
+    return bytes([_RAW]) + _bytes(data)
+
+
+def _shaped(value: Any) -> bytes:
+    """A disclosure in its usual shape loses its array framing; anything else is a plain value."""
+    if isinstance(value, list) and len(value) in (2, 3) and isinstance(value[0], str):
+        salt = _canonical_b64(value[0])
+        if salt is not None and len(salt) == _SALT and (len(value) == 2 or isinstance(value[1], str)):
+            rest = b"".join(_value(v) for v in value[1:])
+            return bytes([_PROPERTY if len(value) == 3 else _ELEMENT]) + salt + rest
+    return _value(value)
 
 
 def _jws_parts(token: str, what: str) -> list[bytes]:
@@ -78,20 +156,20 @@ def _jws_parts(token: str, what: str) -> list[bytes]:
 
 def encode(presentation: str) -> str:
     """Pack a compact SD-JWT(+KB) for a QR code; the inverse of `decode`."""
-    pieces = presentation.split("~")
+    pieces = presentation.strip().split("~")
     if len(pieces) < 2:
         raise FormatError("not a compact SD-JWT")
     jwt, disclosures, kb = pieces[0], pieces[1:-1], pieces[-1]
+    header, payload, signature = _jws_parts(jwt, "issuer-signed JWT")
     body = bytearray([_HAS_KB if kb else 0])
-    for part in _jws_parts(jwt, "issuer-signed JWT"):
-        body += _field(part)
+    body += _json_part(header) + _json_part(payload) + _bytes(signature)
     body += _varint(len(disclosures))
     for disclosure in disclosures:
-        body += _field(b64url_decode(disclosure, what="disclosure"))
+        body += _json_part(b64url_decode(disclosure, what="disclosure"))
     if kb:
-        for part in _jws_parts(kb, "KB-JWT"):
-            body += _field(part)
-    deflater = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, DICTIONARY_V1)
+        kb_header, kb_payload, kb_signature = _jws_parts(kb, "KB-JWT")
+        body += _json_part(kb_header) + _json_part(kb_payload) + _bytes(kb_signature)
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, DICTIONARY)
     packed = deflater.compress(bytes(body)) + deflater.flush()
     encoded: bytes = base45.b45encode(packed)
     return PREFIX + encoded.decode("ascii")
@@ -117,25 +195,90 @@ class _Reader:
                     raise FormatError("QR payload has a non-canonical length")
                 return value
             shift += 7
-            if shift > 21:
-                raise FormatError("QR payload has an impossible length")
+            if shift > 63:
+                raise FormatError("QR payload has an impossible number")
 
-    def field(self) -> bytes:
-        length = self.varint()
+    def octets(self, length: int) -> bytes:
         if length > len(self.data) - self.pos:
             raise FormatError("QR payload is truncated")
         self.pos += length
         return self.data[self.pos - length : self.pos]
 
+    def blob(self) -> bytes:
+        return self.octets(self.varint())
+
+    def count(self) -> int:
+        n = self.varint()
+        if n > len(self.data) - self.pos:  # every element takes at least one byte
+            raise FormatError("QR payload is truncated")
+        return n
+
+    def value(self, depth: int = 0) -> Any:
+        if depth > MAX_DEPTH:
+            raise FormatError("QR payload nests too deeply")
+        tag = self.byte()
+        if tag < 0x80:
+            if tag >= len(KNOWN):
+                raise FormatError("QR payload names an unknown string")
+            return KNOWN[tag]
+        if tag in (_NULL, _FALSE, _TRUE):
+            return {_NULL: None, _FALSE: False, _TRUE: True}[tag]
+        if tag == _UINT:
+            return self.varint()
+        if tag == _NINT:
+            return -1 - self.varint()
+        if tag == _TEXT:
+            try:
+                text = self.blob().decode("utf-8")
+            except UnicodeDecodeError:
+                raise FormatError("QR payload has text that is not UTF-8") from None
+            if text in _KNOWN_INDEX or _canonical_b64(text) is not None:
+                raise FormatError("QR payload spells a string the long way")
+            return text
+        if tag == _B64:
+            raw = self.blob()
+            if len(b64url_encode(raw)) < _MIN_B64 or len(raw) == 32:
+                raise FormatError("QR payload spells a base64url string the long way")
+            return b64url_encode(raw)
+        if tag == _B64_32:
+            return b64url_encode(self.octets(32))
+        if tag == _ARRAY:
+            return [self.value(depth + 1) for _ in range(self.count())]
+        if tag == _OBJECT:
+            obj: dict[str, Any] = {}
+            for _ in range(self.count()):
+                name = self.value(depth + 1)
+                if not isinstance(name, str) or name in obj:
+                    raise FormatError("QR payload has a bad or repeated member name")
+                obj[name] = self.value(depth + 1)
+            return obj
+        raise FormatError("QR payload has an unknown tag")
+
+    def json_part(self) -> bytes:
+        mode = self.data[self.pos] if self.pos < len(self.data) else None
+        if mode == _RAW:
+            self.pos += 1
+            return self.blob()
+        if mode in (_PROPERTY, _ELEMENT):
+            self.pos += 1
+            salt = b64url_encode(self.octets(_SALT))
+            value: Any = [salt, *(self.value(1) for _ in range(2 if mode == _PROPERTY else 1))]
+            if mode == _PROPERTY and not isinstance(value[1], str):
+                raise FormatError("QR payload has a disclosure whose claim name is not a string")
+        else:
+            value = self.value()
+        return json_dumps(value).encode("utf-8")
+
     def jws(self) -> str:
-        return ".".join(b64url_encode(self.field()) for _ in range(3))
+        header, payload = self.json_part(), self.json_part()
+        return ".".join(b64url_encode(p) for p in (header, payload, self.blob()))
 
 
 def decode(text: str) -> str:
     """The compact presentation in a scanned QR text; plain compact SD-JWTs pass through."""
     text = text.strip()
     if not text.startswith(PREFIX):
-        if text[:1] == "e" or "~" in text:  # a plain compact SD-JWT (its header starts with `ey`)
+        if text.startswith("ey") and "~" in text:
             return text
         raise FormatError("not a citykey QR code (no CK1: prefix) nor a compact SD-JWT")
     if len(text) > MAX_QR_CHARS:
@@ -144,7 +287,7 @@ def decode(text: str) -> str:
         packed = base45.b45decode(text[len(PREFIX) :])
     except ValueError:
         raise FormatError("QR text is not Base45") from None
-    inflater = zlib.decompressobj(-15, zdict=DICTIONARY_V1)
+    inflater = zlib.decompressobj(-15, zdict=DICTIONARY)
     try:
         body = inflater.decompress(packed, MAX_BODY)
     except zlib.error:
@@ -158,11 +301,14 @@ def decode(text: str) -> str:
     if flags & ~_HAS_KB:
         raise FormatError("QR payload has unknown flags")
     jwt = reader.jws()
-    count = reader.varint()
+    count = reader.count()
     if count > DEFAULT_LIMITS.max_disclosures:
         raise TooLarge("QR payload has too many disclosures")
-    disclosures = [b64url_encode(reader.field()) for _ in range(count)]
+    disclosures = [b64url_encode(reader.json_part()) for _ in range(count)]
     kb = reader.jws() if flags & _HAS_KB else ""
     if reader.pos != len(body):
         raise FormatError("QR payload has trailing bytes")
     return "~".join([jwt, *disclosures, kb])
+
+
+__all__ = ["KNOWN", "MAX_QR_CHARS", "PREFIX", "decode", "encode"]
