@@ -43,7 +43,6 @@ import base45
 
 from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 from wallet_spec.errors import FormatError, TooLarge
-from wallet_spec.profile import ADDRESS_PARTS, AGE_CLAIMS, CREDENTIAL_TYPES, PERSONAL_CLAIMS
 from wallet_spec.sdjwt import DEFAULT_LIMITS
 
 PREFIX = "CK1:"
@@ -61,8 +60,10 @@ KNOWN: tuple[str, ...] = (
     # key binding
     "aud", "nonce", "sd_hash",
     # the city's claims and types
-    *PERSONAL_CLAIMS, *ADDRESS_PARTS, "resident_of", *AGE_CLAIMS,
-    *sorted({t.vct for t in CREDENTIAL_TYPES.values()}),
+    "given_name", "family_name", "birthdate", "address", "street_address", "locality", "postal_code",
+    "resident_of", "age_over_13", "age_over_16", "age_over_18", "age_over_21", "age_over_55",
+    "age_over_62", "age_over_65",
+    "urn:citykey:id:1", "urn:citykey:identity:1", "urn:citykey:residency:1",
 )  # fmt: skip
 """Strings coded as one byte. Append only: an index, once published, never changes meaning."""
 _KNOWN_INDEX = {s: i for i, s in enumerate(KNOWN)}
@@ -104,12 +105,16 @@ def _canonical_b64(text: str) -> bytes | None:
         return None
 
 
-def _value(value: Any) -> bytes:
+def _value(value: Any, depth: int = 0) -> bytes:
+    if depth > MAX_DEPTH:  # what `_Reader.value` refuses: carried raw instead
+        raise FormatError("a JSON part nests too deeply to carry as a value")
     if value is None:
         return bytes([_NULL])
     if value is True or value is False:
         return bytes([_TRUE if value else _FALSE])
     if isinstance(value, int):
+        if (value if value >= 0 else -1 - value).bit_length() > 70:  # `_Reader.varint` reads ten 7-bit groups
+            raise FormatError("a JSON part holds an integer too large to carry as a value")
         return bytes([_UINT]) + _varint(value) if value >= 0 else bytes([_NINT]) + _varint(-1 - value)
     if isinstance(value, str):
         if value in _KNOWN_INDEX:
@@ -119,9 +124,9 @@ def _value(value: Any) -> bytes:
             return bytes([_B64_32]) + raw if len(raw) == 32 else bytes([_B64]) + _bytes(raw)
         return bytes([_TEXT]) + _bytes(value.encode("utf-8"))
     if isinstance(value, list):
-        return bytes([_ARRAY]) + _varint(len(value)) + b"".join(_value(v) for v in value)
+        return bytes([_ARRAY]) + _varint(len(value)) + b"".join(_value(v, depth + 1) for v in value)
     if isinstance(value, dict):
-        pairs = b"".join(_value(k) + _value(v) for k, v in value.items())
+        pairs = b"".join(_value(k, depth + 1) + _value(v, depth + 1) for k, v in value.items())
         return bytes([_OBJECT]) + _varint(len(value)) + pairs
     raise FormatError("a JSON part holds a value the QR code cannot carry as a value")
 
@@ -142,7 +147,7 @@ def _shaped(value: Any) -> bytes:
     if isinstance(value, list) and len(value) in (2, 3) and isinstance(value[0], str):
         salt = _canonical_b64(value[0])
         if salt is not None and len(salt) == _SALT and (len(value) == 2 or isinstance(value[1], str)):
-            rest = b"".join(_value(v) for v in value[1:])
+            rest = b"".join(_value(v, 1) for v in value[1:])
             return bytes([_PROPERTY if len(value) == 3 else _ELEMENT]) + salt + rest
     return _value(value)
 
@@ -255,6 +260,14 @@ class _Reader:
         raise FormatError("QR payload has an unknown tag")
 
     def json_part(self) -> bytes:
+        """One JSON part, which must be spelled exactly as `encode` spells it: one text per presentation."""
+        start = self.pos
+        part = self._json_part()
+        if _json_part(part) != self.data[start : self.pos]:
+            raise FormatError("QR payload spells a part other than the one way it is encoded")
+        return part
+
+    def _json_part(self) -> bytes:
         mode = self.data[self.pos] if self.pos < len(self.data) else None
         if mode == _RAW:
             self.pos += 1
@@ -289,10 +302,10 @@ def decode(text: str) -> str:
         raise FormatError("QR text is not Base45") from None
     inflater = zlib.decompressobj(-15, zdict=DICTIONARY)
     try:
-        body = inflater.decompress(packed, MAX_BODY)
+        body = inflater.decompress(packed, MAX_BODY + 1)  # one byte over says "too large", input left or not
     except zlib.error:
         raise FormatError("QR payload is not deflate data") from None
-    if inflater.unconsumed_tail:
+    if len(body) > MAX_BODY:
         raise TooLarge(f"QR payload inflates beyond {MAX_BODY} bytes")
     if not inflater.eof or inflater.unused_data:
         raise FormatError("QR payload is truncated or has trailing data")
