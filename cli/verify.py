@@ -1,21 +1,32 @@
-"""`citykey verify`: a verifier's yes or no, offline, from a presentation and the trust bundle."""
+"""`citykey verify`: a verifier's yes or no, offline, from a presentation and the trust bundle.
+
+The presentation comes from standard input, or from a photo of its QR code
+(`--image`); either the `CK1:` QR text or a plain compact SD-JWT. Challenge
+mode checks the nonce this verifier showed (`--nonce` and `--aud`, or the
+request it printed, `--request`); one-way mode (`--one-way --aud A
+--replay-db FILE`) checks no nonce but accepts each presentation once.
+"""
 
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 
 from cli.output import EXIT_OK, error_list, exit_code_for, fail_usage, print_json, read_stdin_text
-from verifier import Policy, verify
+from verifier import Policy, ReplayCache, verify
+from verifier.policy import ONE_WAY_KB_MAX_AGE
+from wallet_spec import qr
 from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError
 from wallet_spec.jwk import thumbprint
 from wallet_spec.present import parse_claim_path
+from wallet_spec.request import parse_request
 
 RootOption = Annotated[
     str | None,
@@ -40,18 +51,54 @@ def root_thumbprint(value: str | None) -> str:
     return value
 
 
+def _reject(exc: CitykeyError, json_output: bool) -> NoReturn:
+    errors = error_list(exc)
+    if json_output:
+        print_json({"valid": False, "claims": {}, "errors": errors, "warnings": []})
+    else:
+        for e in errors:
+            typer.echo(f"REJECTED {e['code']}: {e['message']}")
+    raise typer.Exit(exit_code_for(exc)) from None
+
+
 def run(
     bundle: Annotated[Path, typer.Option("--bundle", help="The trust bundle file synced from the city.")],
     root: RootOption = None,
     nonce: Annotated[str | None, typer.Option(help="The nonce this verifier issued.")] = None,
     aud: Annotated[str | None, typer.Option(help="This verifier's audience id.")] = None,
+    request: Annotated[
+        str | None,
+        typer.Option("--request", help="The request this verifier showed (`verifier challenge`): its nonce, "
+                     "aud and claims are checked, and it must not have expired."),
+    ] = None,
     require: Annotated[str, typer.Option(help="Claims that must be disclosed, e.g. resident_of,age_over_65.")] = "",
     require_kb: Annotated[bool, typer.Option("--require-kb/--no-require-kb", help="Demand key binding.")] = True,
+    one_way: Annotated[
+        bool, typer.Option("--one-way", help="No challenge (turnstile): needs --aud and --replay-db; no nonce.")
+    ] = False,
+    replay_db: Annotated[
+        Path | None, typer.Option("--replay-db", help="Replay cache (SQLite file): accept each presentation once.")
+    ] = None,
+    kb_max_age: Annotated[
+        int | None,
+        typer.Option("--kb-max-age", min=1, help="Oldest key binding accepted, seconds (default 300; one-way 60)."),
+    ] = None,
+    image: Annotated[
+        Path | None, typer.Option("--image", help="Read the presentation from a photo of its QR code.")
+    ] = None,
     max_bundle_age_days: Annotated[int, typer.Option(help="Refuse to decide with an older bundle.")] = 7,
     json_output: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """Verify a presentation from stdin against the trust bundle. Exit 0 valid, 1 rejected, 2 unreadable."""
+    """Verify a presentation (stdin or --image) against the trust bundle. Exit 0 valid, 1 rejected, 2 unreadable."""
     pin = root_thumbprint(root)
+    if request is not None and (nonce is not None or aud is not None):
+        fail_usage("usage: --request already names the nonce and aud; do not also give --nonce or --aud")
+    if one_way and (nonce is not None or request is not None):
+        fail_usage("usage: --one-way checks no nonce; it excludes --nonce and --request")
+    if one_way and (aud is None or replay_db is None):
+        fail_usage("usage: --one-way needs --aud (this verifier) and --replay-db (to accept each QR code once)")
+    if one_way and not require_kb:
+        fail_usage("usage: --one-way needs key binding")
     try:
         required = tuple(parse_claim_path(p.strip()) for p in require.split(",") if p.strip())
     except CitykeyError as exc:
@@ -60,23 +107,34 @@ def run(
         bundle_text = bundle.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
         fail_usage(f"cannot read the trust bundle {bundle}: {exc}")
-    text = read_stdin_text("presentation")
-    now = int(time.time())
-    policy = Policy(
-        required=required, nonce=nonce, aud=aud, require_key_binding=require_kb,
-        max_bundle_age=max_bundle_age_days * 86_400,
-    )
+    text = None if image is not None else read_stdin_text("presentation")
     try:
+        cache = ReplayCache(replay_db) if replay_db is not None else None
+    except (sqlite3.Error, OSError) as exc:
+        fail_usage(f"cannot open the replay cache {replay_db}: {exc}")
+    now = int(time.time())
+    try:
+        if request is not None:
+            asked = parse_request(request, now=now)  # our own request: its nonce is what we check
+            nonce, aud = asked.nonce, asked.aud
+            required = (*asked.paths, *(p for p in required if p not in asked.paths))
+        if image is not None:
+            from verifier.scan import read_qr  # zxing-cpp and Pillow: loaded only to read photos
+
+            text = read_qr(image)
+        assert text is not None
+        policy = Policy(
+            required=required, nonce=nonce, aud=aud, require_key_binding=require_kb, one_way=one_way,
+            kb_max_age=kb_max_age or (ONE_WAY_KB_MAX_AGE if one_way else 300),
+            max_bundle_age=max_bundle_age_days * 86_400,
+        )
         trust = load_bundle(bundle_text, pin, now=now)
-        accepted = verify(text, trust, policy, now=now)
+        accepted = verify(qr.decode(text), trust, policy, now=now, replay=cache)
     except CitykeyError as exc:
-        errors = error_list(exc)
-        if json_output:
-            print_json({"valid": False, "claims": {}, "errors": errors, "warnings": []})
-        else:
-            for e in errors:
-                typer.echo(f"REJECTED {e['code']}: {e['message']}")
-        raise typer.Exit(exit_code_for(exc)) from None
+        _reject(exc, json_output)
+    finally:
+        if cache is not None:
+            cache.close()
     if json_output:
         print_json({"valid": True, "claims": accepted.claims, "errors": [], "warnings": list(accepted.warnings)})
     else:

@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import fail_usage, print_json
+from cli.output import error_list, exit_code_for, fail_usage, print_json, reported
+from cli.verify import RootOption, root_thumbprint
 from keys.files import atomic_write, make_private_dir
+from wallet_spec import qr
+from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError
 from wallet_spec.present import parse_claim_path
+from wallet_spec.request import Request, parse_request
 from wallet_spec.wallet import Wallet, seal, unseal
 
 app = typer.Typer(help="The reference holder wallet.", no_args_is_help=True)
@@ -117,22 +122,100 @@ def list_(directory: WalletDir, json_output: Annotated[bool, typer.Option("--jso
     Console().print(table)
 
 
+def _describe(request: Request) -> str:
+    if request.signer is not None:
+        who = f"{request.signer.name} ({request.aud}), a verifier the city lists"
+    elif request.signed:
+        who = f"{request.name!r} ({request.aud}), signed but not checked: give --bundle and --root to check"
+    else:
+        who = f"{request.name!r} ({request.aud}), unsigned: the name is the asker's own claim"
+    return f"request from {who}; it asks for: {', '.join(request.claims) or 'no claims'}"
+
+
+def _read_request(text: str, bundle: Path | None, root: str | None, require_signed: bool) -> Request:
+    """Parse and check a verifier's request before the wallet is opened; refusals exit 1, unreadable 2."""
+    now = int(time.time())
+    verifiers = None
+    if bundle is not None:
+        pin = root_thumbprint(root)
+        try:
+            verifiers = load_bundle(bundle.read_text(encoding="ascii"), pin, now=now).verifiers
+        except (OSError, UnicodeDecodeError) as exc:
+            fail_usage(f"cannot read the trust bundle {bundle}: {exc}")
+        except CitykeyError as exc:
+            refuse(exc, what="the trust bundle")
+    try:
+        return parse_request(text, now=now, verifiers=verifiers, require_signed=require_signed)
+    except CitykeyError as exc:
+        refuse(exc, what="the request")
+
+
+def refuse(exc: CitykeyError, *, what: str) -> NoReturn:
+    """`error: <code>: <message>` for each reason; exit 1 for a refusal, 2 for unreadable input."""
+    for e in error_list(exc):
+        typer.echo(f"error: {e['code']}: {e['message']} ({what})", err=True)
+    raise typer.Exit(exit_code_for(exc))
+
+
 @app.command()
 def present(
     directory: WalletDir,
-    claims: Annotated[str, typer.Option(help="Claims to disclose, e.g. resident_of,age_over_65.")],
+    claims: Annotated[str | None, typer.Option(help="Claims to disclose, e.g. resident_of,age_over_65.")] = None,
+    request: Annotated[
+        str | None, typer.Option("--request", help="A verifier's request (CKQ1: text): disclose exactly its claims.")
+    ] = None,
     nonce: Annotated[str | None, typer.Option(help="The verifier's nonce.")] = None,
-    aud: Annotated[str | None, typer.Option(help="The verifier's audience id.")] = None,
+    aud: Annotated[
+        str | None, typer.Option(help="The verifier's audience id; without --nonce, one-way (turnstiles).")
+    ] = None,
+    bundle: Annotated[
+        Path | None, typer.Option("--bundle", help="The trust bundle: check who signed the request.")
+    ] = None,
+    root: RootOption = None,
+    require_signed: Annotated[
+        bool, typer.Option("--require-signed", help="Answer only requests signed by a verifier the bundle lists.")
+    ] = False,
+    qr_file: Annotated[Path | None, typer.Option("--qr", help="Also write the QR code as a PNG.")] = None,
+    terminal: Annotated[bool, typer.Option("--terminal", help="Also draw the QR code (on stderr).")] = False,
 ) -> None:
-    """Print a presentation of CLAIMS from a fresh credential (key-bound with --nonce and --aud)."""
+    """Print a presentation from a fresh credential: of CLAIMS, or answering a verifier's --request.
+
+    With --nonce and --aud it is bound to that challenge; with --aud alone it is
+    one-way (the wallet picks the nonce). With --qr or --terminal the printed text
+    is the QR form (`CK1:`), otherwise the compact SD-JWT.
+    """
+    if (claims is None) == (request is None):
+        fail_usage("usage: give either --claims or --request")
+    if request is not None and (nonce is not None or aud is not None):
+        fail_usage("usage: a request names its own nonce and aud; do not give --nonce or --aud with --request")
+    if (bundle is not None or require_signed) and request is None:
+        fail_usage("usage: --bundle and --require-signed check a --request")
+    if require_signed and bundle is None:
+        fail_usage("usage: --require-signed needs --bundle (and --root): the city's list of verifiers")
+    asked = _read_request(request, bundle, root, require_signed) if request is not None else None
+    if asked is not None:
+        typer.echo(_describe(asked), err=True)
     wallet, secret = load(directory)
     try:
-        paths = [parse_claim_path(p.strip()) for p in claims.split(",") if p.strip()]
-        text, _ = wallet.present(paths, nonce=nonce, aud=aud)
+        if asked is not None:
+            text, _ = wallet.answer(asked)
+        else:
+            assert claims is not None
+            paths = [parse_claim_path(p.strip()) for p in claims.split(",") if p.strip()]
+            text, _ = wallet.present(paths, nonce=nonce, aud=aud)
     except CitykeyError as exc:
         fail_usage(f"{exc.code}: {exc.message}")
     save(directory, wallet, secret)
+    if qr_file is not None or terminal:
+        text = qr.encode(text)
+        from cli import qrimage  # rendering needs segno; loaded only when a picture is asked for
+
+        with reported():
+            if qr_file is not None:
+                try:
+                    qrimage.write_png(text, qr_file)
+                except OSError as exc:
+                    fail_usage(f"cannot write {qr_file}: {exc.strerror or exc}")
+            if terminal:
+                typer.echo(qrimage.terminal(text), err=True)
     sys.stdout.write(text + "\n")
-
-
-

@@ -21,7 +21,8 @@ def status_base_uri(issuer_id: str) -> str:
 
 
 def build_bundle(store: KeyStore, registry: StatusRegistry, passphrase: bytes, *, now: int) -> str:
-    """Sign fresh status list tokens and wrap them with the root-signed key list in a bundle."""
+    """Sign fresh status list tokens and wrap them with the root-signed key list in a bundle,
+    with the verifiers the city vouches for (`KeyStore.register_verifier`)."""
     key_list = store.published_key_list(passphrase, now=now)
     kid, key = store.active_signing_key(passphrase)
     tokens = registry.sign_tokens(key, kid, now=now, ttl=STATUS_TTL, lifetime=STATUS_LIFETIME)
@@ -33,4 +34,5 @@ def build_bundle(store: KeyStore, registry: StatusRegistry, passphrase: bytes, *
         next_update=now + BUNDLE_INTERVAL,
         signing_key=key,
         kid=kid,
+        verifiers=store.verifiers(),
     )

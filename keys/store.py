@@ -5,6 +5,7 @@ DIR/                 0700
   keystore.json      0600  public metadata (states, windows, public JWKs); no secret
   .lock              0600  flock'ed by every change
   <kid>.pem          0600  one per root, active or retiring signing key, receipt MAC key
+  verifiers.json     0600  verifiers the city vouches for (public: aud, name, JWK); optional
 ```
 
 Reading the metadata needs no passphrase; anything that touches a private key
@@ -28,10 +29,12 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from keys import pem, receipt
 from keys.files import atomic_write, exclusive_lock, make_private_dir, remove
 from keys.records import HOLDS_PRIVATE_KEY, REASONS, Identity, KeyRecord, Metadata, Reason, parse_metadata
-from wallet_spec.errors import CitykeyError, KeyStoreError, PassphraseInvalid, UsageError
+from wallet_spec.encoding import json_loads
+from wallet_spec.errors import CitykeyError, FormatError, KeyStoreError, PassphraseInvalid, UsageError
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
 from wallet_spec.keylist import KeyList, ListedKey, short_kid, sign_key_list, verify_key_list
 from wallet_spec.profile import coarse_day
+from wallet_spec.request import ListedVerifier, verifiers_from_json
 
 METADATA_NAME = "keystore.json"
 MIN_PASSPHRASE_BYTES = 12
@@ -39,6 +42,7 @@ DAY = 86_400
 DEFAULT_KEY_LIST_VALIDITY = 30 * DAY
 DEFAULT_KEY_LIST_RENEWAL = 7 * DAY
 KEY_LIST_FILE = "keylist.jwt"
+VERIFIERS_NAME = "verifiers.json"
 
 
 def _fresh_signing_key(meta: Metadata) -> PrivateKey:
@@ -201,6 +205,35 @@ class KeyStore:
             if k.state in HOLDS_PRIVATE_KEY
         ]
         return {"issuer": self._meta.issuer, "jwks": {"keys": keys}}
+
+    # --- verifiers the city vouches for -------------------------------------------
+
+    def verifiers(self) -> tuple[ListedVerifier, ...]:
+        """The registered verifiers, in registration order; none when the file does not exist."""
+        return _read_verifiers(self._dir)
+
+    def register_verifier(self, aud: str, name: str, jwk: Any) -> ListedVerifier:
+        """List a verifier's public key for its audience id; it goes into the next trust bundle.
+
+        Public data only, so no passphrase. Registering a key again replaces its
+        entry (a new name or aud); a verifier may have several keys (rotation).
+        """
+        entry = ListedVerifier.create(aud, name, jwk)
+        with _os_errors(f"cannot change the verifiers in {self._dir}"), exclusive_lock(self._dir):
+            _read_metadata(self._dir)  # only a real key store gets a verifier list
+            listed = [v for v in _read_verifiers(self._dir) if v.kid != entry.kid]
+            _write_verifiers(self._dir, (*listed, entry))
+        return entry
+
+    def remove_verifier(self, kid: str) -> ListedVerifier:
+        """Stop vouching for a verifier key (lost or retired); effective from the next trust bundle."""
+        with _os_errors(f"cannot change the verifiers in {self._dir}"), exclusive_lock(self._dir):
+            listed = _read_verifiers(self._dir)
+            found = next((v for v in listed if v.kid == kid), None)
+            if found is None:
+                raise KeyStoreError(f"no verifier key {kid!r} is registered in this store")
+            _write_verifiers(self._dir, tuple(v for v in listed if v.kid != kid))
+        return found
 
     # --- private keys -----------------------------------------------------------
 
@@ -459,6 +492,29 @@ def _read_metadata(directory: Path) -> Metadata:
     except OSError as exc:
         raise KeyStoreError(f"cannot read {path}: {exc.strerror}") from None
     return parse_metadata(data, what=str(path))
+
+
+def _read_verifiers(directory: Path) -> tuple[ListedVerifier, ...]:
+    path = directory / VERIFIERS_NAME
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        return ()
+    except OSError as exc:
+        raise KeyStoreError(f"cannot read {path}: {exc.strerror}") from None
+    try:
+        obj = json_loads(data, what=str(path))
+        if not isinstance(obj, dict) or obj.get("version") != 1:
+            raise FormatError("expected an object with version 1")
+        return verifiers_from_json(obj.get("verifiers"))
+    except FormatError as exc:
+        raise KeyStoreError(f"{path} is damaged: {exc.message}") from None
+
+
+def _write_verifiers(directory: Path, listed: tuple[ListedVerifier, ...]) -> None:
+    obj = {"version": 1, "verifiers": [v.to_json() for v in listed]}
+    text = json.dumps(obj, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    atomic_write(directory / VERIFIERS_NAME, text.encode("utf-8"))
 
 
 @contextmanager

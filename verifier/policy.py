@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from wallet_spec.sdjwt import ClaimPath
 
 DAY = 86_400
+ONE_WAY_KB_MAX_AGE = 60
+"""A suggested window for one-way scanners: a KB-JWT older than this (plus clock leeway) is refused."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -16,6 +18,11 @@ class Policy:
     `nonce` and `aud` are what the key-binding JWT must carry (None: not checked,
     for generic tools); `max_bundle_age` is how old the trust bundle may be
     before the verifier refuses to decide (it warns once `next_update` has passed).
+
+    `one_way` is for scanners that show no challenge (turnstiles, handhelds):
+    the KB-JWT must be bound to `aud` (required), its nonce is not checked, and
+    `verify` must be given a replay cache, which accepts each KB-JWT once
+    within its window. Set `kb_max_age` short for it (`ONE_WAY_KB_MAX_AGE`).
     """
 
     required: tuple[ClaimPath, ...] = ()
@@ -24,3 +31,4 @@ class Policy:
     require_key_binding: bool = True
     kb_max_age: int = 300
     max_bundle_age: int = 7 * DAY
+    one_way: bool = False

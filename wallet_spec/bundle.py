@@ -5,6 +5,11 @@ tokens. The bundle itself is signed by one of the listed signing keys, so its
 `issued_at` and `next_update` cannot be edited to make an old bundle look
 fresh, and an old status list (from before a revocation) cannot be swapped in
 without the status token's own `iat`/`exp` giving it away.
+
+It also lists the verifiers the city vouches for (`verifiers`: `aud`, `name`,
+public `jwk`), whose signed presentation requests a wallet can then attribute
+(`wallet_spec.request`); the member is absent when there are none, and a
+bundle from before it existed loads as listing none.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from wallet_spec.errors import (
 )
 from wallet_spec.jwk import PrivateKey, PublicKey, public_key_from_jwk
 from wallet_spec.keylist import KeyList, verify_key_list
+from wallet_spec.request import ListedVerifier, verifiers_from_json
 from wallet_spec.statuslist import VerifiedStatusList, verify_token
 
 TRUST_BUNDLE_TYP = "citykey-trust+jwt"
@@ -41,14 +47,18 @@ def sign_bundle(
     next_update: int,
     signing_key: PrivateKey,
     kid: str,
+    verifiers: Sequence[ListedVerifier] = (),
 ) -> str:
-    claims = {
+    """Sign a bundle. `verifiers` are the verifiers the city vouches for (their signed requests)."""
+    claims: dict[str, Any] = {
         "iss": issuer,
         "issued_at": issued_at,
         "next_update": next_update,
         "key_list": key_list_token,
         "status_lists": list(status_list_tokens),
     }
+    if verifiers:
+        claims["verifiers"] = [v.to_json() for v in verifiers]
     return jws.sign({"typ": TRUST_BUNDLE_TYP, "kid": kid}, claims, signing_key)
 
 
@@ -59,6 +69,9 @@ class TrustBundle:
     next_update: int
     key_list: KeyList
     status_lists: Mapping[str, VerifiedStatusList]
+    verifiers: tuple[ListedVerifier, ...] = ()
+    """Verifiers the city vouches for: a wallet shows their name and may refuse everyone else.
+    A bundle from before the list existed has none."""
 
     def issuer_key(self, header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
         """Key resolver for credentials: issuer must match, key chosen by `kid` and `iat`."""
@@ -112,6 +125,7 @@ def load_bundle(text: str, root_thumbprint: str, *, now: int) -> TrustBundle:
     def status_key(header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
         return key_list.key_for(header.get("kid"), payload.get("iat"))
 
+    verifiers = verifiers_from_json(claims.get("verifiers", []))
     lists: dict[str, VerifiedStatusList] = {}
     tokens = claims.get("status_lists", [])
     if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
@@ -124,4 +138,4 @@ def load_bundle(text: str, root_thumbprint: str, *, now: int) -> TrustBundle:
         if listed.uri in lists:
             raise FormatError("trust bundle holds two status lists for one URI")
         lists[listed.uri] = listed
-    return TrustBundle(str(issuer), issued_at, next_update, key_list, lists)
+    return TrustBundle(str(issuer), issued_at, next_update, key_list, lists, verifiers)

@@ -301,6 +301,30 @@ class BundleStale(VerificationError):
     code = "bundle_stale"
 
 
+class Replayed(VerificationError):
+    """This presentation was already accepted by this verifier; the holder must show a fresh one."""
+
+    code = "replayed"
+
+
+class RequestExpired(VerificationError):
+    """The presentation request's `exp` has passed; the verifier must show a new one."""
+
+    code = "request_expired"
+
+
+class VerifierUnknown(VerificationError):
+    """The request is signed by a key the trust bundle does not list, or for another verifier's `aud`."""
+
+    code = "verifier_unknown"
+
+
+class RequestUnsigned(VerificationError):
+    """The request is not signed, and this wallet answers only verifiers the city lists."""
+
+    code = "request_unsigned"
+
+
 class MissingClaim(VerificationError):
     """The presentation does not disclose a claim the verifier's policy requires."""
 

@@ -9,6 +9,7 @@ reading and writing the sealed bytes is the caller's job (the CLI).
 from __future__ import annotations
 
 import os
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,7 +28,8 @@ from wallet_spec.errors import (
 )
 from wallet_spec.jwk import generate_private_key, private_jwk, private_key_from_jwk, public_jwk, thumbprint
 from wallet_spec.present import present
-from wallet_spec.sdjwt import ClaimPath, SdJwt
+from wallet_spec.request import Request
+from wallet_spec.sdjwt import ClaimPath, SdJwt, has_claim, unfold
 
 _MAGIC = b"ckw1"
 _SCRYPT_LOG_N = 15
@@ -79,11 +81,19 @@ class Wallet:
         self.credentials.append(stored)
         return stored
 
-    def pick(self, vct: str | None = None) -> StoredCredential:
-        """The least-used credential: a fresh one while any remain, so presentations don't link."""
+    def pick(self, vct: str | None = None, paths: Sequence[ClaimPath] = ()) -> StoredCredential:
+        """The least-used credential: a fresh one while any remain, so presentations don't link.
+
+        Among several types (a residency pass and an identity card), one that holds
+        every claim in `paths` is preferred; if none does, the least-used one is
+        returned and presenting it reports the missing claim.
+        """
         candidates = [c for c in self.credentials if vct is None or c.vct == vct]
         if not candidates:
             raise UsageError("the wallet holds no credential" + (f" of type {vct}" if vct else ""))
+        if paths and len({c.vct for c in candidates}) > 1:
+            holding = [c for c in candidates if _holds(c, paths)]
+            candidates = holding or candidates
         return min(candidates, key=lambda c: c.uses)
 
     def present(
@@ -95,14 +105,32 @@ class Wallet:
         iat: int | None = None,
         vct: str | None = None,
     ) -> tuple[str, StoredCredential]:
-        """Present `paths` from a fresh credential, key-bound when a nonce and audience are given."""
-        if (nonce is None) != (aud is None):
-            raise UsageError("key binding needs both a nonce and an audience, or neither")
-        chosen = self.pick(vct)
-        holder_key = private_key_from_jwk(self.holder_keys[chosen.holder_kid]) if nonce is not None else None
+        """Present `paths` from a fresh credential, key-bound to `aud` when one is given.
+
+        With `nonce` too, this answers a verifier's challenge. With `aud` alone it is
+        one-way (a turnstile that shows no challenge): the KB-JWT gets a random
+        nonce, so each presentation is distinct, and the verifier accepts it once,
+        within a short window. A nonce without an audience binds to no one: refused.
+        """
+        if nonce is not None and aud is None:
+            raise UsageError("key binding needs an audience: a nonce alone binds to no verifier")
+        if aud is not None and nonce is None:
+            nonce = secrets.token_urlsafe(12)
+        chosen = self.pick(vct, paths)
+        holder_key = private_key_from_jwk(self.holder_keys[chosen.holder_kid]) if aud is not None else None
         text = present(SdJwt.parse(chosen.sd_jwt), paths, holder_key=holder_key, nonce=nonce, aud=aud, iat=iat)
         chosen.uses += 1
         return text, chosen
+
+    def answer(
+        self, request: Request, *, iat: int | None = None, vct: str | None = None
+    ) -> tuple[str, StoredCredential]:
+        """Answer a presentation request: exactly its claims, bound to its nonce and audience.
+
+        Checking the request (expiry, who signed it) is `wallet_spec.request.parse_request`'s
+        job, done before the holder is asked.
+        """
+        return self.present(request.paths, nonce=request.nonce, aud=request.aud, iat=iat, vct=vct)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -127,6 +155,12 @@ class Wallet:
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise FormatError("the wallet file is damaged") from exc
+
+
+def _holds(credential: StoredCredential, paths: Sequence[ClaimPath]) -> bool:
+    sd_jwt = SdJwt.parse(credential.sd_jwt)
+    claims = unfold(sd_jwt.payload(), sd_jwt.disclosures).claims
+    return all(has_claim(claims, path) for path in paths)
 
 
 def _kdf(passphrase: bytes, salt: bytes, log_n: int) -> bytes:

@@ -130,6 +130,29 @@ def offline(kit: Kit, code: str, bundle: Any, *, required: tuple[tuple[str, ...]
     return failed(lambda: verify_offline(text, bundle, policy, now=kit.now), code)
 
 
+def _replayed(kit: Kit) -> CitykeyError:
+    import tempfile
+
+    from verifier import Policy, ReplayCache
+    from verifier import verify as verify_offline
+
+    text = present(
+        kit.city_credential, [("resident_of",)], holder_key=kit.holder_key, nonce="one-way", aud=AUD, iat=kit.now
+    )
+    policy = Policy(aud=AUD, one_way=True, kb_max_age=60)
+    with tempfile.TemporaryDirectory() as tmp, ReplayCache(Path(tmp) / "replay.db") as cache:
+        verify_offline(text, _bundle(kit), policy, now=kit.now, replay=cache)
+        return failed(lambda: verify_offline(text, _bundle(kit), policy, now=kit.now + 1, replay=cache), "replayed")
+
+
+def _request(kit: Kit, code: str, *, key: PrivateKey | None = None, at: int = 0, **options: Any) -> CitykeyError:
+    from wallet_spec.request import encode_request, make_request, parse_request, sign_request
+
+    request = make_request(aud=AUD, claims=["resident_of"], name="Bus", now=kit.now)
+    text = encode_request(request if key is None else sign_request(request, key))
+    return failed(lambda: parse_request(text, now=kit.now + at, **options), code)
+
+
 def _key_list_not_from_root(kit: Kit) -> CitykeyError:
     from wallet_spec.keylist import sign_key_list, verify_key_list
 
@@ -294,6 +317,10 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "BundleInvalid": _key_list_not_from_root,
     "BundleStale": lambda kit: offline(kit, "bundle_stale", _bundle(kit, issued_at=kit.now - 30 * DAY)),
     "MissingClaim": lambda kit: offline(kit, "missing_claim", _bundle(kit), required=(("given_name",),)),
+    "Replayed": _replayed,
+    "RequestExpired": lambda kit: _request(kit, "request_expired", at=DAY),
+    "VerifierUnknown": lambda kit: _request(kit, "verifier_unknown", key=kit.other_key, verifiers=[]),
+    "RequestUnsigned": lambda kit: _request(kit, "request_unsigned", verifiers=[], require_signed=True),
 }
 """Error class name → a function that makes the real code raise it. Keyed by name: two classes share a code."""
 

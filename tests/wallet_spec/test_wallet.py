@@ -299,13 +299,24 @@ def test_presentation_without_a_nonce_and_audience_has_no_key_binding(batch_wall
     assert SdJwt.parse(text).kb_jwt is None
 
 
-@pytest.mark.parametrize(("nonce", "aud"), [("n-1", None), (None, "https://bus.example")])
-def test_nonce_without_audience_or_audience_without_nonce_is_a_usage_error(
-    batch_wallet: Wallet, nonce: str | None, aud: str | None
-) -> None:
-    with pytest.raises(UsageError):
-        batch_wallet.present(SHOWN, nonce=nonce, aud=aud)
+def test_nonce_without_audience_is_a_usage_error(batch_wallet: Wallet) -> None:
+    with pytest.raises(UsageError, match="audience"):
+        batch_wallet.present(SHOWN, nonce="n-1")
     assert [c.uses for c in batch_wallet.credentials] == [0, 0, 0, 0]
+
+
+def test_audience_without_nonce_is_one_way_with_a_fresh_random_nonce(batch_wallet: Wallet) -> None:
+    """A turnstile shows no challenge: the wallet binds to its aud with a nonce of its own, new each time."""
+    nonces = []
+    for _ in range(2):
+        text, _ = batch_wallet.present(SHOWN, aud="https://bus.example", iat=NOW)
+        kb = SdJwt.parse(text).kb_jwt
+        assert kb is not None
+        claims = jws.parse(kb).payload
+        assert (claims["aud"], claims["iat"]) == ("https://bus.example", NOW)
+        assert len(claims["nonce"]) == 16  # 96 random bits, base64url
+        nonces.append(claims["nonce"])
+    assert nonces[0] != nonces[1]
 
 
 def test_asking_for_a_claim_the_credential_lacks_uses_nothing_up(batch_wallet: Wallet) -> None:
