@@ -62,7 +62,9 @@ def issue(
     keys: KeysOption,
     db: DbOption,
     claims: Annotated[Path, typer.Option("--claims", help="The attributes the clerk verified (JSON).")],
-    holder_keys: Annotated[Path, typer.Option("--holder-keys", help="The wallet's holder public JWKs (JSON list).")],
+    holder_keys: Annotated[
+        Path, typer.Option("--holder-keys", help="Holder public JWKs: a list, or lists by credential type.")
+    ],
     out: OutOption,
 ) -> None:
     """Issue a batch, one credential per holder key, plus a revocation receipt, to OUT (mode 0600).
@@ -73,8 +75,8 @@ def issue(
         fail_usage(f"cannot write {out}: its directory is missing or not writable")  # before any index is used
     attributes = read_json(claims, "the resident's attributes")
     jwks = read_json(holder_keys, "the holder keys")
-    if not isinstance(jwks, list):
-        fail_usage("the holder keys must be a JSON list of public JWKs")
+    if not isinstance(jwks, list | dict):
+        fail_usage("the holder keys must be a JSON list of public JWKs, or an object of lists by credential type")
     with reported():
         resident = resident_from_json(attributes)
         store = KeyStore.open(keys)

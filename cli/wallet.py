@@ -24,6 +24,7 @@ from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError
 from wallet_spec.present import parse_claim_path
+from wallet_spec.profile import CREDENTIAL_TYPES, STANDARD_TYPES
 from wallet_spec.request import Request, parse_request
 from wallet_spec.wallet import Wallet, seal, unseal
 
@@ -71,11 +72,30 @@ def init(directory: WalletDir) -> None:
 
 
 @app.command()
-def keys(directory: WalletDir, count: Annotated[int, typer.Option(help="How many keys.")] = 4) -> None:
-    """Make COUNT fresh holder keys and print their public JWKs (JSON) for the issuer."""
+def keys(
+    directory: WalletDir,
+    count: Annotated[int, typer.Option(help="How many keys (per type, with --types).")] = 4,
+    types: Annotated[
+        str | None,
+        typer.Option(help="Credential types to ask for, e.g. residency,identity, or 'standard' for the usual set."),
+    ] = None,
+) -> None:
+    """Make fresh holder keys and print their public JWKs (JSON) for the issuer.
+
+    Without --types: a list of COUNT keys (one `full` credential each). With --types: an
+    object mapping each type to COUNT keys, so the batch holds small credentials that fit
+    small QR codes (docs/credential.md).
+    """
     wallet, secret = load(directory)
+    names = [t.name for t in STANDARD_TYPES] if types == "standard" else (types or "").split(",")
+    names = [n.strip() for n in names if n.strip()]
+    unknown = [n for n in names if n not in CREDENTIAL_TYPES]
+    if unknown:
+        fail_usage(f"unknown credential type(s) {', '.join(unknown)}; known: {', '.join(CREDENTIAL_TYPES)}")
     try:
-        publics = wallet.new_holder_keys(count)
+        publics: Any = (
+            {name: wallet.new_holder_keys(count) for name in names} if names else wallet.new_holder_keys(count)
+        )
     except CitykeyError as exc:
         fail_usage(exc.message)
     save(directory, wallet, secret)

@@ -82,19 +82,21 @@ class Wallet:
         return stored
 
     def pick(self, vct: str | None = None, paths: Sequence[ClaimPath] = ()) -> StoredCredential:
-        """The least-used credential: a fresh one while any remain, so presentations don't link.
+        """The credential to present: the smallest kind that holds every claim in `paths`, and of
+        that kind the least used, so presentations don't link while fresh ones remain.
 
-        Among several types (a residency pass and an identity card), one that holds
-        every claim in `paths` is preferred; if none does, the least-used one is
-        returned and presenting it reports the missing claim.
+        Smallest first because a presentation must fit a QR code a bus validator can read:
+        a residency pass for "65+", an identity credential for a name. If no credential
+        holds every claim, the least-used one is returned and presenting it reports the
+        missing claim.
         """
         candidates = [c for c in self.credentials if vct is None or c.vct == vct]
         if not candidates:
             raise UsageError("the wallet holds no credential" + (f" of type {vct}" if vct else ""))
-        if paths and len({c.vct for c in candidates}) > 1:
-            holding = [c for c in candidates if _holds(c, paths)]
-            candidates = holding or candidates
-        return min(candidates, key=lambda c: c.uses)
+        holding = [c for c in candidates if _holds(c, paths)] if paths else []
+        if not holding:
+            return min(candidates, key=lambda c: c.uses)
+        return min(holding, key=lambda c: (_disclosure_count(c), c.uses))
 
     def present(
         self,
@@ -155,6 +157,11 @@ class Wallet:
             )
         except (KeyError, TypeError, AttributeError) as exc:
             raise FormatError("the wallet file is damaged") from exc
+
+
+def _disclosure_count(credential: StoredCredential) -> int:
+    sd_jwt = SdJwt.parse(credential.sd_jwt)
+    return len(sd_jwt.disclosures)
 
 
 def _holds(credential: StoredCredential, paths: Sequence[ClaimPath]) -> bool:
