@@ -75,7 +75,7 @@ def issue(
         fail_usage(f"cannot write {out}: its directory is missing or not writable")  # before any index is used
     attributes = read_json(claims, "the resident's attributes")
     jwks = read_json(holder_keys, "the holder keys")
-    if not isinstance(jwks, list | dict):
+    if not isinstance(jwks, list | dict) or (isinstance(jwks, dict) and "kty" in jwks):
         fail_usage("the holder keys must be a JSON list of public JWKs, or an object of lists by credential type")
     with reported():
         resident = resident_from_json(attributes)

@@ -17,6 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from cli.qrimage import version as qr_version
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.inventory import database_files, database_tables, key_store_files
@@ -24,11 +25,14 @@ from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
 from verifier import Policy, verify
-from wallet_spec import jws
+from verifier.policy import ONE_WAY_KB_MAX_AGE
+from verifier.replay import ReplayCache
+from wallet_spec import jws, qr
 from wallet_spec.bundle import load_bundle
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.keylist import short_kid
-from wallet_spec.profile import Address, Resident
+from wallet_spec.profile import STANDARD_TYPES, Address, Resident
+from wallet_spec.request import encode_request, make_request, parse_request
 from wallet_spec.sdjwt import SdJwt
 from wallet_spec.wallet import Wallet
 
@@ -43,11 +47,13 @@ DOLORES = Resident(
 BRUNO = Resident(given_name="Bruno", family_name="Example", birthdate=dt.date(2001, 9, 30), resident_of="Springfield")
 PASSPHRASE = b"demo passphrase, never use in production"
 BUS = "https://transit.springfield.example"
+GATE = "https://pool.springfield.example"
 LIBRARY = "https://library.springfield.example"
 
 
 class Demo:
     def __init__(self, workdir: Path) -> None:
+        self.workdir = workdir
         self.console = Console()
         self.now = int(time.time())
         self.store = KeyStore.init(workdir / "keys", ISSUER, PASSPHRASE, now=self.now)
@@ -62,11 +68,12 @@ class Demo:
             self.console.print(f"[bold red]demo failed: {what}")
             raise typer.Exit(1)
 
-    def enrol(self, resident: Resident, count: int = 4) -> tuple[Wallet, str]:
+    def enrol(self, resident: Resident, count: int = 2) -> tuple[Wallet, str]:
+        """A batch of `count` credentials of each standard type, each with its own holder key."""
         wallet = Wallet()
+        keys = {kind.name: wallet.new_holder_keys(count) for kind in STANDARD_TYPES}
         batch = issue_batch(
-            resident, wallet.new_holder_keys(count), store=self.store, registry=self.registry,
-            passphrase=PASSPHRASE, now=self.now,
+            resident, keys, store=self.store, registry=self.registry, passphrase=PASSPHRASE, now=self.now,
         )
         for text in batch.credentials:
             wallet.import_credential(text)
@@ -77,17 +84,22 @@ class Demo:
         self.bundle = load_bundle(text, self.store.root_thumbprint, now=self.now)
 
     def scan(self, wallet: Wallet, verifier: str, wanted: list[str]) -> tuple[str, dict[str, object] | list[str]]:
-        """The verifier shows a nonce; the wallet answers; the verifier decides offline."""
-        nonce = secrets.token_urlsafe(12)
-        paths = [tuple(w.split(".")) for w in wanted]
-        self.last, used = wallet.present(paths, nonce=nonce, aud=verifier)
+        """The verifier shows a challenge QR; the wallet answers with a QR; the verifier decides offline."""
+        request = make_request(aud=verifier, claims=wanted, name=verifier, now=self.now)
+        challenge = encode_request(request)
+        asked = parse_request(challenge, now=self.now)
+        shown, used = wallet.answer(asked, iat=self.now)
+        self.last = qr.encode(shown)
         kid = str(jws.parse(SdJwt.parse(used.sd_jwt).jwt).header["kid"])
-        return kid, self.decide(self.last, Policy(required=tuple(paths), nonce=nonce, aud=verifier))
+        policy = Policy(required=request.paths, nonce=request.nonce, aud=verifier)
+        return kid, self.decide(self.last, policy)
 
-    def decide(self, text: str, policy: Policy) -> dict[str, object] | list[str]:
+    def decide(
+        self, text: str, policy: Policy, replay: ReplayCache | None = None
+    ) -> dict[str, object] | list[str]:
         """What the verifier's screen shows: the disclosed claims, or every reason for a no."""
         try:
-            accepted = verify(text, self.bundle, policy, now=self.now)
+            accepted = verify(qr.decode(text), self.bundle, policy, now=self.now, replay=replay)
         except VerificationFailed as exc:
             return exc.codes
         return {k: v for k, v in accepted.claims.items() if k not in {"iss", "iat", "exp", "vct", "cnf", "status"}}
@@ -105,9 +117,10 @@ def _story(demo: Demo) -> None:
     say.print(f"root (verifiers pin this): [bold]{demo.store.root_thumbprint}[/]")
     say.print(f"active signing key: {demo.store.active().kid}")
 
-    say.rule("2. A clerk enrols Dolores; her wallet receives a batch of 4 credentials")
+    say.rule("2. A clerk enrols Dolores; her wallet receives a batch of small credentials")
     dolores, _ = demo.enrol(DOLORES)
-    say.print(f"issued {len(dolores.credentials)} credentials, each with its own holder key and status index")
+    say.print(f"issued {len(dolores.credentials)} credentials (residency passes and identity, two of each type), "
+              "each with its own holder key and status index")
     demo.sync()
     say.print(f"verifiers sync the trust bundle: {len(demo.bundle.status_lists)} status list, "
               f"{len(demo.bundle.key_list.keys)} signing key")
@@ -115,7 +128,10 @@ def _story(demo: Demo) -> None:
     say.rule("3. The bus validator asks: resident, 65 or over?")
     _, shown = demo.scan(dolores, BUS, ["resident_of", "age_over_65"])
     demo.check(shown == {"resident_of": "Springfield", "age_over_65": True}, "the bus check")
-    say.print(f"[green]VALID[/] disclosed only: {shown}")
+    version = qr_version(demo.last)
+    demo.check(version <= 18, "the bus QR size")
+    say.print(f"her phone shows a QR code of version {version} ({len(demo.last)} characters); "
+              f"[green]VALID[/] disclosed only: {shown}")
 
     say.rule("4. The library asks: name and postal code")
     _, shown = demo.scan(dolores, LIBRARY, ["given_name", "family_name", "address.postal_code"])
@@ -126,7 +142,15 @@ def _story(demo: Demo) -> None:
     demo.check(replayed == ["nonce_mismatch", "aud_mismatch"], "a replayed presentation")
     say.print(f"the library's presentation replayed at the bus: [red]REJECTED[/] {replayed}")
 
-    say.rule("5. Bruno loses his phone; his receipt revokes his batch")
+    say.rule("5. A turnstile that shows no challenge (one-way mode)")
+    cache = ReplayCache(demo.workdir / "turnstile-replay.db")
+    turnstile = Policy(required=(("resident_of",),), aud=GATE, one_way=True, kb_max_age=ONE_WAY_KB_MAX_AGE)
+    code = qr.encode(dolores.present([("resident_of",)], aud=GATE, iat=demo.now)[0])
+    first, again = demo.decide(code, turnstile, cache), demo.decide(code, turnstile, cache)
+    demo.check(isinstance(first, dict) and again == ["replayed"], "the one-way replay")
+    say.print(f"first scan [green]VALID[/]; the same QR scanned again: [red]REJECTED[/] {again}")
+
+    say.rule("6. Bruno loses his phone; his receipt revokes his batch")
     bruno, receipt = demo.enrol(BRUNO)
     revoked = revoke_with_receipt(receipt, store=demo.store, registry=demo.registry, passphrase=PASSPHRASE)
     demo.sync()
@@ -137,7 +161,7 @@ def _story(demo: Demo) -> None:
     demo.check(isinstance(result, dict), "Dolores after Bruno's revocation")
     say.print("Dolores is unaffected: [green]VALID[/]")
 
-    say.rule("6. The city rotates its signing key")
+    say.rule("7. The city rotates its signing key")
     old_kid = short_kid(demo.store.active().kid)
     demo.store.rotate(PASSPHRASE, now=demo.now, max_credential_lifetime=365 * 86_400)
     demo.sync()
@@ -149,7 +173,7 @@ def _story(demo: Demo) -> None:
     demo.check(kid == short_kid(demo.store.active().kid) != old_kid and isinstance(result, dict), "a new credential")
     say.print(f"a new resident's credential, signed by the new key {kid[:10]}…: [green]VALID[/]")
 
-    say.rule("7. Everything the issuer stored")
+    say.rule("8. Everything the issuer stored")
     table = Table("file or table", "size / rows", "holds")
     for f in key_store_files(demo.store):
         table.add_row(f"keys/{f.name}", f"{f.size:,} B", f.holds)

@@ -2,9 +2,12 @@
 
 What may be stored is a short fixed list (docs: DESIGN.md, "What the issuer may
 persist"); every table is declared here, in `metadata`, so a test can dump the
-whole database and check that nothing else was written. So far the schema holds
-the status lists and their allocation bitmaps: no row per resident or per
-credential, no timestamps.
+whole database and check that nothing else was written: the status lists and
+their allocation bitmaps; pending offers (encrypted under a key only the
+pre-authorized code gives, deleted on redemption or expiry); clerk accounts;
+audit events (hour, office, event type, count); and unexpired nonces. No row
+per resident or per credential, nothing a subpoena could turn into a list of
+holders.
 
 SQLite (``sqlite:///path/issuer.db``, the default) runs in WAL mode with
 ``synchronous=FULL`` (every commit is fsynced: a revocation survives a power
@@ -22,7 +25,19 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Column, Connection, Engine, Integer, LargeBinary, MetaData, Table, create_engine, event, text
+from sqlalchemy import (
+    Column,
+    Connection,
+    Engine,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Table,
+    Text,
+    create_engine,
+    event,
+    text,
+)
 
 DEFAULT_URL = "sqlite:///issuer.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -44,6 +59,45 @@ status_lists = Table(
     # Same layout, 1 = handed out; never cleared, so an index is never reused.
     Column("unallocated", Integer, nullable=False),
     # Zero bits left in `allocated`: finds the lists with room without reading them.
+)
+
+
+pending_offers = Table(
+    "pending_offers",
+    metadata,
+    Column("code_hash", LargeBinary, primary_key=True),
+    # SHA-256 of the pre-authorized code: the row can be found by whoever holds the code, and by no one else.
+    Column("sealed", LargeBinary, nullable=False),
+    # The clerk-entered attributes, AES-GCM under a key derived from the code itself (never stored).
+    Column("expires", Integer, nullable=False),
+    # Minutes after the offer was made; an expired row is deleted on sight and by the sweeper.
+)
+
+clerks = Table(
+    "clerks",
+    metadata,
+    Column("name", Text, primary_key=True),
+    Column("password_hash", Text, nullable=False),  # argon2id
+    Column("role", Text, nullable=False),  # "clerk" or "admin"
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until", Integer, nullable=False, default=0),
+)
+
+audit_events = Table(
+    "audit_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("hour", Integer, nullable=False),  # the event's time rounded down to the hour
+    Column("office", Text, nullable=False),
+    Column("event", Text, nullable=False),  # e.g. "offer_created", "batch_issued", "revoked"
+    Column("count", Integer, nullable=False),
+)
+
+nonces = Table(
+    "nonces",
+    metadata,
+    Column("nonce_hash", LargeBinary, primary_key=True),  # SHA-256 of a c_nonce handed to a wallet
+    Column("expires", Integer, nullable=False),
 )
 
 

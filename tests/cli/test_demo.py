@@ -35,8 +35,10 @@ def test_demo_tells_the_story_in_under_ten_seconds() -> None:
     assert done.returncode == 0, out + done.stderr
     assert elapsed < 10, f"demo took {elapsed:.1f} s"
     assert "Traceback" not in done.stderr
-    # two disclosures, Dolores after a revocation, old and new key after rotation
-    assert len(re.findall(r"\bVALID\b", out)) == 5, out
+    # two disclosures, a turnstile, Dolores after a revocation, old and new key after rotation
+    assert len(re.findall(r"\bVALID\b", out)) == 6, out
+    assert "REJECTED ['replayed']" in out
+    assert re.search(r"QR code of version (1[0-8]|[1-9]) ", out), out
     assert "REJECTED ['nonce_mismatch', 'aud_mismatch']" in out
     assert "REJECTED ['revoked']" in out
     bus_line = next(line for line in out.splitlines() if "disclosed only" in line)

@@ -99,19 +99,19 @@ def test_the_inventory_lists_every_file_of_the_key_store(store: KeyStore, engine
 def test_the_inventory_lists_every_table_with_its_columns(engine: Engine, db_path: Path) -> None:
     registry = StatusRegistry(engine, status_base_uri(ISSUER), list_size=8)
     registry.allocate(12)  # two lists
-    declared = [(t.name, tuple(c.name for c in t.columns)) for t in metadata.sorted_tables]
-    assert [(t.name, t.columns) for t in database_tables(engine)] == declared == [
-        ("status_lists", ("list_id", "status", "allocated", "unallocated"))]
-    assert database_tables(engine)[0].rows == 2
+    declared = sorted((t.name, tuple(c.name for c in t.columns)) for t in metadata.sorted_tables)
+    listed = database_tables(engine)
+    assert [(t.name, t.columns) for t in listed] == declared
+    assert ("status_lists", ("list_id", "status", "allocated", "unallocated")) in declared
+    assert {t.name: t.rows for t in listed}["status_lists"] == 2
 
     with engine.begin() as conn:  # a table the code did not declare still shows up
         conn.execute(text("CREATE TABLE audit_log (resident TEXT, at INTEGER)"))
-    assert database_tables(engine) == [StoredTable("audit_log", ("resident", "at"), 0),
-                                       StoredTable("status_lists", declared[0][1], 2)]
+    assert StoredTable("audit_log", ("resident", "at"), 0) in database_tables(engine)
     assert {t.name for t in database_tables(engine)} == set(inspect(engine).get_table_names())
     with engine.connect() as conn:
         names = set(conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'")).scalars())
-    assert names == {"audit_log", "status_lists"}
+    assert names == {"audit_log", *(name for name, _ in declared)}
 
     files = [f.name for f in database_files(db_path)]
     assert files[0] == "issuer.db"

@@ -13,8 +13,14 @@ from issuer.statuslists import StatusRegistry
 
 Registry = Callable[..., StatusRegistry]
 
-EXPECTED_SCHEMA = {"status_lists": {"list_id", "status", "allocated", "unallocated"}}
-"""Every table the issuer may have so far and its columns (DESIGN.md, "What the issuer may persist")."""
+EXPECTED_SCHEMA = {
+    "status_lists": {"list_id", "status", "allocated", "unallocated"},
+    "pending_offers": {"code_hash", "sealed", "expires"},
+    "clerks": {"name", "password_hash", "role", "failed_logins", "locked_until"},
+    "audit_events": {"id", "hour", "office", "event", "count"},
+    "nonces": {"nonce_hash", "expires"},
+}
+"""Every table the issuer may have and its columns (DESIGN.md, "What the issuer may persist")."""
 
 
 def test_create_schema_is_idempotent(engine: Engine) -> None:
