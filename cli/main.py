@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import city, demo, keys, sdjwt, verifier, verify, wallet
+from cli import city, demo, issuer, keys, sdjwt, verifier, verify, wallet
 
 app = typer.Typer(
     help="citykey: privacy-first city ID credentials, verified offline.",
@@ -13,6 +13,7 @@ app = typer.Typer(
 )
 app.add_typer(sdjwt.app, name="sdjwt")
 app.add_typer(keys.app, name="keys")
+app.add_typer(issuer.app, name="issuer")
 app.add_typer(wallet.app, name="wallet")
 app.add_typer(verifier.app, name="verifier")
 app.command("issue")(city.issue)

@@ -1,0 +1,57 @@
+"""What verifiers and wallets fetch: keys, status lists, the trust bundle, and health."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from fastapi import APIRouter, HTTPException, Response
+
+from issuer.deps import State, Store
+from wallet_spec import jws
+
+router = APIRouter(tags=["publication"])
+
+
+@router.get("/.well-known/jwt-vc-issuer")
+def jwt_vc_issuer(store: Store) -> dict[str, Any]:
+    """SD-JWT VC issuer metadata: the issuer id and the public keys that verify its credentials."""
+    return store.jwks()
+
+
+@router.get("/trust-bundle", response_class=Response)
+def trust_bundle(state: State) -> Response:
+    """The signed file verifiers sync daily: root-signed key list and current status lists."""
+    return Response(state.published.bundle, media_type="application/jwt")
+
+
+@router.get("/statuslists/{list_id}", response_class=Response)
+def status_list(list_id: int, state: State) -> Response:
+    """One `statuslist+jwt`, as published in the current bundle."""
+    uri = state.registry.uri(list_id)
+    for token in jws.parse(state.published.bundle, what="trust bundle").payload.get("status_lists", []):
+        if jws.parse(token, what="status list token").payload.get("sub") == uri:
+            return Response(token, media_type="application/statuslist+jwt")
+    raise HTTPException(status_code=404, detail="no such status list")
+
+
+@router.get("/health")
+def health(state: State) -> dict[str, Any]:
+    """Seconds left on everything that expires: the bundle, its status lists and key list, each signing key."""
+    now = int(time.time())
+    bundle = jws.parse(state.published.bundle, what="trust bundle").payload
+    key_list = jws.parse(bundle["key_list"], what="key list").payload
+    lists = {
+        (p := jws.parse(t, what="status list token").payload)["sub"]: p["exp"] - now for t in bundle["status_lists"]
+    }
+    return {
+        "issuer": state.issuer_id,
+        "bundle": {"issued_at": bundle["issued_at"], "next_update_in": bundle["next_update"] - now},
+        "key_list_expires_in": key_list["exp"] - now,
+        "status_lists_expire_in": lists,
+        "signing_keys": [
+            {"kid": r.kid, "state": r.state, "verifies_for": None if r.retire_after is None else r.retire_after - now}
+            for r in state.store.records()
+            if r.state in ("active", "retiring")
+        ],
+    }
