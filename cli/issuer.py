@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -10,23 +11,38 @@ import uvicorn
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
+from sqlalchemy import Engine, make_url
 
-from cli.output import print_json, reported
+from cli.output import fail_usage, print_json, reported
 from issuer.app import create_app
-from issuer.inventory import database_files, database_tables, key_store_files
-from issuer.settings import IssuerSettings
-from issuer.state import IssuerState
+from issuer.db import make_engine
+from issuer.inventory import StoredFile, database_files, database_tables, key_store_files, other_files
+from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings
+from keys import KeyStore
 
 app = typer.Typer(help="The city's issuer service: serve it, list what it stores.", no_args_is_help=True)
 
 
 def settings() -> IssuerSettings:
-    try:
-        return IssuerSettings()  # type: ignore[call-arg]  # read from CITYKEY_* variables
-    except ValidationError as exc:
-        missing = ", ".join("CITYKEY_" + str(e["loc"][0]).upper() for e in exc.errors())
-        typer.echo(f"error: usage: set {missing} (see docs/operations.md)", err=True)
-        raise typer.Exit(2) from None
+    """The settings from CITYKEY_* variables and the file CITYKEY_SETTINGS_FILE names; exit 2 if incomplete."""
+    with reported():
+        try:
+            found = IssuerSettings()  # type: ignore[call-arg]  # read from CITYKEY_* variables
+        except ValidationError as exc:
+            missing = ["CITYKEY_" + str(e["loc"][0]).upper() for e in exc.errors() if e["type"] == "missing"]
+            invalid = [
+                f"CITYKEY_{str(e['loc'][0]).upper()} ({e['msg']})" for e in exc.errors() if e["type"] != "missing"
+            ]
+            problems = ([f"set {', '.join(missing)}"] if missing else []) + (
+                [f"fix {'; '.join(invalid)}"] if invalid else []
+            )
+            fail_usage(f"usage: {' and '.join(problems)} (in the environment or {SETTINGS_FILE_ENV}; "
+                       "see docs/operations.md)")
+    named = os.environ.get(SETTINGS_FILE_ENV)
+    if named and Path(named).stat().st_mode & 0o077:
+        typer.echo(f"warning: {named} holds the key passphrase and is accessible to group or others; "
+                   "chmod it 0600", err=True)
+    return found
 
 
 @app.command()
@@ -45,22 +61,36 @@ def serve(
 
 @app.command()
 def inventory(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
-    """Everything the issuer stores, read from disk and database: for a city's lawyers."""
+    """Everything the issuer stores, read from disk and database: for a city's lawyers.
+
+    Reads only: a database that does not exist yet is reported as such, not created.
+    """
+    configured = settings()
     with reported():
-        state = IssuerState.open(settings())
-    files = key_store_files(state.store)
-    tables = database_tables(state.engine)
-    db_files = (
-        database_files(Path(state.engine.url.database or ""))
-        if state.engine.dialect.name == "sqlite"
-        else []
-    )
-    state.engine.dispose()
+        store = KeyStore.open(configured.keys_path)
+    files = key_store_files(store)
+    url = configured.database_url
+    db_path = Path(url.removeprefix("sqlite:///")) if url.startswith("sqlite:///") else None
+    tables = []
+    db_files: list[StoredFile] = []
+    if db_path is None or db_path.exists():
+        engine: Engine = make_engine(url)
+        try:
+            tables = database_tables(engine)
+        finally:
+            engine.dispose()
+    if db_path is not None:
+        db_files = database_files(db_path)
+    known = {configured.keys_path, *((db_path.parent / f.name for f in db_files) if db_path else ())}
+    others = other_files(configured.data_dir, known)
+    database = make_url(url).get_backend_name()
     if json_output:
         result: dict[str, Any] = {
             "key_store": [vars_of(f) for f in files],
+            "database": database,
             "database_files": [vars_of(f) for f in db_files],
             "tables": [{"name": t.name, "columns": list(t.columns), "rows": t.rows} for t in tables],
+            "other_files": [vars_of(f) for f in others],
         }
         print_json(result)
         return
@@ -69,10 +99,133 @@ def inventory(json_output: Annotated[bool, typer.Option("--json")] = False) -> N
         table.add_row(f"keys/{f.name}", f"{f.size:,} B", f.holds)
     for f in db_files:
         table.add_row(f.name, f"{f.size:,} B", f.holds)
+    if db_path is not None and not db_files:
+        table.add_row(db_path.name, "-", "no database yet (the issuer has not run)")
     for t in tables:
         table.add_row(f"table {t.name}", f"{t.rows} rows", ", ".join(t.columns))
+    for f in others:
+        table.add_row(f.name, f"{f.size:,} B", f.holds)
     Console().print(table)
 
 
 def vars_of(item: Any) -> dict[str, Any]:
     return {name: getattr(item, name) for name in item.__slots__}
+
+
+# --- citykey issuer clerk … ---------------------------------------------------------------
+
+CLERK_PASSWORD_ENV = "CITYKEY_CLERK_PASSWORD"  # noqa: S105  # the variable's name, not a password
+clerk_app = typer.Typer(help="Desk accounts: who may sign in to the clerk desk (/desk).", no_args_is_help=True)
+app.add_typer(clerk_app, name="clerk")
+
+
+def clerk_database() -> Engine:
+    """The issuer's database, schema in place. Managing clerks needs no key passphrase."""
+    from pydantic import SecretStr
+
+    from issuer.db import create_schema
+
+    try:
+        configured = IssuerSettings(key_passphrase=SecretStr("not needed for clerk accounts"))
+    except ValidationError:
+        configured = settings()  # reports what is wrong and exits 2
+    if configured.db_url is None:  # the default SQLite file: its folder holds the password hashes
+        configured.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    with reported():
+        engine = make_engine(configured.database_url)
+        create_schema(engine)
+    return engine
+
+
+def clerk_password() -> str:
+    """From CITYKEY_CLERK_PASSWORD, else a hidden prompt typed twice."""
+    from issuer.clerks import MIN_PASSWORD_LENGTH
+
+    password = os.environ.get(CLERK_PASSWORD_ENV)
+    if password is None:
+        password = typer.prompt(
+            f"Password for the clerk (at least {MIN_PASSWORD_LENGTH} characters)",
+            hide_input=True,
+            confirmation_prompt=True,
+        )
+    return str(password)
+
+
+@clerk_app.command("add")
+def clerk_add(
+    name: Annotated[str, typer.Argument(help="The sign-in name (letters, digits, '.', '_', '@', '-').")],
+    role: Annotated[
+        str, typer.Option(help="clerk or admin. Both issue at the desk; admin is kept for desk administration.")
+    ] = "clerk",
+) -> None:
+    """Create a desk account; the password comes from CITYKEY_CLERK_PASSWORD or a hidden prompt."""
+    from issuer import clerks
+
+    with reported():
+        clerks.check_name(name)
+        clerks.check_role(role)
+    password = clerk_password()
+    engine = clerk_database()
+    try:
+        with reported():
+            clerks.add_clerk(engine, name, password, role)
+    finally:
+        engine.dispose()
+    typer.echo(f"added {role} {name}")
+
+
+@clerk_app.command("list")
+def clerk_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
+    """Desk accounts with their role and lock state (never their password hashes)."""
+    import time
+
+    from issuer import clerks
+
+    engine = clerk_database()
+    try:
+        accounts = clerks.list_clerks(engine)
+    finally:
+        engine.dispose()
+    now = int(time.time())
+    rows: list[dict[str, Any]] = [
+        {"name": a.name, "role": a.role, "locked_for": max(0, a.locked_until - now), "failed_logins": a.failed_logins}
+        for a in accounts
+    ]
+    if json_output:
+        print_json(rows)
+        return
+    table = Table("name", "role", "locked for", "failed sign-ins", title="desk accounts")
+    for row in rows:
+        table.add_row(row["name"], row["role"], f"{row['locked_for']} s" if row["locked_for"] else "-",
+                      str(row["failed_logins"]))
+    Console().print(table)
+
+
+@clerk_app.command("remove")
+def clerk_remove(name: Annotated[str, typer.Argument(help="The account to delete; its sessions end at once.")]) -> None:
+    """Delete a desk account."""
+    from issuer import clerks
+
+    engine = clerk_database()
+    try:
+        removed = clerks.remove_clerk(engine, name)
+    finally:
+        engine.dispose()
+    if not removed:
+        fail_usage(f"no clerk named {name}")
+    typer.echo(f"removed {name}")
+
+
+@clerk_app.command("unlock")
+def clerk_unlock(name: Annotated[str, typer.Argument(help="The account locked by failed sign-ins.")]) -> None:
+    """End a lockout before its 15 minutes are up (after checking who was guessing)."""
+    from issuer import clerks
+
+    engine = clerk_database()
+    try:
+        unlocked = clerks.unlock_clerk(engine, name)
+    finally:
+        engine.dispose()
+    if not unlocked:
+        fail_usage(f"no clerk named {name}")
+    typer.echo(f"unlocked {name}")

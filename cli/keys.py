@@ -133,7 +133,7 @@ def rotate(
 
 @app.command()
 def revoke(
-    kid: Annotated[str, typer.Argument(help="The kid of the signing key to revoke.")],
+    kid: Annotated[str, typer.Argument(help="The kid of the signing key to revoke (after `--` if it starts with -).")],
     directory: DirOption,
     reason: Annotated[str, typer.Option("--reason", help=f"One of: {', '.join(REASONS)}.")],
     json_output: JsonFlag = False,

@@ -156,7 +156,7 @@ def register(
 
 @app.command()
 def remove(
-    kid: Annotated[str, typer.Argument(help="The verifier key's kid (thumbprint).")],
+    kid: Annotated[str, typer.Argument(help="The verifier key's kid (after `--` if it starts with -).")],
     keys: KeysOption,
     json_output: JsonFlag = False,
 ) -> None:

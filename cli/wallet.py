@@ -6,17 +6,21 @@ the holder's passphrase, from `CITYKEY_WALLET_PASSPHRASE` or a prompt).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
+import httpx
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import error_list, exit_code_for, fail_usage, print_json, reported
+from cli import oid4vci_client
+from cli.output import EXIT_REJECTED, error_list, exit_code_for, fail_usage, print_json, reported
 from cli.verify import RootOption, root_thumbprint
 from keys.files import atomic_write, make_private_dir
 from wallet_spec import qr
@@ -239,3 +243,109 @@ def present(
             if terminal:
                 typer.echo(qrimage.terminal(text), err=True)
     sys.stdout.write(text + "\n")
+
+
+def http_client() -> contextlib.AbstractContextManager[httpx.Client]:
+    """The HTTP client `receive` and `renew` use; tests replace this with FastAPI's TestClient."""
+    return httpx.Client(timeout=30.0, follow_redirects=False, headers={"User-Agent": "citykey-wallet/1"})
+
+
+PerType = Annotated[
+    int, typer.Option("--per-type", help="Credentials of each type (one holder key and proof each).")
+]
+
+
+def _run_flow(directory: Path, flow: Any, json_output: bool, verb: str) -> None:
+    """Open the wallet, run an OpenID4VCI flow on it, save it (also after a partial failure), report."""
+    wallet, secret = load(directory)
+    try:
+        with http_client() as http:
+            result: oid4vci_client.Received = flow(wallet, http)
+    except oid4vci_client.IssuerRefused as exc:
+        save(directory, wallet, secret)  # keeps what a partial run imported
+        typer.echo(f"error: {exc.error}: {exc.description} (the issuer refused)", err=True)
+        raise typer.Exit(EXIT_REJECTED) from None
+    except oid4vci_client.ClientError as exc:
+        save(directory, wallet, secret)
+        fail_usage(str(exc))
+    except httpx.HTTPError as exc:
+        save(directory, wallet, secret)
+        fail_usage(f"cannot reach the issuer: {exc}")
+    except CitykeyError as exc:
+        fail_usage(f"{exc.code}: {exc.message}")
+    save(directory, wallet, secret)
+    if json_output:
+        print_json(
+            {
+                "issuer": result.issuer,
+                "credentials": result.credentials,
+                "receipt": result.receipt,
+                "revoked": result.revoked,
+            }
+        )
+        return
+    kinds = ", ".join(f"{name} {count}" for name, count in result.credentials.items())
+    typer.echo(f"{verb} {result.total} credentials from {result.issuer} ({kinds})")
+    if result.revoked:
+        typer.echo(f"revoked the old batch ({result.revoked} credentials)")
+
+
+@app.command()
+def receive(
+    directory: WalletDir,
+    offer: Annotated[
+        str, typer.Argument(help="The credential offer, e.g. openid-credential-offer://?credential_offer_uri=...")
+    ],
+    tx_code: Annotated[
+        str | None, typer.Option("--tx-code", help="The transaction code shown at the desk, if the offer needs one.")
+    ] = None,
+    per_type: PerType = 2,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Redeem a credential offer (OpenID4VCI, pre-authorized code) and import the batch and its receipt.
+
+    One credential request per offered type, PER_TYPE credentials each, each bound to a new
+    holder key. Without --tx-code, an offer that needs one asks for it on the terminal.
+    """
+
+    def ask(spec: Mapping[str, Any]) -> str | None:
+        if tx_code is not None:
+            return tx_code
+        if not sys.stdin.isatty():
+            return None
+        prompt = str(spec.get("description") or "Transaction code")
+        answer: str = typer.prompt(prompt)
+        return answer.strip()
+
+    _run_flow(
+        directory,
+        lambda wallet, http: oid4vci_client.receive(wallet, offer, http=http, tx_code=ask, per_type=per_type),
+        json_output,
+        "received",
+    )
+
+
+@app.command()
+def renew(
+    directory: WalletDir,
+    issuer: Annotated[str, typer.Option("--issuer", help="The credential issuer id, e.g. https://id.city.example")],
+    per_type: PerType = 2,
+    revoke_old: Annotated[
+        bool,
+        typer.Option("--revoke-old/--keep-old", help="Revoke the old batch with its receipts in the same request."),
+    ] = True,
+    json_output: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Renew without a visit: present the identity credential (fully disclosed) for a fresh batch.
+
+    By default the old batch is revoked in the same request and leaves the wallet; with
+    --keep-old it stays, valid until it expires.
+    """
+    _run_flow(
+        directory,
+        lambda wallet, http: oid4vci_client.renew(
+            wallet, issuer, http=http, per_type=per_type, revoke_old=revoke_old
+        ),
+        json_output,
+        "renewed:",
+    )

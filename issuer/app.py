@@ -8,8 +8,8 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from issuer import errors
-from issuer.api import publication, revocation
+from issuer import desk, errors
+from issuer.api import oid4vci, publication, revocation
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
 
@@ -32,11 +32,16 @@ def create_app(settings: IssuerSettings | None = None) -> FastAPI:
     errors.install(app)
     app.include_router(publication.router)
     app.include_router(revocation.router)
+    app.include_router(oid4vci.router)  # OpenID4VCI: offers, token, nonce, credential; renewal
+    desk.install(app)  # the clerk desk's pages, /desk
     return app
 
 
 async def _republish_forever(state: IssuerState) -> None:
-    """Re-sign status lists and the bundle well before they expire (they last days; this runs hourly)."""
+    """Re-sign status lists and the bundle well before they expire (they last days; this runs hourly).
+
+    A failed attempt is logged and shown by `/health`; the timer keeps going, so the next one retries.
+    """
     while True:
         await asyncio.sleep(state.settings.republish_every)
-        await asyncio.to_thread(state.republish)
+        await asyncio.to_thread(state.try_republish)

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from issuer.receipts import make_receipt, open_receipt
-from issuer.statuslists import StatusRegistry
+from issuer.statuslists import StatusRef, StatusRegistry
 from keys import KeyStore
 from wallet_spec.errors import KeyInvalid, UsageError
 from wallet_spec.jwk import PublicKey, public_key_from_jwk, thumbprint
@@ -62,10 +62,39 @@ def issue_batch(
     now: int,
     credential_type: CredentialType = CITY_ID,
 ) -> Batch:
-    """Sign one credential per distinct holder key with the active signing key.
+    """Sign one credential per distinct holder key with the active signing key, and the batch's receipt.
 
     `credential_type` is the type of every key given as a plain list; keys given by
     type name get that type.
+    """
+    mac_key = store.receipt_mac_key(passphrase)
+    credentials, refs = issue_credentials(
+        resident,
+        holder_jwks,
+        store=store,
+        registry=registry,
+        passphrase=passphrase,
+        now=now,
+        credential_type=credential_type,
+    )
+    return Batch(credentials, make_receipt(mac_key, store.issuer_id, refs))
+
+
+def issue_credentials(
+    resident: Resident,
+    holder_jwks: HolderKeys,
+    *,
+    store: KeyStore,
+    registry: StatusRegistry,
+    passphrase: bytes,
+    now: int,
+    credential_type: CredentialType = CITY_ID,
+) -> tuple[tuple[str, ...], list[StatusRef]]:
+    """The credentials of `issue_batch` and their status references (in the same order), without a receipt.
+
+    For callers that make one receipt over several calls (OpenID4VCI issues a batch in one
+    credential request per credential type: `issuer.oid4vci`). Credentials come out in the
+    order of `requested(holder_jwks)`: by type in the mapping's order, then key by key.
     """
     pairs = requested(holder_jwks, credential_type)
     if not 1 <= len(pairs) <= MAX_BATCH:
@@ -76,7 +105,6 @@ def issue_batch(
     if len({thumbprint(k) for _, k in holder_keys}) != len(holder_keys):
         raise UsageError("each credential of a batch needs its own holder key")
     kid, signing_key = store.active_signing_key(passphrase)
-    mac_key = store.receipt_mac_key(passphrase)
 
     def sign(kind: CredentialType, holder_key: PublicKey, idx: int, uri: str) -> str:
         return issue_credential(
@@ -99,7 +127,7 @@ def issue_batch(
     credentials = tuple(
         sign(kind, key, ref.idx, ref.uri) for (kind, key), ref in zip(holder_keys, refs, strict=True)
     )
-    return Batch(credentials, make_receipt(mac_key, store.issuer_id, refs))
+    return credentials, refs
 
 
 def revoke_with_receipt(receipt: str, *, store: KeyStore, registry: StatusRegistry, passphrase: bytes) -> int:

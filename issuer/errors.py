@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 
 from wallet_spec.errors import (
     CitykeyError,
@@ -25,6 +28,17 @@ STATUS_BY_TYPE: tuple[tuple[type[CitykeyError], int], ...] = (
     (VerificationError, 400),
     (KeyStoreError, 503),
 )
+
+
+class ErrorBody(BaseModel):
+    """What every citykey error answers, for the OpenAPI description (`responses=error_responses(...)`)."""
+
+    error: str = Field(description="A stable code, e.g. `receipt_invalid`, `too_large`.")
+    error_description: str = Field(description="A human message; never carries claim values.")
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    return {status: {"model": ErrorBody, "description": "A citykey error."} for status in statuses}
 
 
 def status_for(exc: CitykeyError) -> int:

@@ -74,3 +74,19 @@ def database_files(url_path: Path) -> list[StoredFile]:
         StoredFile(p.name, p.stat().st_size, stat.filemode(p.stat().st_mode), "issuer database (SQLite)")
         for p in sorted(url_path.parent.glob(url_path.name + "*"))
     ]
+
+
+def other_files(directory: Path, known: set[Path]) -> list[StoredFile]:
+    """Everything else at the top of the data directory: the issuer keeps nothing there but its
+    database and key store, so whatever else is found (an export, a log, a dump) is unexpected."""
+    if not directory.is_dir():
+        return []
+    found = []
+    known = {k.resolve() for k in known}
+    for path in sorted(directory.iterdir()):
+        if path.resolve() in known:
+            continue
+        info = path.lstat()
+        kind = "UNEXPECTED DIRECTORY" if stat.S_ISDIR(info.st_mode) else "UNEXPECTED FILE"
+        found.append(StoredFile(path.name, info.st_size, stat.filemode(info.st_mode), kind))
+    return found

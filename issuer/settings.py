@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
-from pydantic import SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
+
+from wallet_spec.errors import UsageError
+
+SETTINGS_FILE_ENV = "CITYKEY_SETTINGS_FILE"
+"""Names an `.env`-style file (`CITYKEY_NAME=value` lines); variables set in the environment win over it."""
 
 
 class IssuerSettings(BaseSettings):
@@ -30,12 +36,34 @@ class IssuerSettings(BaseSettings):
     """Where wallets reach this service (default: the key store's issuer id)."""
     office: str = "main"
     """This desk's office, recorded in audit events (hour, office, event, count)."""
+    city_name: str | None = None
+    """The city's name, `resident_of` in residency passes issued at renewal (an identity credential
+    does not carry it). Default: the issuer id's host name. Use what the desk enters as `resident_of`."""
     offer_ttl: int = 600
     """Seconds a credential offer stays redeemable."""
     max_batch: int = 16
     """Credentials one request may ask for (`batch_credential_issuance.batch_size`)."""
-    republish_every: int = 3600
-    """Seconds between re-signing status list tokens and the trust bundle."""
+    republish_every: int = Field(default=3600, ge=1, le=12 * 3600)
+    """Seconds between re-signing status list tokens and the trust bundle (at most 12 h: the bundle
+    announces its next update a day ahead, and a failed attempt must leave time for the next)."""
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments, then the environment, then the file named by `CITYKEY_SETTINGS_FILE` (or `_env_file`)."""
+        named = os.environ.get(SETTINGS_FILE_ENV)
+        if named and getattr(dotenv_settings, "env_file", None) is None:
+            path = Path(named)
+            if not path.is_file():  # pydantic-settings would skip a missing file without a word
+                raise UsageError(f"{SETTINGS_FILE_ENV} names {path}, which is not a readable file")
+            dotenv_settings = DotEnvSettingsSource(settings_cls, env_file=path, env_file_encoding="utf-8")
+        return init_settings, env_settings, dotenv_settings, file_secret_settings
 
     @property
     def keys_path(self) -> Path:
@@ -43,4 +71,9 @@ class IssuerSettings(BaseSettings):
 
     @property
     def database_url(self) -> str:
-        return self.db_url or f"sqlite:///{self.data_dir / 'issuer.db'}"
+        """The SQLAlchemy URL; a bare `postgresql://` (or `postgres://`) gets the installed driver, psycopg 3."""
+        url = self.db_url or f"sqlite:///{self.data_dir / 'issuer.db'}"
+        for bare in ("postgresql://", "postgres://"):
+            if url.startswith(bare):
+                return "postgresql+psycopg://" + url.removeprefix(bare)
+        return url

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -13,6 +14,9 @@ from issuer.publish import build_bundle, status_base_uri
 from issuer.settings import IssuerSettings
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
+from wallet_spec.errors import CitykeyError
+
+log = logging.getLogger("citykey.issuer")
 
 
 @dataclass
@@ -31,10 +35,14 @@ class IssuerState:
     registry: StatusRegistry
     published: Published = field(default_factory=Published)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    republish_error: str | None = None
+    """Why the last attempt to re-sign failed (None after a success); `/health` reports it."""
 
     @classmethod
     def open(cls, settings: IssuerSettings) -> IssuerState:
         store = KeyStore.open(settings.keys_path)
+        if settings.db_url is None:  # the default SQLite file: its folder holds clerk password hashes too
+            settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = make_engine(settings.database_url)
         create_schema(engine)
         registry = StatusRegistry(engine, status_base_uri(store.issuer_id))
@@ -52,6 +60,25 @@ class IssuerState:
         """Re-sign the status lists and the bundle; cheap, so done on a timer and after every revocation."""
         now = int(time.time()) if now is None else now
         with self.lock:
-            self.store = KeyStore.open(self.store.directory)  # pick up rotations made by `citykey keys`
-            self.published = Published(build_bundle(self.store, self.registry, self.passphrase, now=now), now)
+            # Pick up rotations made by `citykey keys`, but sign credentials with a new key only once a
+            # bundle whose key list names it is out: until the root has signed that list, keep the old view.
+            store = KeyStore.open(self.store.directory)
+            bundle = build_bundle(store, self.registry, self.passphrase, now=now)
+            self.store, self.published, self.republish_error = store, Published(bundle, now), None
             return self.published
+
+    def try_republish(self, *, now: int | None = None) -> Published | None:
+        """`republish`, but a failure is logged and kept for `/health` instead of raised.
+
+        The last good bundle stays published meanwhile (it is valid for a day or more);
+        the usual cause is a key list the root must sign again (`citykey keys keylist`).
+        """
+        try:
+            return self.republish(now=now)
+        except CitykeyError as exc:
+            self.republish_error = f"{exc.code}: {exc.message}"
+        except Exception as exc:  # a database outage must not stop the timer either
+            first_line = (str(exc).splitlines() or [""])[0][:200]  # not the SQL and its parameters
+            self.republish_error = f"{type(exc).__name__}: {first_line}"
+        log.error("could not re-sign the trust bundle: %s", self.republish_error)
+        return None

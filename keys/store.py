@@ -288,9 +288,13 @@ class KeyStore:
         """The root-signed key list to publish: the saved one while it is current, else a fresh one.
 
         Current means it lists exactly the keys and revocations the store has now
-        and stays valid for `renew_before` more seconds. Otherwise the root must
-        sign again, which needs the root key file (kept offline in production);
-        without it this raises KeyStoreError saying so.
+        and stays valid for `renew_before` more seconds. Otherwise the root signs
+        again when its key file is here. When the root is offline (as in
+        production), a saved list that is still valid and still right is used
+        until it expires (`/health` counts down to that), so an offline root never
+        stops publication early; a list that no longer matches the keys (after a
+        rotation or revocation) needs the root, and without it this raises
+        KeyStoreError saying so.
         """
         path = self.published_key_list_file
         if path.exists():
@@ -299,8 +303,10 @@ class KeyStore:
             except (CitykeyError, OSError, UnicodeDecodeError):
                 saved = None
             wanted = self.key_list(now, validity=validity)
-            if saved is not None and saved.exp - now > renew_before and _same_keys(saved, wanted):
-                return path.read_text(encoding="ascii")
+            if saved is not None and _same_keys(saved, wanted):
+                root_offline = not self.key_file(self.root_thumbprint).exists()
+                if saved.exp - now > renew_before or root_offline:
+                    return path.read_text(encoding="ascii")
         token = self.signed_key_list(passphrase, now=now, validity=validity)
         atomic_write(path, token.encode("ascii"))
         return token

@@ -6,11 +6,23 @@ import time
 from typing import Any
 
 from fastapi import APIRouter, HTTPException, Response
+from pydantic import BaseModel
 
 from issuer.deps import State, Store
 from wallet_spec import jws
 
 router = APIRouter(tags=["publication"])
+
+class NotFound(BaseModel):
+    detail: str
+
+
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": NotFound, "description": "No list has this number."}}
+
+
+def _token(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
+    """A compact JWS served as it is: the content type is documented, the body is opaque text."""
+    return {200: {"description": what, "content": {media_type: {}}}}
 
 
 @router.get("/.well-known/jwt-vc-issuer")
@@ -19,13 +31,21 @@ def jwt_vc_issuer(store: Store) -> dict[str, Any]:
     return store.jwks()
 
 
-@router.get("/trust-bundle", response_class=Response)
+@router.get(
+    "/trust-bundle",
+    response_class=Response,
+    responses=_token("application/jwt", "The trust bundle, a compact JWS (`typ` `citykey-trust+jwt`)."),
+)
 def trust_bundle(state: State) -> Response:
     """The signed file verifiers sync daily: root-signed key list and current status lists."""
     return Response(state.published.bundle, media_type="application/jwt")
 
 
-@router.get("/statuslists/{list_id}", response_class=Response)
+@router.get(
+    "/statuslists/{list_id}",
+    response_class=Response,
+    responses={**_token("application/statuslist+jwt", "The status list token."), **_NOT_FOUND},
+)
 def status_list(list_id: int, state: State) -> Response:
     """One `statuslist+jwt`, as published in the current bundle."""
     uri = state.registry.uri(list_id)
@@ -37,7 +57,11 @@ def status_list(list_id: int, state: State) -> Response:
 
 @router.get("/health")
 def health(state: State) -> dict[str, Any]:
-    """Seconds left on everything that expires: the bundle, its status lists and key list, each signing key."""
+    """Seconds left on everything that expires: the bundle, its status lists and key list, each signing key.
+
+    `republish_error` is null while re-signing works; otherwise it says why the last attempt
+    failed, and the numbers show how long the last good bundle still lasts.
+    """
     now = int(time.time())
     bundle = jws.parse(state.published.bundle, what="trust bundle").payload
     key_list = jws.parse(bundle["key_list"], what="key list").payload
@@ -46,12 +70,22 @@ def health(state: State) -> dict[str, Any]:
     }
     return {
         "issuer": state.issuer_id,
-        "bundle": {"issued_at": bundle["issued_at"], "next_update_in": bundle["next_update"] - now},
+        "bundle": {
+            "issued_at": bundle["issued_at"],
+            "age": now - bundle["issued_at"],
+            "next_update_in": bundle["next_update"] - now,
+        },
         "key_list_expires_in": key_list["exp"] - now,
         "status_lists_expire_in": lists,
         "signing_keys": [
-            {"kid": r.kid, "state": r.state, "verifies_for": None if r.retire_after is None else r.retire_after - now}
+            {
+                "kid": r.kid,
+                "state": r.state,
+                "age": now - r.created,
+                "verifies_for": None if r.retire_after is None else r.retire_after - now,
+            }
             for r in state.store.records()
             if r.state in ("active", "retiring")
         ],
+        "republish_error": state.republish_error,
     }

@@ -399,7 +399,7 @@ def test_bundle_after_a_rotation_verifies_old_credentials_and_new_ones_carry_the
 def test_a_revoked_signing_key_makes_its_credentials_fail_with_key_revoked(city: City) -> None:
     wallet, _ = city.enrol("w")
     stolen = KeyStore.open(city.keys).active().kid
-    ok("keys", "revoke", stolen, "--dir", city.keys, "--reason", "compromised")
+    ok("keys", "revoke", "--dir", city.keys, "--reason", "compromised", "--", stolen)
     code, verdict = city.verify(city.bundle(), present(wallet))
     assert code == 1
     assert "key_revoked" in [e["code"] for e in verdict["errors"]]

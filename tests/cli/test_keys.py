@@ -39,7 +39,9 @@ def run(args: list[str], *, passphrase: str | None = PASSPHRASE, stdin: str | No
 
 
 def run_json(args: list[str], **kwargs: Any) -> dict[str, Any]:
-    result = run([*args, "--json"], **kwargs)
+    """Run with --json, placed before any `--` that ends the options."""
+    at = args.index("--") if "--" in args else len(args)
+    result = run([*args[:at], "--json", *args[at:]], **kwargs)
     assert result.exit_code == 0, result.stderr
     parsed: dict[str, Any] = json.loads(result.stdout)
     return parsed
@@ -106,7 +108,7 @@ def test_list_shows_a_table_with_the_root_thumbprint(store_dir: Path) -> None:
 
 def test_revoking_the_active_key_prints_its_replacement(store_dir: Path, tmp_path: Path) -> None:
     stolen = KeyStore.open(store_dir).active().kid
-    out = run_json(["revoke", stolen, "--dir", str(store_dir), "--reason", "compromised"])
+    out = run_json(["revoke", "--dir", str(store_dir), "--reason", "compromised", "--", stolen])
     store = KeyStore.open(store_dir)
     assert out["revoked"] == stolen
     assert out["new_active"]["kid"] == store.active().kid != stolen

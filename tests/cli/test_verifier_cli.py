@@ -179,9 +179,10 @@ def test_the_city_registers_lists_and_removes_verifiers_without_a_passphrase(cit
     ok("verifier", "register", "--keys", city.keys, "--aud", BUS, "--name", "Transit",
        "--jwk", city.tmp / "v" / verifier_cli.PUBLIC_FILE)
     assert [v.name for v in KeyStore.open(city.keys).verifiers()] == ["Transit"]
-    assert json.loads(ok("verifier", "remove", listed.kid, "--keys", city.keys, "--json"))["removed"] == listed.kid
+    removed = json.loads(ok("verifier", "remove", "--keys", city.keys, "--json", "--", listed.kid))
+    assert removed["removed"] == listed.kid
     assert KeyStore.open(city.keys).verifiers() == ()
-    gone = citykey("verifier", "remove", listed.kid, "--keys", city.keys)
+    gone = citykey("verifier", "remove", "--keys", city.keys, "--", listed.kid)
     assert (gone.exit_code, gone.stderr.split(":")[:2]) == (2, ["error", " keystore_error"])
 
 

@@ -109,6 +109,18 @@ def test_the_root_re_signs_a_key_list_close_to_expiry(store: KeyStore, registry:
     assert load_bundle(text, store.root_thumbprint, now=renew_at).key_list.iat == renew_at
 
 
+def test_with_the_root_offline_a_saved_key_list_close_to_expiry_is_used_until_it_expires(
+    store: KeyStore, registry: StatusRegistry, tmp_path: Path
+) -> None:
+    """An offline root must not stop publication early: /health counts down, the city runs its ceremony."""
+    first = build_bundle(store, registry, PASSPHRASE, now=NOW)
+    take_root_offline(store, tmp_path)
+    late = NOW + DEFAULT_KEY_LIST_VALIDITY - DEFAULT_KEY_LIST_RENEWAL + DAY
+    text = build_bundle(store, registry, PASSPHRASE, now=late)
+    assert key_list_token(text) == key_list_token(first)
+    assert load_bundle(text, store.root_thumbprint, now=late).key_list.exp > late
+
+
 @pytest.mark.parametrize("change", ["rotate", "revoke", "expiry", "damaged", "first-bundle"])
 def test_without_the_root_a_key_list_that_must_be_re_signed_is_a_keystore_error(
     store: KeyStore, registry: StatusRegistry, tmp_path: Path, change: str
@@ -122,7 +134,7 @@ def test_without_the_root_a_key_list_that_must_be_re_signed_is_a_keystore_error(
     elif change == "revoke":
         store.revoke(store.active().kid, reason="compromised", now=when, passphrase=PASSPHRASE)
     elif change == "expiry":
-        when = NOW + DEFAULT_KEY_LIST_VALIDITY - DEFAULT_KEY_LIST_RENEWAL
+        when = NOW + DEFAULT_KEY_LIST_VALIDITY  # the saved list has expired
     elif change == "damaged":
         store.published_key_list_file.write_text("not a key list")
     saved = store.published_key_list_file.read_text() if store.published_key_list_file.exists() else None

@@ -1,0 +1,49 @@
+"""The clerk desk: HTML pages where a clerk signs in, types what they checked, and hands over a credential.
+
+`install(app)` adds the pages under `/desk` and their static files under
+`/desk/static`. Routes, security rules and the paper card are described in
+`issuer/desk/routes.py`, `auth.py` and `paper.py`.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from issuer.desk.auth import MIN_SECRET_BYTES, Sessions
+from issuer.state import IssuerState
+from wallet_spec.errors import UsageError
+
+log = logging.getLogger("citykey.issuer.desk")
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+@dataclass(frozen=True, slots=True)
+class DeskConfig:
+    sessions: Sessions
+
+
+def install(app: FastAPI) -> None:
+    """Add the desk to the issuer app (after `app.state.issuer` is set)."""
+    from issuer.desk.routes import router  # the routes import this package's helpers
+
+    state: IssuerState = app.state.issuer
+    configured = state.settings.session_secret
+    if configured is not None:
+        secret = configured.get_secret_value().encode("utf-8")
+        if len(secret) < MIN_SECRET_BYTES:
+            raise UsageError(f"CITYKEY_SESSION_SECRET must be at least {MIN_SECRET_BYTES} bytes of random text")
+    else:
+        secret = secrets.token_bytes(32)
+        log.warning(
+            "CITYKEY_SESSION_SECRET is not set: desk sign-ins last until this process restarts "
+            "and work on this instance only"
+        )
+    app.state.desk = DeskConfig(Sessions(secret))
+    app.include_router(router)
+    app.mount("/desk/static", StaticFiles(directory=STATIC_DIR), name="desk-static")

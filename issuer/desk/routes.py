@@ -1,0 +1,405 @@
+"""The desk's pages, under `/desk`.
+
+    GET  /desk                 → the form when signed in, else the sign-in page
+    GET  /desk/login           sign-in form
+    POST /desk/login           name, password, csrf
+    POST /desk/logout          csrf
+    GET  /desk/enrol           the attributes form
+    POST /desk/enrol           attributes, csrf → the offer page: QR, code, countdown, "print paper card"
+    POST /desk/paper-card      attributes, csrf → the printable paper card and its revocation receipt
+    GET  /desk/lang/{en|es}    sets the language cookie, back to /desk
+    GET  /desk/admin           admins only: audit counts of the last 48 hours, accounts and lockouts
+    POST /desk/admin/unlock    admins only: name, csrf
+
+Every POST is refused (403) unless it is same-origin and carries the
+session's CSRF token (`issuer.desk.auth`). The attributes a clerk types travel
+only in POST bodies: they reach `create_offer` (sealed under the offer's code)
+or the paper card, and the HTML answer, which is sent `Cache-Control:
+no-store`. The offer page carries them again in hidden fields of the "print
+paper card" form, so the card can be made without the session or the
+database ever holding them; the page is not cached, and the form posts them
+back with the CSRF token. They are never logged, never in a URL, never in the
+session, and validation messages name fields, not values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import parse_qsl
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from issuer import clerks
+from issuer.desk import DeskConfig, audit, i18n
+from issuer.desk.auth import CSRF_FIELD, Session, csrf_ok, same_origin, signed_in
+from issuer.desk.forms import FIELDS, MAX_LENGTH, ResidentForm, read_resident
+from issuer.desk.paper import issue_paper_card
+from issuer.desk.qr import svg
+from issuer.offers import create_offer
+from issuer.oid4vci import city_name
+from issuer.state import IssuerState
+from wallet_spec.errors import CitykeyError
+from wallet_spec.profile import Resident
+
+log = logging.getLogger("citykey.issuer.desk")
+router = APIRouter(prefix="/desk", include_in_schema=False)
+
+TEMPLATES = Path(__file__).parent / "templates"
+_env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefined=StrictUndefined)
+
+MAX_BODY = 16 * 1024
+"""A form of six short fields and a token; anything larger is refused before it is parsed."""
+MAX_FIELDS = 16
+FORM_TYPE = "application/x-www-form-urlencoded"
+TX_CODE_LENGTH = 6
+"""Digits of the transaction code the clerk may add to an offer (read out, never in the QR code)."""
+
+HEADERS = {
+    "Cache-Control": "no-store",
+    "Pragma": "no-cache",
+    "Content-Security-Policy": (
+        "default-src 'none'; style-src 'self'; script-src 'self'; img-src 'self'; "
+        "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
+
+
+def clock() -> int:
+    """The time, as a dependency so tests can move it (lockout, idle timeout, offer expiry)."""
+    return int(time.time())
+
+
+Now = Annotated[int, Depends(clock)]
+
+
+def _desk(request: Request) -> DeskConfig:
+    found: DeskConfig = request.app.state.desk
+    return found
+
+
+def _state(request: Request) -> IssuerState:
+    found: IssuerState = request.app.state.issuer
+    return found
+
+
+def _t(request: Request) -> i18n.Messages:
+    return i18n.messages(i18n.choose(request.cookies.get(i18n.LANG_COOKIE), request.headers.get("accept-language")))
+
+
+def _page(
+    request: Request, template: str, session: Session, now: int, *, status: int = 200, **context: Any
+) -> HTMLResponse:
+    t = _t(request)
+    html = _env.get_template(template).render(
+        t=t,
+        lang=t.lang,
+        languages={code: strings["language_name"] for code, strings in i18n.LANGUAGES.items()},
+        session=session,
+        csrf_field=CSRF_FIELD,
+        **context,
+    )
+    response = HTMLResponse(html, status_code=status, headers=HEADERS)
+    _desk(request).sessions.write(response, request, session, now)
+    return response
+
+
+def _redirect(request: Request, to: str, session: Session | None, now: int) -> RedirectResponse:
+    response = RedirectResponse(to, status_code=303, headers=HEADERS)
+    if session is not None:
+        _desk(request).sessions.write(response, request, session, now)
+    return response
+
+
+def _forbidden(request: Request, session: Session, now: int) -> HTMLResponse:
+    return _page(request, "message.html", session, now, status=403, title="forbidden_title", text="forbidden_text")
+
+
+def _clerk(request: Request, session: Session) -> clerks.Clerk | None:
+    if session.clerk is None or session.tag is None:
+        return None
+    return clerks.session_clerk(_state(request).engine, session.clerk, session.tag)
+
+
+async def _form(request: Request) -> dict[str, str] | None:
+    """The URL-encoded form body, read up to `MAX_BODY` bytes; None if larger, of another type, or malformed.
+
+    Parsed here rather than by `request.form()`: the size is enforced on the bytes as they arrive
+    (a chunked body has no Content-Length to check), and no other content type is accepted.
+    A name sent twice keeps its first value.
+    """
+    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY:
+            return None
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        return None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        form.setdefault(name, value)
+    return form
+
+
+async def _posted(request: Request, now: int) -> tuple[Session, dict[str, str] | None, Response | None]:
+    """The session and the form of a POST, or the refusal to send instead (403 on any failed check)."""
+    session = _desk(request).sessions.load(request, now)
+    if not same_origin(request, _state(request).settings.public_url):
+        return session, None, _forbidden(request, session, now)
+    form = await _form(request)
+    if form is None or not csrf_ok(session, form.get(CSRF_FIELD)):
+        return session, None, _forbidden(request, session, now)
+    return session, form, None
+
+
+# --- pages ------------------------------------------------------------------
+
+
+@router.get("")
+@router.get("/")
+def home(request: Request, now: Now) -> Response:
+    session = _desk(request).sessions.load(request, now)
+    return _redirect(request, "/desk/enrol" if _clerk(request, session) else "/desk/login", session, now)
+
+
+@router.get("/lang/{code}")
+def language(code: str, request: Request, now: Now) -> Response:
+    response = _redirect(request, "/desk/", None, now)
+    if code in i18n.LANGUAGES:
+        response.set_cookie(
+            i18n.LANG_COOKIE,
+            code,
+            max_age=365 * 86_400,
+            path="/desk",
+            httponly=True,
+            samesite="strict",
+            secure=request.url.scheme == "https",
+        )
+    return response
+
+
+@router.get("/login")
+def login_form(request: Request, now: Now, m: str | None = None) -> Response:
+    session = _desk(request).sessions.load(request, now)
+    if _clerk(request, session):
+        return _redirect(request, "/desk/enrol", session, now)
+    notice = "session_ended" if m == "ended" or session.ended else "signed_out" if m == "signed_out" else None
+    return _page(request, "login.html", session, now, notice=notice, error=None, name="")
+
+
+@router.post("/login")
+async def login(request: Request, now: Now) -> Response:
+    session, form, refusal = await _posted(request, now)
+    if refusal is not None or form is None:
+        return refusal or _forbidden(request, session, now)
+    name = form.get("name")
+    password = form.get("password")
+    name = name.strip() if isinstance(name, str) else ""
+    password = password if isinstance(password, str) else ""
+    state = _state(request)
+    attempt = await run_in_threadpool(clerks.authenticate, state.engine, name, password, now=now)
+    if attempt.outcome is not clerks.Outcome.OK or attempt.clerk is None:
+        await run_in_threadpool(audit.record, state.engine, state.settings.office, "login_failed", now=now)
+        log.info("desk sign-in refused")  # no name: a mistyped password in the name field must not be logged
+        shown = name if len(name) <= 64 else ""
+        return _page(request, "login.html", session, now, status=401, notice=None, error="login_refused", name=shown)
+    log.info("desk sign-in")
+    return _redirect(request, "/desk/enrol", signed_in(attempt.clerk.name, attempt.clerk.tag, now), now)
+
+
+@router.post("/logout")
+async def logout(request: Request, now: Now) -> Response:
+    _, _, refusal = await _posted(request, now)
+    if refusal is not None:
+        return refusal
+    response = RedirectResponse("/desk/login?m=signed_out", status_code=303, headers=HEADERS)
+    _desk(request).sessions.clear(response, request)
+    return response
+
+
+def _enrol_page(
+    request: Request,
+    session: Session,
+    now: int,
+    clerk: clerks.Clerk,
+    form: ResidentForm | None,
+    *,
+    status: int = 200,
+    tx_code: bool = False,
+) -> HTMLResponse:
+    return _page(
+        request,
+        "enrol.html",
+        session,
+        now,
+        status=status,
+        clerk=clerk,
+        city=city_name(_state(request)),
+        values=form.values if form else dict.fromkeys(FIELDS, ""),
+        errors=form.errors if form else {},
+        refused=form.refused if form else False,
+        limits=MAX_LENGTH,
+        tx_code=tx_code,
+        today=dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat(),
+    )
+
+
+@router.get("/enrol")
+def enrol_form(request: Request, now: Now) -> Response:
+    session = _desk(request).sessions.load(request, now)
+    clerk = _clerk(request, session)
+    if clerk is None:
+        return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
+    return _enrol_page(request, session, now, clerk, None)
+
+
+@dataclass(frozen=True, slots=True)
+class _Submitted:
+    session: Session
+    clerk: clerks.Clerk
+    form: ResidentForm
+    resident: Resident
+    tx_code: bool
+
+
+async def _resident_post(request: Request, now: int) -> _Submitted | Response:
+    """The checked attributes of an enrolment POST, or the page to answer instead."""
+    session = _desk(request).sessions.load(request, now)
+    clerk = _clerk(request, session)
+    if clerk is None:  # signed out or timed out: nothing is done, whatever was posted
+        if not same_origin(request, _state(request).settings.public_url):
+            return _forbidden(request, session, now)
+        return _redirect(request, "/desk/login?m=ended", session, now)
+    session, posted, refusal = await _posted(request, now)
+    if refusal is not None or posted is None:
+        return refusal or _forbidden(request, session, now)
+    today = dt.datetime.fromtimestamp(now, dt.UTC).date()
+    form = read_resident(posted, city=city_name(_state(request)), today=today)
+    tx_code = posted.get("tx_code") == "on"
+    if form.resident is None:
+        return _enrol_page(request, session, now, clerk, form, status=422, tx_code=tx_code)
+    return _Submitted(session, clerk, form, form.resident, tx_code)
+
+
+@router.post("/enrol")
+async def enrol(request: Request, now: Now) -> Response:
+    submitted = await _resident_post(request, now)
+    if isinstance(submitted, Response):
+        return submitted
+    session = submitted.session
+    state = _state(request)
+    try:
+        offer = await run_in_threadpool(
+            create_offer,
+            state,
+            submitted.resident,
+            now=now,
+            tx_code_length=TX_CODE_LENGTH if submitted.tx_code else None,
+        )
+    except CitykeyError as exc:
+        log.error("desk: could not create an offer: %s", exc.code)
+        return _page(request, "message.html", session, now, status=500, title="error_title", text="error_text")
+    await run_in_threadpool(audit.record, state.engine, state.settings.office, "offer_created", now=now)
+    return _page(
+        request,
+        "offer.html",
+        session,
+        now,
+        clerk=submitted.clerk,
+        offer_uri=offer.offer_uri,
+        qr=svg(offer.offer_uri, title=_t(request)("offer_qr_title")),
+        tx_code=offer.tx_code,
+        expires_iso=_iso(offer.expires),
+        expires_local=_local_time(offer.expires),
+        seconds_left=max(0, offer.expires - now),
+        values=submitted.form.values,
+    )
+
+
+@router.post("/paper-card")
+async def paper_card(request: Request, now: Now) -> Response:
+    submitted = await _resident_post(request, now)
+    if isinstance(submitted, Response):
+        return submitted
+    session = submitted.session
+    state = _state(request)
+    try:
+        card = await run_in_threadpool(issue_paper_card, state, submitted.resident, now=now)
+    except CitykeyError as exc:
+        log.error("desk: could not issue a paper card: %s", exc.code)
+        return _page(request, "message.html", session, now, status=500, title="error_title", text="error_text")
+    await run_in_threadpool(audit.record, state.engine, state.settings.office, "paper_card_printed", now=now)
+    t = _t(request)
+    return _page(
+        request,
+        "card.html",
+        session,
+        now,
+        clerk=submitted.clerk,
+        card=card,
+        card_qr=svg(card.qr_text, title=t("card_qr_title"), css_class="qr card-qr"),
+        receipt_qr=svg(card.receipt, title=t("receipt_qr_title"), css_class="qr receipt-qr"),
+        valid_until=dt.datetime.fromtimestamp(card.expires, dt.UTC).date().isoformat(),
+    )
+
+
+ADMIN_WINDOW = 48 * 3600
+"""How far back the administration page shows audit counts."""
+
+
+@router.get("/admin")
+def admin(request: Request, now: Now) -> Response:
+    session = _desk(request).sessions.load(request, now)
+    clerk = _clerk(request, session)
+    if clerk is None:
+        return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
+    if clerk.role != "admin":
+        return _forbidden(request, session, now)
+    engine = _state(request).engine
+    counts = [
+        {"hour_text": _iso(c.hour)[:16].replace("T", " "), "office": c.office, "event": c.event, "count": c.count}
+        for c in reversed(audit.counts(engine))
+        if c.hour > now - ADMIN_WINDOW and c.event in audit.EVENTS
+    ]
+    accounts = [
+        {"name": a.name, "role": a.role, "locked_text": _local_time(a.locked_until) if a.locked_until > now else None}
+        for a in clerks.list_clerks(engine)
+    ]
+    return _page(request, "admin.html", session, now, clerk=clerk, counts=counts, accounts=accounts)
+
+
+@router.post("/admin/unlock")
+async def admin_unlock(request: Request, now: Now) -> Response:
+    session, form, refusal = await _posted(request, now)
+    if refusal is not None or form is None:
+        return refusal or _forbidden(request, session, now)
+    clerk = _clerk(request, session)
+    if clerk is None or clerk.role != "admin":
+        return _forbidden(request, session, now)
+    name = form.get("name")
+    if isinstance(name, str):
+        await run_in_threadpool(clerks.unlock_clerk, _state(request).engine, name)
+    return _redirect(request, "/desk/admin", session, now)
+
+
+def _iso(timestamp: int) -> str:
+    return dt.datetime.fromtimestamp(timestamp, dt.UTC).isoformat().replace("+00:00", "Z")
+
+
+def _local_time(timestamp: int) -> str:
+    """The server's local time of day with its zone: what a clerk without JavaScript sees."""
+    return dt.datetime.fromtimestamp(timestamp).astimezone().strftime("%H:%M:%S %Z")
