@@ -110,3 +110,22 @@ def terminal(text: str) -> str:
     out = io.StringIO()
     qr_symbol(text).terminal(out=out, compact=True, border=QUIET_ZONE)
     return out.getvalue()
+
+
+def show(text: str, *, png: os.PathLike[str] | str | None = None, on_terminal: bool = False) -> None:
+    """What `--qr FILE` and `--terminal` do for every command: a PNG file, a code on stderr, or both.
+
+    Errors come out the CLI's way (`error: …`, exit 2), never as a traceback.
+    """
+    import typer
+
+    from cli.output import fail_usage, reported  # the CLI's conventions; this module stays importable alone
+
+    with reported():
+        if png is not None:
+            try:
+                write_png(text, png)
+            except OSError as exc:
+                fail_usage(f"cannot write {png}: {exc.strerror or exc}")
+        if on_terminal:
+            typer.echo(terminal(text), err=True)

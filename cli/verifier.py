@@ -220,14 +220,7 @@ def challenge(
     if qr is not None or terminal:
         from cli import qrimage  # rendering needs segno; loaded only when a picture is asked for
 
-        with reported():
-            if qr is not None:
-                try:
-                    qrimage.write_png(text, qr)
-                except OSError as exc:
-                    fail_usage(f"cannot write {qr}: {exc.strerror or exc}")
-            if terminal:
-                typer.echo(qrimage.terminal(text), err=True)
+        qrimage.show(text, png=qr, on_terminal=terminal)
     if json_output:
         print_json({"request": text, **request.to_json(), "signed": identity is not None,
                     "qr": str(qr) if qr is not None else None})

@@ -20,7 +20,7 @@ from rich.console import Console
 from rich.table import Table
 
 from cli import oid4vci_client
-from cli.output import EXIT_REJECTED, error_list, exit_code_for, fail_usage, print_json, reported
+from cli.output import EXIT_REJECTED, error_list, exit_code_for, fail_usage, print_json
 from cli.verify import RootOption, root_thumbprint
 from keys.files import atomic_write, make_private_dir
 from wallet_spec import qr
@@ -234,14 +234,7 @@ def present(
         text = qr.encode(text)
         from cli import qrimage  # rendering needs segno; loaded only when a picture is asked for
 
-        with reported():
-            if qr_file is not None:
-                try:
-                    qrimage.write_png(text, qr_file)
-                except OSError as exc:
-                    fail_usage(f"cannot write {qr_file}: {exc.strerror or exc}")
-            if terminal:
-                typer.echo(qrimage.terminal(text), err=True)
+        qrimage.show(text, png=qr_file, on_terminal=terminal)
     sys.stdout.write(text + "\n")
 
 
