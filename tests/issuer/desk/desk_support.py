@@ -71,6 +71,13 @@ class Desk:
         return self.client.post(path, data=data, follow_redirects=False)
 
 
+def offer_uri_in(page: str) -> str:
+    """The `openid-credential-offer://` link the offer page shows beside its QR code."""
+    found = re.search(r'<a href="([^"]+)" id="offer-uri">', page)
+    assert found, "the page shows no offer"
+    return html.unescape(found.group(1))
+
+
 def csrf_of(page: str) -> str:
     found = CSRF_RE.search(page)
     assert found, "the page has no CSRF field"

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 
 import pytest
-from desk_support import PERSONAL_VALUES, RESIDENT, Desk, svg_in, svg_to_png
+from desk_support import PERSONAL_VALUES, RESIDENT, Desk, offer_uri_in, svg_in, svg_to_png
 from sqlalchemy import select
 
 from issuer import offers
@@ -24,12 +24,6 @@ HIDDEN_RE = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">'
 def field_error(page: str, name: str) -> str | None:
     found = re.search(rf'<p class="field-error" id="{name}-error">([^<]*)</p>', page)
     return html.unescape(found.group(1)) if found else None
-
-
-def offer_uri_in(page: str) -> str:
-    found = re.search(r'<a href="([^"]+)" id="offer-uri">', page)
-    assert found
-    return html.unescape(found.group(1))
 
 
 def test_the_form_needs_a_signed_in_clerk(desk: Desk) -> None:
