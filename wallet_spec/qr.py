@@ -36,11 +36,9 @@ accepted as it is.
 
 from __future__ import annotations
 
-import zlib
 from typing import Any
 
-import base45
-
+from wallet_spec.alphanumeric import pack, unpack
 from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 from wallet_spec.errors import FormatError, TooLarge
 from wallet_spec.sdjwt import DEFAULT_LIMITS
@@ -174,10 +172,7 @@ def encode(presentation: str) -> str:
     if kb:
         kb_header, kb_payload, kb_signature = _jws_parts(kb, "KB-JWT")
         body += _json_part(kb_header) + _json_part(kb_payload) + _bytes(kb_signature)
-    deflater = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, DICTIONARY)
-    packed = deflater.compress(bytes(body)) + deflater.flush()
-    encoded: bytes = base45.b45encode(packed)
-    return PREFIX + encoded.decode("ascii")
+    return pack(PREFIX, bytes(body), DICTIONARY)
 
 
 class _Reader:
@@ -294,21 +289,10 @@ def decode(text: str) -> str:
         if text.startswith("ey") and "~" in text:
             return text
         raise FormatError("not a citykey QR code (no CK1: prefix) nor a compact SD-JWT")
-    if len(text) > MAX_QR_CHARS:
-        raise TooLarge(f"QR text is longer than {MAX_QR_CHARS} characters")
-    try:
-        packed = base45.b45decode(text[len(PREFIX) :])
-    except ValueError:
-        raise FormatError("QR text is not Base45") from None
-    inflater = zlib.decompressobj(-15, zdict=DICTIONARY)
-    try:
-        body = inflater.decompress(packed, MAX_BODY + 1)  # one byte over says "too large", input left or not
-    except zlib.error:
-        raise FormatError("QR payload is not deflate data") from None
-    if len(body) > MAX_BODY:
-        raise TooLarge(f"QR payload inflates beyond {MAX_BODY} bytes")
-    if not inflater.eof or inflater.unused_data:
-        raise FormatError("QR payload is truncated or has trailing data")
+    body = unpack(
+        text, prefix=PREFIX, dictionary=DICTIONARY, max_chars=MAX_QR_CHARS, max_body=MAX_BODY, what="QR",
+        not_ours="not a citykey QR code",
+    )
     reader = _Reader(body)
     flags = reader.byte()
     if flags & ~_HAS_KB:

@@ -28,14 +28,12 @@ from __future__ import annotations
 
 import re
 import secrets
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import base45
-
 from wallet_spec import jws
+from wallet_spec.alphanumeric import pack, unpack
 from wallet_spec.encoding import b64url_decode, b64url_encode, is_int, json_dumps, json_loads
 from wallet_spec.errors import (
     CitykeyError,
@@ -44,7 +42,6 @@ from wallet_spec.errors import (
     RequestExpired,
     RequestUnsigned,
     SignatureInvalid,
-    TooLarge,
     UsageError,
     VerificationError,
     VerificationFailed,
@@ -265,30 +262,14 @@ def encode_request(request: Request | str) -> str:
         for part in parts:
             raw = b64url_decode(part, what="signed request")
             body += _varint(len(raw)) + raw
-    deflater = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, DICTIONARY_V1)
-    packed = deflater.compress(body) + deflater.flush()
-    encoded: bytes = base45.b45encode(packed)
-    return PREFIX + encoded.decode("ascii")
+    return pack(PREFIX, body, DICTIONARY_V1)
 
 
 def _inflate(text: str) -> bytes:
-    if len(text) > MAX_REQUEST_CHARS:
-        raise TooLarge(f"request text is longer than {MAX_REQUEST_CHARS} characters")
-    if not text.startswith(PREFIX):
-        raise FormatError(f"not a citykey presentation request (no {PREFIX} prefix)")
-    try:
-        packed = base45.b45decode(text[len(PREFIX) :])
-    except ValueError:
-        raise FormatError("request text is not Base45") from None
-    inflater = zlib.decompressobj(-15, zdict=DICTIONARY_V1)
-    try:
-        body: bytes = inflater.decompress(packed, MAX_BODY)
-    except zlib.error:
-        raise FormatError("request payload is not deflate data") from None
-    if inflater.unconsumed_tail:
-        raise TooLarge(f"request payload inflates beyond {MAX_BODY} bytes")
-    if not inflater.eof or inflater.unused_data:
-        raise FormatError("request payload is truncated or has trailing data")
+    body = unpack(
+        text, prefix=PREFIX, dictionary=DICTIONARY_V1, max_chars=MAX_REQUEST_CHARS, max_body=MAX_BODY,
+        what="request", not_ours=f"not a citykey presentation request (no {PREFIX} prefix)",
+    )
     if not body:
         raise FormatError("request payload is empty")
     return body

@@ -1,0 +1,45 @@
+"""QR alphanumeric text for binary bodies: a prefix, then Base45 (RFC 9285) of raw deflate.
+
+Shared by the presentation codec (`wallet_spec.qr`) and presentation requests
+(`wallet_spec.request`), so both bound their input the same way: the text's
+length before Base45, the inflated size while inflating (one byte over the
+limit is enough to know), and no truncated or trailing deflate data.
+"""
+
+from __future__ import annotations
+
+import zlib
+
+import base45
+
+from wallet_spec.errors import FormatError, TooLarge
+
+
+def pack(prefix: str, body: bytes, dictionary: bytes) -> str:
+    deflater = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
+    encoded: bytes = base45.b45encode(deflater.compress(body) + deflater.flush())
+    return prefix + encoded.decode("ascii")
+
+
+def unpack(
+    text: str, *, prefix: str, dictionary: bytes, max_chars: int, max_body: int, what: str, not_ours: str
+) -> bytes:
+    """The body of a packed text; `FormatError` (`not_ours` without the prefix) or `TooLarge` otherwise."""
+    if len(text) > max_chars:
+        raise TooLarge(f"{what} text is longer than {max_chars} characters")
+    if not text.startswith(prefix):
+        raise FormatError(not_ours)
+    try:
+        packed = base45.b45decode(text[len(prefix) :])
+    except ValueError:
+        raise FormatError(f"{what} text is not Base45") from None
+    inflater = zlib.decompressobj(-15, zdict=dictionary)
+    try:
+        body: bytes = inflater.decompress(packed, max_body + 1)
+    except zlib.error:
+        raise FormatError(f"{what} payload is not deflate data") from None
+    if len(body) > max_body:
+        raise TooLarge(f"{what} payload inflates beyond {max_body} bytes")
+    if not inflater.eof or inflater.unused_data:
+        raise FormatError(f"{what} payload is truncated or has trailing data")
+    return body
