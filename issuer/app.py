@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from issuer import desk, errors
+from issuer import desk, errors, logs
 from issuer.api import oid4vci, publication, revocation
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
@@ -29,6 +29,7 @@ def create_app(settings: IssuerSettings | None = None) -> FastAPI:
 
     app = FastAPI(title="citykey issuer", version="1", lifespan=lifespan)
     app.state.issuer = state
+    logs.install()
     errors.install(app)
     app.include_router(publication.router)
     app.include_router(revocation.router)

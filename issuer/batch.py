@@ -16,7 +16,7 @@ from issuer.receipts import make_receipt, open_receipt
 from issuer.statuslists import StatusRef, StatusRegistry
 from keys import KeyStore
 from wallet_spec.errors import KeyInvalid, UsageError
-from wallet_spec.jwk import PublicKey, public_key_from_jwk, thumbprint
+from wallet_spec.jwk import PrivateKey, PublicKey, public_key_from_jwk, thumbprint
 from wallet_spec.keylist import short_kid
 from wallet_spec.profile import CITY_ID, CREDENTIAL_TYPES, CredentialType, Resident, issue_credential
 
@@ -89,12 +89,15 @@ def issue_credentials(
     passphrase: bytes,
     now: int,
     credential_type: CredentialType = CITY_ID,
+    signing: tuple[str, PrivateKey] | None = None,
 ) -> tuple[tuple[str, ...], list[StatusRef]]:
     """The credentials of `issue_batch` and their status references (in the same order), without a receipt.
 
     For callers that make one receipt over several calls (OpenID4VCI issues a batch in one
     credential request per credential type: `issuer.oid4vci`). Credentials come out in the
     order of `requested(holder_jwks)`: by type in the mapping's order, then key by key.
+    `signing` is the store's active signing key (kid, key) if the caller holds it decrypted
+    (the service does: `IssuerState.signing_key`); otherwise it is decrypted from the store.
     """
     pairs = requested(holder_jwks, credential_type)
     if not 1 <= len(pairs) <= MAX_BATCH:
@@ -104,7 +107,7 @@ def issue_credentials(
     holder_keys = [(kind, public_key_from_jwk(jwk)) for kind, jwk in pairs]
     if len({thumbprint(k) for _, k in holder_keys}) != len(holder_keys):
         raise UsageError("each credential of a batch needs its own holder key")
-    kid, signing_key = store.active_signing_key(passphrase)
+    kid, signing_key = signing or store.active_signing_key(passphrase)
 
     def sign(kind: CredentialType, holder_key: PublicKey, idx: int, uri: str) -> str:
         return issue_credential(

@@ -423,7 +423,9 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
         raise invalid_credential_request(f"this access token allows {grant['remaining']} more credential(s)")
     proven = check_proofs(texts, aud=state.issuer_id.rstrip("/"), now=now)
     store, passphrase = state.store, state.passphrase
-    mac_key = store.receipt_mac_key(passphrase)  # fail before anything is spent if the key store cannot serve
+    # Decrypted once per key-store reload (`IssuerState.republish`), held in memory only; asked for
+    # here so that a key store that cannot serve fails the request before anything is spent.
+    mac_key, signing = state.receipt_mac_key(), state.signing_key()
 
     # Reserve: spend the nonces and the allowance in one transaction (the token row is locked), so two
     # concurrent requests cannot both have the last credentials. Nothing is spent if one is refused.
@@ -450,6 +452,7 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
             registry=state.registry,
             passphrase=passphrase,
             now=now,
+            signing=signing,
         )
     finally:
         refs, remaining = _record(state, token, issued, now=now)

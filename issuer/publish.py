@@ -5,6 +5,7 @@ from __future__ import annotations
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
 from wallet_spec.bundle import sign_bundle
+from wallet_spec.jwk import PrivateKey
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -20,11 +21,20 @@ def status_base_uri(issuer_id: str) -> str:
     return f"{issuer_id.rstrip('/')}/statuslists"
 
 
-def build_bundle(store: KeyStore, registry: StatusRegistry, passphrase: bytes, *, now: int) -> str:
+def build_bundle(
+    store: KeyStore,
+    registry: StatusRegistry,
+    passphrase: bytes,
+    *,
+    now: int,
+    signing: tuple[str, PrivateKey] | None = None,
+) -> str:
     """Sign fresh status list tokens and wrap them with the root-signed key list in a bundle,
-    with the verifiers the city vouches for (`KeyStore.register_verifier`)."""
+    with the verifiers the city vouches for (`KeyStore.register_verifier`).
+
+    `signing` is the store's active signing key (kid, key) if the caller holds it decrypted already."""
     key_list = store.published_key_list(passphrase, now=now)
-    kid, key = store.active_signing_key(passphrase)
+    kid, key = signing or store.active_signing_key(passphrase)
     tokens = registry.sign_tokens(key, kid, now=now, ttl=STATUS_TTL, lifetime=STATUS_LIFETIME)
     return sign_bundle(
         key_list_token=key_list,

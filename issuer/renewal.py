@@ -109,7 +109,7 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
     used = {*proven.nonces, str(verified.key_binding["nonce"])}
 
     store, passphrase = state.store, state.passphrase
-    mac_key = store.receipt_mac_key(passphrase)
+    mac_key, signing = state.receipt_mac_key(), state.signing_key()  # decrypted once, held in memory
     to_revoke: list[StatusRef] = []
     for receipt in receipts:
         try:
@@ -124,7 +124,8 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
     for name, group in texts.items():
         holder_keys[name] = [next(jwks) for _ in group]
     credentials, refs = issue_credentials(
-        resident, holder_keys, store=store, registry=state.registry, passphrase=passphrase, now=now
+        resident, holder_keys, store=store, registry=state.registry, passphrase=passphrase, now=now,
+        signing=signing,
     )
     revoked = 0
     if to_revoke:
