@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
+import time
 from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from issuer import desk, errors, logs
+from issuer import desk, errors, logs, offers
 from issuer.api import oid4vci, publication, revocation
+from issuer.db import write_transaction
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
+
+log = logging.getLogger("citykey.issuer")
 
 
 def create_app(settings: IssuerSettings | None = None) -> FastAPI:
@@ -46,3 +51,13 @@ async def _republish_forever(state: IssuerState) -> None:
     while True:
         await asyncio.sleep(state.settings.republish_every)
         await asyncio.to_thread(state.try_republish)
+        await asyncio.to_thread(_sweep, state)
+
+
+def _sweep(state: IssuerState) -> None:
+    """Delete expired offers, tokens and nonces even when no request comes to do it."""
+    try:
+        with write_transaction(state.engine) as conn:
+            offers.sweep(conn, now=int(time.time()))
+    except Exception as exc:  # a database outage must not stop the timer; the next tick retries
+        log.error("could not sweep expired offers: %s", type(exc).__name__)

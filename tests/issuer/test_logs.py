@@ -21,3 +21,4 @@ def test_the_access_log_shows_offer_paths_without_their_id(caplog: pytest.LogCap
     assert lines[0] == '127.0.0.1:5 - "GET /offers/<redacted>?x=1 HTTP/1.1" 200'
     assert "Zq7SecretOfferId" not in caplog.text
     assert lines[1].endswith('"GET /trust-bundle HTTP/1.1" 200')
+
