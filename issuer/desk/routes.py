@@ -27,9 +27,10 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 from urllib.parse import parse_qsl
 
 from fastapi import APIRouter, Depends, Request
@@ -49,6 +50,7 @@ from issuer.state import IssuerState
 from wallet_spec.errors import CitykeyError
 from wallet_spec.profile import Resident
 
+T = TypeVar("T")
 log = logging.getLogger("citykey.issuer.desk")
 router = APIRouter(prefix="/desk", include_in_schema=False)
 
@@ -295,6 +297,25 @@ async def _resident_post(request: Request, now: int) -> _Submitted | Response:
     return _Submitted(session, clerk, form, form.resident, tx_code)
 
 
+async def _recorded(
+    request: Request, submitted: _Submitted, now: int, event: str, work: Callable[[], T]
+) -> T | Response:
+    """Run a desk action off the event loop and count it in the audit log; a failure is a plain error page.
+
+    Only the error code is logged: the attributes the clerk typed never reach a log line.
+    """
+    state = _state(request)
+    try:
+        done = await run_in_threadpool(work)
+    except CitykeyError as exc:
+        log.error("desk: %s failed: %s", event, exc.code)
+        return _page(
+            request, "message.html", submitted.session, now, status=500, title="error_title", text="error_text"
+        )
+    await run_in_threadpool(audit.record, state.engine, state.settings.office, event, now=now)
+    return done
+
+
 @router.post("/enrol")
 async def enrol(request: Request, now: Now) -> Response:
     submitted = await _resident_post(request, now)
@@ -302,18 +323,14 @@ async def enrol(request: Request, now: Now) -> Response:
         return submitted
     session = submitted.session
     state = _state(request)
-    try:
-        offer = await run_in_threadpool(
-            create_offer,
-            state,
-            submitted.resident,
-            now=now,
-            tx_code_length=TX_CODE_LENGTH if submitted.tx_code else None,
-        )
-    except CitykeyError as exc:
-        log.error("desk: could not create an offer: %s", exc.code)
-        return _page(request, "message.html", session, now, status=500, title="error_title", text="error_text")
-    await run_in_threadpool(audit.record, state.engine, state.settings.office, "offer_created", now=now)
+    offer = await _recorded(
+        request, submitted, now, "offer_created",
+        lambda: create_offer(
+            state, submitted.resident, now=now, tx_code_length=TX_CODE_LENGTH if submitted.tx_code else None
+        ),
+    )
+    if isinstance(offer, Response):
+        return offer
     return _page(
         request,
         "offer.html",
@@ -337,12 +354,11 @@ async def paper_card(request: Request, now: Now) -> Response:
         return submitted
     session = submitted.session
     state = _state(request)
-    try:
-        card = await run_in_threadpool(issue_paper_card, state, submitted.resident, now=now)
-    except CitykeyError as exc:
-        log.error("desk: could not issue a paper card: %s", exc.code)
-        return _page(request, "message.html", session, now, status=500, title="error_title", text="error_text")
-    await run_in_threadpool(audit.record, state.engine, state.settings.office, "paper_card_printed", now=now)
+    card = await _recorded(
+        request, submitted, now, "paper_card_printed", lambda: issue_paper_card(state, submitted.resident, now=now)
+    )
+    if isinstance(card, Response):
+        return card
     t = _t(request)
     return _page(
         request,
