@@ -8,6 +8,8 @@ engine on it with the schema in place; `make_registry` builds registries on it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Engine
@@ -54,3 +56,20 @@ def make_registry(engine: Engine) -> Callable[..., StatusRegistry]:
         return StatusRegistry(engine, base_uri, list_size=list_size)
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def fast_key_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Key stores made by these tests encrypt their PEMs with a cheap scrypt cost (production's is ~0.15 s a file)."""
+    from keys import pem
+
+    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
+
+
+@pytest.fixture
+def kit(tmp_path: Path) -> Iterator[Any]:
+    """A running issuer service for the OpenID4VCI tests (tests/issuer/oid4vci_kit.py)."""
+    from oid4vci_kit import service
+
+    with service(tmp_path) as made:
+        yield made

@@ -33,7 +33,7 @@ from keys import KeyStore
 from wallet_spec.bundle import TrustBundle, load_bundle
 from wallet_spec.encoding import b64url_encode, json_dumps
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
-from wallet_spec.profile import Address, Resident
+from wallet_spec.profile import STANDARD_TYPES, Address, Resident
 
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = "correct horse battery staple"
@@ -48,6 +48,9 @@ RESIDENT = Resident(
 """Values unusual enough that finding one in the database can only mean it was stored."""
 PERSONAL_VALUES = ("Zyxwanda", "Qorvath", "Ilmenau", "1958-03-14", "Quillbrook", "99731")
 GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
+
+STANDARD = [t.name for t in STANDARD_TYPES]
+"""The credential configurations a wallet asks for by default."""
 
 
 @dataclass

@@ -11,38 +11,24 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from oid4vci_kit import CITY, GRANT, ISSUER, PASSPHRASE, PERSONAL_VALUES, RESIDENT, Kit, proof, service
+from oid4vci_kit import CITY, GRANT, ISSUER, PASSPHRASE, PERSONAL_VALUES, RESIDENT, STANDARD, Kit, proof, service
 
 from issuer import offers
 from issuer.offers import TX_CODE_ATTEMPTS, row_key
 from issuer.oid4vci import NONCE_TTL, PROOF_MAX_AGE, TOKEN_TTL
 from issuer.receipts import open_receipt
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, verify
 from wallet_spec.errors import UsageError
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk, thumbprint
 from wallet_spec.profile import Resident
 from wallet_spec.sdjwt import SdJwt
 from wallet_spec.wallet import Wallet
-
-STANDARD = ["residency", "residency-youth", "residency-senior", "identity"]
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
-
-
-@pytest.fixture
-def kit(tmp_path: Path) -> Iterator[Kit]:
-    with service(tmp_path) as made:
-        yield made
 
 
 def error(response: Any, status: int, code: str) -> str:

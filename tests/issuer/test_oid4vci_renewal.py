@@ -9,16 +9,14 @@ withheld claims, a forged receipt, too many proofs.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from oid4vci_kit import CITY, ISSUER, PASSPHRASE, RESIDENT, Kit, service
+from oid4vci_kit import CITY, ISSUER, PASSPHRASE, RESIDENT, STANDARD, Kit
 
 from issuer.batch import issue_batch
 from issuer.receipts import open_receipt
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, verify
 from wallet_spec import jws
 from wallet_spec.errors import VerificationFailed
@@ -28,20 +26,8 @@ from wallet_spec.profile import CITY_ID, IDENTITY, RESIDENCY_VCT, Resident
 from wallet_spec.sdjwt import SdJwt, unfold
 from wallet_spec.wallet import Wallet
 
-STANDARD = ["residency", "residency-youth", "residency-senior", "identity"]
 BUS, NONCE = "https://bus.example", "bus-nonce-123456"
 DAY = 86_400
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
-
-
-@pytest.fixture
-def kit(tmp_path: Path) -> Iterator[Kit]:
-    with service(tmp_path) as made:
-        yield made
 
 
 def error(response: Any, status: int, code: str) -> str:
