@@ -17,7 +17,7 @@ demo: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy wallet_spec keys issuer verifier cli
+	$(BIN)/mypy wallet_spec wallet keys issuer verifier citykey citykey_io
 
 test: lint
 	$(BIN)/pytest

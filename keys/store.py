@@ -26,8 +26,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from citykey_io.files import atomic_write, exclusive_lock, make_private_dir, remove
 from keys import pem, receipt
-from keys.files import atomic_write, exclusive_lock, make_private_dir, remove
 from keys.records import HOLDS_PRIVATE_KEY, REASONS, Identity, KeyRecord, Metadata, Reason, parse_metadata
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError, FormatError, KeyStoreError, PassphraseInvalid, UsageError

@@ -1,6 +1,6 @@
 """QR codes as inline SVG for the desk's pages, rendered with segno.
 
-The same choices as `cli.qrimage` (which the issuer may not import: the CLI
+The same choices as `citykey.qrimage` (which the issuer may not import: the CLI
 sits above it): level M, never Micro QR, no error-level boost, a 4-module
 quiet zone, black on white. The SVG has a viewBox and no size, so the page's
 CSS sizes it (large on the desk screen, a fixed width on paper).

@@ -69,7 +69,7 @@ def fast_key_store(monkeypatch: pytest.MonkeyPatch) -> None:
 @pytest.fixture
 def kit(tmp_path: Path) -> Iterator[Any]:
     """A running issuer service for the OpenID4VCI tests (tests/issuer/oid4vci_kit.py)."""
-    from oid4vci_kit import service
+    from tests.issuer.oid4vci_kit import service
 
     with service(tmp_path) as made:
         yield made

@@ -22,7 +22,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
-from cli.main import app as cli_app
+from citykey.main import app as cli_app
 from issuer.app import create_app
 from issuer.publish import BUNDLE_INTERVAL, STATUS_LIFETIME, STATUS_TTL
 from issuer.settings import IssuerSettings

@@ -21,7 +21,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from cli.main import app as cli_app
+from citykey.main import app as cli_app
 from issuer.app import create_app
 from issuer.batch import Batch, issue_batch
 from issuer.db import status_lists
@@ -31,10 +31,10 @@ from issuer.state import IssuerState
 from issuer.statuslists import StatusRef
 from keys import KeyStore, pem
 from verifier import Policy, verify
+from wallet.model import Wallet
 from wallet_spec.bundle import TrustBundle, load_bundle
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.profile import Resident
-from wallet_spec.wallet import Wallet
 
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = "correct horse battery staple"

@@ -22,13 +22,13 @@ from issuer.receipts import make_receipt, open_receipt
 from issuer.statuslists import StatusRef, StatusRegistry
 from keys import KeyStore, pem
 from verifier import Policy, verify
+from wallet.model import Wallet
 from wallet_spec.bundle import TrustBundle, load_bundle
 from wallet_spec.encoding import b64url_decode, b64url_encode
 from wallet_spec.errors import CitykeyError, PassphraseInvalid, ReceiptInvalid, StatusRefUnknown, VerificationFailed
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk
 from wallet_spec.profile import Address, Resident
 from wallet_spec.sdjwt import SdJwt
-from wallet_spec.wallet import Wallet
 
 NOW = 1_767_225_600 + 37_000
 """2026-01-01T10:16:40Z."""

@@ -29,10 +29,10 @@ from issuer.publish import status_base_uri
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore, pem
 from verifier import Policy, verify
+from wallet.model import Wallet
 from wallet_spec.bundle import load_bundle
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.profile import Resident
-from wallet_spec.wallet import Wallet
 
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = "correct horse battery staple"

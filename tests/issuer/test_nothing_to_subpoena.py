@@ -41,7 +41,6 @@ import httpx
 import pytest
 from argon2 import PasswordHasher
 from fastapi.testclient import TestClient
-from oid4vci_kit import GRANT, ISSUER, PASSPHRASE, proof
 from sqlalchemy import Engine, select
 
 from issuer import clerks
@@ -51,6 +50,7 @@ from issuer.offers import create_offer
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
 from keys import KeyStore
+from tests.issuer.oid4vci_kit import GRANT, ISSUER, PASSPHRASE, proof
 from wallet_spec.encoding import b64url_encode
 from wallet_spec.jwk import generate_private_key
 from wallet_spec.profile import Address, Resident

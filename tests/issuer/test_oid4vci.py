@@ -16,19 +16,30 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
-from oid4vci_kit import CITY, GRANT, ISSUER, PASSPHRASE, PERSONAL_VALUES, RESIDENT, STANDARD, Kit, proof, service
 
 from issuer import offers
 from issuer.offers import TX_CODE_ATTEMPTS, row_key
 from issuer.oid4vci import NONCE_TTL, PROOF_MAX_AGE, TOKEN_TTL
 from issuer.receipts import open_receipt
 from keys import KeyStore
+from tests.issuer.oid4vci_kit import (
+    CITY,
+    GRANT,
+    ISSUER,
+    PASSPHRASE,
+    PERSONAL_VALUES,
+    RESIDENT,
+    STANDARD,
+    Kit,
+    proof,
+    service,
+)
 from verifier import Policy, verify
+from wallet.model import Wallet
 from wallet_spec.errors import UsageError
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk, thumbprint
 from wallet_spec.profile import Resident
 from wallet_spec.sdjwt import SdJwt
-from wallet_spec.wallet import Wallet
 
 
 def error(response: Any, status: int, code: str) -> str:

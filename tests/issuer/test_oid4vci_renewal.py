@@ -12,19 +12,19 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from oid4vci_kit import CITY, ISSUER, PASSPHRASE, RESIDENT, STANDARD, Kit
 
 from issuer.batch import issue_batch
 from issuer.receipts import open_receipt
 from keys import KeyStore
+from tests.issuer.oid4vci_kit import CITY, ISSUER, PASSPHRASE, RESIDENT, STANDARD, Kit
 from verifier import Policy, verify
+from wallet.model import Wallet
 from wallet_spec import jws
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.jwk import private_jwk, thumbprint
 from wallet_spec.keylist import short_kid
 from wallet_spec.profile import CITY_ID, IDENTITY, RESIDENCY_VCT, Resident
 from wallet_spec.sdjwt import SdJwt, unfold
-from wallet_spec.wallet import Wallet
 
 BUS, NONCE = "https://bus.example", "bus-nonce-123456"
 DAY = 86_400

@@ -18,7 +18,6 @@ from pathlib import Path
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from oid4vci_kit import GRANT, ISSUER, PASSPHRASE, RESIDENT, proof
 
 from issuer.app import create_app
 from issuer.db import make_engine, metadata
@@ -26,11 +25,12 @@ from issuer.offers import create_offer
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
 from keys import KeyStore, pem
+from tests.issuer.oid4vci_kit import GRANT, ISSUER, PASSPHRASE, RESIDENT, proof
 from verifier import Policy, verify
+from wallet.model import Wallet
 from wallet_spec.bundle import load_bundle
 from wallet_spec.jwk import generate_private_key, private_jwk, thumbprint
 from wallet_spec.sdjwt import SdJwt
-from wallet_spec.wallet import Wallet
 
 THREADS_PER_INSTANCE = 4
 OFFERS_PER_THREAD = 3

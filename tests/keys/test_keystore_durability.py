@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 
-from keys import KeyStore, files
+from citykey_io import files
+from keys import KeyStore
 from keys.store import METADATA_NAME
 from wallet_spec.errors import KeyStoreError
 

@@ -7,13 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from springfield import ISSUER, PASSPHRASE, T0, City, CityMaker
 
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import status_base_uri
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore, pem
-from wallet_spec import wallet as wallet_module
+from tests.verifier.springfield import ISSUER, PASSPHRASE, T0, City, CityMaker
+from wallet import model as wallet_module
 from wallet_spec.profile import Resident
 
 

@@ -18,11 +18,11 @@ from issuer.publish import build_bundle
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
 from verifier import Accepted, Policy, verify
+from wallet.model import Wallet
 from wallet_spec.bundle import TrustBundle, load_bundle
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.profile import Resident
 from wallet_spec.sdjwt import ClaimPath
-from wallet_spec.wallet import Wallet
 
 DAY = 86_400
 T0 = 1_767_225_600 + 37_000

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from springfield import AUD, BUS, DAY, ISSUER, NONCE, SHOWN, T0, City, accept, refusal
 
+from tests.verifier.springfield import AUD, BUS, DAY, ISSUER, NONCE, SHOWN, T0, City, accept, refusal
 from verifier import Policy
 from wallet_spec.profile import AGE_THRESHOLDS, Resident, coarse_day
 

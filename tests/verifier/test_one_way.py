@@ -12,9 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from springfield import AUD, BUS, DAY, PASSPHRASE, SHOWN, T0, City, Holder, accept, refusal
 
 from issuer.batch import revoke_with_receipt
+from tests.verifier.springfield import AUD, BUS, DAY, PASSPHRASE, SHOWN, T0, City, Holder, accept, refusal
 from verifier import Policy, ReplayCache, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE
 from wallet_spec import jws

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from springfield import PASSPHRASE, T0, City, CityMaker, accept, refusal
 
 from issuer.batch import revoke_with_receipt
+from tests.verifier.springfield import PASSPHRASE, T0, City, CityMaker, accept, refusal
 from wallet_spec.encoding import b64url_decode, b64url_encode
 from wallet_spec.errors import ReceiptInvalid
 from wallet_spec.profile import Resident

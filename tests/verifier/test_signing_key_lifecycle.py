@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from springfield import DAY, PASSPHRASE, T0, City, CityMaker, accept, refusal
 
+from tests.verifier.springfield import DAY, PASSPHRASE, T0, City, CityMaker, accept, refusal
 from wallet_spec import jws
 from wallet_spec.keylist import short_kid
 from wallet_spec.profile import Resident

@@ -29,7 +29,7 @@ from wallet_spec.sdjwt import SdJwt
 from wallet_spec.verify import verify
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE_PACKAGES = ("wallet_spec", "issuer", "keys", "verifier", "cli")
+SOURCE_PACKAGES = ("wallet_spec", "issuer", "keys", "verifier", "wallet", "citykey", "citykey_io")
 DAY = 86_400
 NONCE, AUD = "nonce-1", "https://bus.example"
 KB = KeyBindingPolicy(required=True, nonce=NONCE, aud=AUD)
@@ -185,14 +185,14 @@ def _keystore_error(kit: Kit) -> CitykeyError:
 
 
 def _passphrase_invalid(kit: Kit) -> CitykeyError:
-    from wallet_spec.wallet import Wallet, seal, unseal
+    from wallet.model import Wallet, seal, unseal
 
     blob = seal(Wallet(), b"correct horse")
     return raised(lambda: unseal(blob, b"battery staple"))
 
 
 def _wallet_import(kit: Kit, text: str) -> CitykeyError:
-    from wallet_spec.wallet import Wallet
+    from wallet.model import Wallet
 
     return raised(lambda: Wallet().import_credential(text))
 

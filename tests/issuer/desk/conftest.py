@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from desk_support import CLERK, PASSWORD, Desk, make_desk
 
 from issuer import clerks
 from keys import pem
+from tests.issuer.desk.desk_support import CLERK, PASSWORD, Desk, make_desk
 
 
 @pytest.fixture(autouse=True)

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from desk_support import CLERK, PASSWORD, Desk
-
 from issuer import clerks
+from tests.issuer.desk.desk_support import CLERK, PASSWORD, Desk
 
 
 def sign_in_admin(desk: Desk) -> None:

@@ -13,8 +13,8 @@ from click.testing import Result
 from sqlalchemy import Engine, select
 from typer.testing import CliRunner
 
-from cli import issuer as issuer_cli
-from cli.main import app
+from citykey import issuer as issuer_cli
+from citykey.main import app
 from issuer import clerks
 from issuer.db import clerks as clerks_table
 from issuer.db import create_schema, make_engine, sqlite_url

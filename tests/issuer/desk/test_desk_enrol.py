@@ -8,13 +8,13 @@ import re
 from pathlib import Path
 
 import pytest
-from desk_support import PERSONAL_VALUES, RESIDENT, Desk, offer_uri_in, svg_in, svg_to_png
 from sqlalchemy import select
 
 from issuer import offers
 from issuer.db import pending_offers
 from issuer.desk import audit
 from issuer.desk.auth import COOKIE
+from tests.issuer.desk.desk_support import PERSONAL_VALUES, RESIDENT, Desk, offer_uri_in, svg_in, svg_to_png
 from verifier.scan import read_qr
 
 OFFER_PREFIX = "openid-credential-offer://?credential_offer_uri="

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 from argon2 import PasswordHasher
-from desk_support import CLERK, PASSWORD, RESIDENT, Desk, csrf_of
 from fastapi.testclient import TestClient
 from sqlalchemy import select
 
@@ -12,6 +11,7 @@ from issuer import clerks
 from issuer.db import audit_events
 from issuer.desk import audit
 from issuer.desk.auth import COOKIE, IDLE_TIMEOUT, MAX_SESSION
+from tests.issuer.desk.desk_support import CLERK, PASSWORD, RESIDENT, Desk, csrf_of
 
 
 def cookie_headers(response) -> list[str]:
@@ -187,7 +187,7 @@ def test_a_same_origin_post_with_origin_headers_passes(desk: Desk) -> None:
 
 
 def test_the_public_urls_origin_is_accepted_too(tmp_path) -> None:
-    from desk_support import make_desk
+    from tests.issuer.desk.desk_support import make_desk
 
     desk = make_desk(tmp_path, public_url="https://desk.springfield.example/")
     clerks.add_clerk(desk.state.engine, CLERK, PASSWORD)

@@ -6,10 +6,10 @@ import html
 import re
 
 import pytest
-from desk_support import CITY, PERSONAL_VALUES, RESIDENT, Desk, svg_in, svg_to_png
 
 from issuer.desk import audit
 from issuer.receipts import open_receipt
+from tests.issuer.desk.desk_support import CITY, PERSONAL_VALUES, RESIDENT, Desk, svg_in, svg_to_png
 from verifier.policy import Policy
 from verifier.scan import read_qr
 from verifier.verify import verify

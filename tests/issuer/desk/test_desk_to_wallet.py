@@ -6,14 +6,14 @@ import contextlib
 import time
 
 import pytest
-from desk_support import ISSUER, RESIDENT, Desk, offer_uri_in
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cli import wallet as wallet_cli
-from cli.main import app
+from citykey import wallet as wallet_cli
+from citykey.main import app
+from tests.issuer.desk.desk_support import ISSUER, RESIDENT, Desk, offer_uri_in
 from verifier import Policy, verify
-from wallet_spec import wallet as wallet_model
+from wallet import model as wallet_model
 from wallet_spec.bundle import load_bundle
 
 WALLET_PASSPHRASE = "wallet passphrase, test only"

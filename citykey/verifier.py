@@ -22,9 +22,9 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.output import EXIT_OK, fail_usage, print_json, reported
+from citykey.output import EXIT_OK, fail_usage, print_json, reported
+from citykey_io.files import atomic_write, make_private_dir
 from keys import MIN_PASSPHRASE_BYTES, KeyStore, pem
-from keys.files import atomic_write, make_private_dir
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import CitykeyError, KeyStoreError
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
@@ -218,7 +218,7 @@ def challenge(
     else:
         text = encode_request(request)
     if qr is not None or terminal:
-        from cli import qrimage  # rendering needs segno; loaded only when a picture is asked for
+        from citykey import qrimage  # rendering needs segno; loaded only when a picture is asked for
 
         qrimage.show(text, png=qr, on_terminal=terminal)
     if json_output:

@@ -18,9 +18,9 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import EXIT_OK, fail_usage, print_json, reported
+from citykey.output import EXIT_OK, fail_usage, print_json, reported
+from citykey_io.files import atomic_write
 from keys import REASONS, KeyRecord, KeyStore
-from keys.files import atomic_write
 from keys.store import DAY, DEFAULT_KEY_LIST_VALIDITY, MIN_PASSPHRASE_BYTES
 
 app = typer.Typer(help="The city's key store: root, signing keys, rotation, the signed key list.",

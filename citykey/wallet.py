@@ -19,10 +19,11 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli import oid4vci_client
-from cli.output import EXIT_REJECTED, error_list, exit_code_for, fail_usage, print_json
-from cli.verify import RootOption, root_thumbprint
-from keys.files import atomic_write, make_private_dir
+from citykey.output import EXIT_REJECTED, error_list, exit_code_for, fail_usage, print_json
+from citykey.verify import RootOption, root_thumbprint
+from citykey_io.files import atomic_write, make_private_dir
+from wallet import oid4vci as oid4vci_client
+from wallet.model import Wallet, seal, unseal
 from wallet_spec import qr
 from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import json_loads
@@ -30,7 +31,6 @@ from wallet_spec.errors import CitykeyError
 from wallet_spec.present import parse_claim_path
 from wallet_spec.profile import CREDENTIAL_TYPES, STANDARD_TYPES
 from wallet_spec.request import Request, parse_request
-from wallet_spec.wallet import Wallet, seal, unseal
 
 app = typer.Typer(help="The reference holder wallet.", no_args_is_help=True)
 
@@ -232,7 +232,7 @@ def present(
     save(directory, wallet, secret)
     if qr_file is not None or terminal:
         text = qr.encode(text)
-        from cli import qrimage  # rendering needs segno; loaded only when a picture is asked for
+        from citykey import qrimage  # rendering needs segno; loaded only when a picture is asked for
 
         qrimage.show(text, png=qr_file, on_terminal=terminal)
     sys.stdout.write(text + "\n")

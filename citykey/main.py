@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from cli import city, demo, issuer, keys, sdjwt, verifier, verify, wallet
+from citykey import city, demo, issuer, keys, sdjwt, verifier, verify, wallet
 
 app = typer.Typer(
     help="citykey: privacy-first city ID credentials, verified offline.",

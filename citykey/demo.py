@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.qrimage import version as qr_version
+from citykey.qrimage import version as qr_version
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.inventory import database_files, database_tables, key_store_files
@@ -27,6 +27,7 @@ from keys import KeyStore
 from verifier import Policy, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE
 from verifier.replay import ReplayCache
+from wallet.model import Wallet
 from wallet_spec import jws, qr
 from wallet_spec.bundle import load_bundle
 from wallet_spec.errors import VerificationFailed
@@ -34,7 +35,6 @@ from wallet_spec.keylist import short_kid
 from wallet_spec.profile import STANDARD_TYPES, Address, Resident
 from wallet_spec.request import encode_request, make_request, parse_request
 from wallet_spec.sdjwt import SdJwt
-from wallet_spec.wallet import Wallet
 
 ISSUER = "https://id.springfield.example"
 DOLORES = Resident(

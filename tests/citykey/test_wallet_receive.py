@@ -23,9 +23,8 @@ import pytest
 from fastapi.testclient import TestClient
 from typer.testing import CliRunner
 
-from cli import oid4vci_client
-from cli import wallet as wallet_cli
-from cli.main import app
+from citykey import wallet as wallet_cli
+from citykey.main import app
 from issuer.app import create_app
 from issuer.db import sqlite_url
 from issuer.offers import Offer, create_offer
@@ -33,7 +32,8 @@ from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
 from keys import KeyStore, pem
 from verifier import Policy, verify
-from wallet_spec import wallet as wallet_model
+from wallet import model as wallet_model
+from wallet import oid4vci as oid4vci_client
 from wallet_spec.bundle import load_bundle
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.profile import IDENTITY, RESIDENCY_VCT, Address, Resident

@@ -13,7 +13,7 @@ from rich.console import Console
 from rich.table import Table
 from sqlalchemy import Engine, make_url
 
-from cli.output import fail_usage, print_json, reported
+from citykey.output import fail_usage, print_json, reported
 from issuer.app import create_app
 from issuer.db import make_engine
 from issuer.inventory import StoredFile, database_files, database_tables, key_store_files, other_files

@@ -16,15 +16,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cli import wallet as wallet_cli
-from cli.main import app
+from citykey import wallet as wallet_cli
+from citykey.main import app
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import status_base_uri
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore, pem
+from wallet import model as wallet_model
 from wallet_spec import jws
-from wallet_spec import wallet as wallet_model
 from wallet_spec.jwk import public_key_from_jwk, thumbprint
 from wallet_spec.profile import Resident
 from wallet_spec.sdjwt import SdJwt

@@ -18,7 +18,7 @@ import pytest
 from sqlalchemy import text
 from typer.testing import CliRunner
 
-from cli.main import app
+from citykey.main import app
 from issuer.db import create_schema, make_engine, metadata
 from issuer.publish import status_base_uri
 from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings

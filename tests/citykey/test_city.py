@@ -21,14 +21,14 @@ import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from cli import keys as keys_cli
-from cli import wallet as wallet_cli
-from cli.main import app
+from citykey import keys as keys_cli
+from citykey import wallet as wallet_cli
+from citykey.main import app
 from issuer.db import make_engine, sqlite_url, status_lists
 from issuer.inventory import database_tables
 from keys import KeyStore, pem
+from wallet import model as wallet_model
 from wallet_spec import jws
-from wallet_spec import wallet as wallet_model
 from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import b64url_decode, b64url_encode
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk

@@ -119,7 +119,7 @@ def show(text: str, *, png: os.PathLike[str] | str | None = None, on_terminal: b
     """
     import typer
 
-    from cli.output import fail_usage, reported  # the CLI's conventions; this module stays importable alone
+    from citykey.output import fail_usage, reported  # the CLI's conventions; this module stays importable alone
 
     with reported():
         if png is not None:

@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from citykey.main import app
 from wallet_spec.encoding import b64url_decode, b64url_encode
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
 from wallet_spec.present import present

@@ -27,13 +27,13 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
 
+from wallet.model import Wallet
 from wallet_spec import jws
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError, FormatError
 from wallet_spec.jwk import PrivateKey, private_key_from_jwk, public_jwk, thumbprint
 from wallet_spec.profile import CITY_ID, IDENTITY, STANDARD_TYPES
 from wallet_spec.sdjwt import SdJwt, unfold
-from wallet_spec.wallet import Wallet
 
 PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 PROOF_TYP = "openid4vci-proof+jwt"

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from cli.output import (
+from citykey.output import (
     EXIT_OK,
     error_list,
     exit_code_for,

@@ -17,7 +17,7 @@ from typing import Annotated, NoReturn
 
 import typer
 
-from cli.output import EXIT_OK, error_list, exit_code_for, fail_usage, print_json, read_stdin_text
+from citykey.output import EXIT_OK, error_list, exit_code_for, fail_usage, print_json, read_stdin_text
 from verifier import Policy, ReplayCache, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE
 from wallet_spec import qr

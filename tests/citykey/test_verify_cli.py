@@ -17,15 +17,15 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cli.main import app
+from citykey.main import app
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore, pem
+from wallet.model import Wallet
 from wallet_spec import jws
 from wallet_spec.profile import Address, Resident
-from wallet_spec.wallet import Wallet
 
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = b"correct horse battery staple"

@@ -17,8 +17,8 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cli import keys as keys_cli
-from cli.main import app
+from citykey import keys as keys_cli
+from citykey.main import app
 from keys import KeyStore, pem
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.keylist import verify_key_list

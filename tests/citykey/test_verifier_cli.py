@@ -18,16 +18,16 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from cli import verifier as verifier_cli
-from cli import wallet as wallet_cli
-from cli.main import app
+from citykey import verifier as verifier_cli
+from citykey import wallet as wallet_cli
+from citykey.main import app
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore, pem
+from wallet import model as wallet_model
 from wallet_spec import jws, qr
-from wallet_spec import wallet as wallet_model
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk
 from wallet_spec.profile import Address, Resident
 from wallet_spec.request import encode_request, make_request, parse_request

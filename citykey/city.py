@@ -15,14 +15,14 @@ from typing import Annotated, Any
 
 import typer
 
-from cli.keys import read_passphrase
-from cli.output import EXIT_OK, fail_usage, print_json, reported
+from citykey.keys import read_passphrase
+from citykey.output import EXIT_OK, fail_usage, print_json, reported
+from citykey_io.files import atomic_write
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
-from keys.files import atomic_write
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError
 from wallet_spec.profile import resident_from_json

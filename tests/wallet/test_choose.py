@@ -6,13 +6,13 @@ import datetime as dt
 
 import pytest
 
+from wallet import model as wallet_module
+from wallet.model import Wallet
 from wallet_spec import jwk, qr
-from wallet_spec import wallet as wallet_module
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.keylist import short_kid
 from wallet_spec.profile import STANDARD_TYPES, Address, Resident, issue_credential, verify_credential
 from wallet_spec.sdjwt import SdJwt
-from wallet_spec.wallet import Wallet
 
 NOW = 1_767_225_600
 ISSUER_KEY = jwk.generate_private_key()

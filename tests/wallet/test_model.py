@@ -8,8 +8,9 @@ from typing import Any
 
 import pytest
 
+from wallet import model as wallet_module
+from wallet.model import Wallet, seal, unseal
 from wallet_spec import jws, keybinding
-from wallet_spec import wallet as wallet_module
 from wallet_spec.errors import (
     ClaimNotFound,
     FormatError,
@@ -22,7 +23,6 @@ from wallet_spec.jwk import PrivateKey, private_key_from_jwk, public_key_from_jw
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.profile import Resident, issue_credential, verify_credential
 from wallet_spec.sdjwt import SdJwt
-from wallet_spec.wallet import Wallet, seal, unseal
 
 NOW = 1_767_225_600 + 37_000
 ISSUER = "https://id.springfield.example"
