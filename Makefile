@@ -4,13 +4,16 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean lock audit
 
-$(STAMP): pyproject.toml
+# Dependencies come from requirements.lock (exact versions, hashes); `make lock` updates it.
+$(STAMP): pyproject.toml requirements.lock
+	@echo "Setting up $(VENV) (first run: about a minute; packages from requirements.lock)..."
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install -q --upgrade pip
-	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --require-hashes -r requirements.lock
+	$(BIN)/python -m pip install -q --no-deps -e .
 	touch $(STAMP)
+	@echo "$(VENV) is ready: run the command as $(BIN)/citykey, or 'source $(VENV)/bin/activate' first."
 
 demo: $(STAMP)
 	$(BIN)/citykey demo
@@ -23,8 +26,19 @@ test: lint
 	$(BIN)/pytest
 
 bench: $(STAMP)
-	$(BIN)/python -m pip install -q -e '.[dev,bench]'
 	$(BIN)/python -m benchmarks
+
+# Re-pin every dependency (needs PyPI): after changing pyproject.toml's dependencies.
+lock:
+	$(PYTHON) -m venv .lock-venv && .lock-venv/bin/python -m pip install -q pip-tools
+	.lock-venv/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-find-links \
+	    --no-emit-index-url --no-emit-trusted-host --extra dev --extra bench -o requirements.lock pyproject.toml
+	rm -rf .lock-venv
+
+# Known vulnerabilities in the pinned versions (needs PyPI's JSON API; not part of `make test`).
+audit: $(STAMP)
+	$(BIN)/python -m pip install -q pip-audit
+	$(BIN)/pip-audit --strict --require-hashes --disable-pip -r requirements.lock
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
