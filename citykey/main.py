@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import sys
+
 import typer
 
 from citykey import city, demo, issuer, keys, sdjwt, verifier, verify, wallet
@@ -11,6 +14,23 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+
+class _StderrWarnings(logging.Handler):
+    """Warnings of the parties' loggers (`citykey.*`) go to the operator as `warning: …` lines."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        sys.stderr.write(f"warning: {record.getMessage()}\n")
+
+
+@app.callback()
+def _main() -> None:
+    logger = logging.getLogger("citykey")
+    if not any(isinstance(h, _StderrWarnings) for h in logger.handlers):
+        handler = _StderrWarnings(logging.WARNING)
+        logger.addHandler(handler)
+
+
 app.add_typer(sdjwt.app, name="sdjwt")
 app.add_typer(keys.app, name="keys")
 app.add_typer(issuer.app, name="issuer")

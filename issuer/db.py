@@ -20,6 +20,9 @@ writers lock the rows they change (``SELECT ... FOR UPDATE``).
 
 from __future__ import annotations
 
+import logging
+import os
+import stat
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -38,6 +41,8 @@ from sqlalchemy import (
     event,
     text,
 )
+
+_log = logging.getLogger("citykey.issuer.db")
 
 DEFAULT_URL = "sqlite:///issuer.db"
 BUSY_TIMEOUT_MS = 30_000
@@ -118,12 +123,56 @@ def make_engine(url: str = DEFAULT_URL, **kwargs: Any) -> Engine:
     if not url.startswith("sqlite"):
         kwargs.setdefault("pool_pre_ping", True)
         return create_engine(url, **kwargs)
+    path = _sqlite_path(url)
+    if path is not None:
+        _create_private(path)
+        for warning in loose_permissions(path):
+            _log.warning("%s", warning)
     connect_args = dict(kwargs.pop("connect_args", {}))
     connect_args.setdefault("timeout", BUSY_TIMEOUT_MS / 1000)
     engine = create_engine(url, connect_args=connect_args, **kwargs)
     event.listen(engine, "connect", _sqlite_on_connect)
     event.listen(engine, "begin", _sqlite_on_begin)
     return engine
+
+
+def _sqlite_path(url: str) -> Path | None:
+    """The database file of a SQLite URL; None for in-memory databases and other engines."""
+    if not url.startswith("sqlite:///"):
+        return None
+    name = url.removeprefix("sqlite:///").split("?", 1)[0]
+    return None if name in ("", ":memory:") else Path(name)
+
+
+def _create_private(path: Path) -> None:
+    """Create the database's folder (0700) and file (0600) before SQLite does.
+
+    SQLite gives `-wal` and `-shm` the permissions of the database file, so all three
+    stay private to the issuer's account whatever the umask: they hold clerks'
+    password hashes and the sealed offers.
+    """
+    if not path.parent.exists():
+        path.parent.mkdir(mode=0o700, parents=True)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+
+
+def loose_permissions(path: Path) -> list[str]:
+    """Sentences for the operator about a SQLite database readable or writable by others."""
+    found = []
+    for candidate in (path.parent, path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:
+            mode = stat.S_IMODE(candidate.stat().st_mode)
+        except FileNotFoundError:
+            continue
+        if mode & 0o077:
+            kind = "folder" if candidate.is_dir() else "file"
+            wanted = "0700" if candidate.is_dir() else "0600"
+            found.append(
+                f"the issuer's database {kind} {candidate} has mode {mode:04o}: other accounts on this machine can "
+                f"read it (it holds clerks' password hashes); run `chmod {wanted} {candidate}`"
+            )
+    return found
 
 
 def _sqlite_on_connect(dbapi_connection: Any, _record: Any) -> None:

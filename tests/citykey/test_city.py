@@ -435,3 +435,12 @@ def test_bundle_after_a_rotation_without_the_root_says_the_root_is_needed(city: 
     assert not out.exists()
     shutil.move(offline, city.keys / f"{city.root}.pem")  # the root ceremony: bring it back, publish
     assert citykey("bundle", "--keys", city.keys, "--db", city.db, "--out", out).exit_code == 0
+
+
+def test_a_world_readable_issuer_database_is_reported_on_the_command_line(city: City) -> None:
+    city.enrol("ana")
+    city.db.chmod(0o644)
+    result = citykey("bundle", "--keys", city.keys, "--db", city.db, "--out", city.tmp / "b.jwt")
+    assert result.exit_code == 0
+    assert "has mode 0644" in result.stderr
+    assert f"chmod 0600 {city.db}" in result.stderr
