@@ -10,6 +10,12 @@ locked_until): staff data only, never anything about a resident.
   `LOCKOUT_SECONDS`; during the lock even the right password is refused.
   The counter is updated in one write transaction, so concurrent guesses
   cannot slip past it.
+- argon2 needs 64 MiB per hash: at most `HASH_SLOTS` (the machine's cores) run at once, the
+  others wait their turn, so a burst of sign-ins cannot take the server's memory
+  (`docs/security.md` 4).
+- A session names a clerk and a tag of the password hash and the account's session
+  generation; signing out and an administrator's "end sessions" raise the generation, which
+  ends every session of that clerk on every device at once, copied cookies included.
 - Every attempt costs one argon2 verification, whatever the name: an unknown
   name is checked against a dummy hash made with the same parameters, and a
   locked account's password is still verified, so the time taken says
@@ -20,8 +26,10 @@ locked_until): staff data only, never anything about a resident.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import secrets
+import threading
 from dataclasses import dataclass
 from enum import Enum
 
@@ -45,6 +53,10 @@ PRODUCTION_HASHER = PasswordHasher()
 HASHER = PRODUCTION_HASHER
 """What hashes and verifies; tests swap in a cheaper one."""
 
+HASH_SLOTS = max(1, os.cpu_count() or 1)
+"""argon2 computations at once; each holds `memory_cost` KiB (64 MiB) while it runs."""
+_hash_slots = threading.BoundedSemaphore(HASH_SLOTS)
+
 _dummy_hashes: dict[tuple[int, int, int, int], str] = {}
 
 
@@ -53,7 +65,8 @@ def dummy_hash(hasher: PasswordHasher | None = None) -> str:
     hasher = hasher or HASHER
     params = (hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len)
     if params not in _dummy_hashes:
-        _dummy_hashes[params] = hasher.hash(secrets.token_urlsafe(24))
+        with _hash_slots:
+            _dummy_hashes[params] = hasher.hash(secrets.token_urlsafe(24))
     return _dummy_hashes[params]
 
 
@@ -86,8 +99,14 @@ class Attempt:
     locked_until: int = 0
 
 
-def _tag(password_hash: str) -> str:
-    return hashlib.sha256(password_hash.encode("utf-8")).hexdigest()[:16]
+def _tag(password_hash: str, generation: int) -> str:
+    """What a session carries to prove it is current: ends with a new password or a new generation."""
+    return hashlib.sha256(f"{generation}:{password_hash}".encode()).hexdigest()[:16]
+
+
+def _hash(password: str) -> str:
+    with _hash_slots:
+        return HASHER.hash(password)
 
 
 def check_name(name: str) -> str:
@@ -114,7 +133,7 @@ def add_clerk(engine: Engine, name: str, password: str, role: str = "clerk") -> 
     """Create an account; refuses a name that exists."""
     check_name(name)
     check_role(role)
-    password_hash = HASHER.hash(check_password(password))
+    password_hash = _hash(check_password(password))
     with write_transaction(engine) as conn:
         if conn.execute(select(clerks.c.name).where(clerks.c.name == name)).first() is not None:
             raise UsageError(f"a clerk named {name} exists already")
@@ -123,7 +142,16 @@ def add_clerk(engine: Engine, name: str, password: str, role: str = "clerk") -> 
                 name=name, password_hash=password_hash, role=role, failed_logins=0, locked_until=0
             )
         )
-    return Clerk(name, role, _tag(password_hash))
+    return Clerk(name, role, _tag(password_hash, 0))
+
+
+def end_sessions(engine: Engine, name: str) -> bool:
+    """End every session of `name` (sign-out, or an administrator's "end sessions"): False if no such clerk."""
+    with write_transaction(engine) as conn:
+        changed = conn.execute(
+            update(clerks).where(clerks.c.name == name).values(session_generation=clerks.c.session_generation + 1)
+        ).rowcount
+        return changed > 0
 
 
 def remove_clerk(engine: Engine, name: str) -> bool:
@@ -151,7 +179,8 @@ def list_clerks(engine: Engine) -> list[ClerkAccount]:
 
 def _verify(password_hash: str, password: str) -> bool:
     try:
-        return HASHER.verify(password_hash, password)
+        with _hash_slots:
+            return HASHER.verify(password_hash, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 
@@ -170,7 +199,7 @@ def authenticate(engine: Engine, name: str, password: str, *, now: int) -> Attem
     correct = _verify(row.password_hash, password) and bool(password)
     with write_transaction(engine) as conn:
         current = conn.execute(
-            select(clerks.c.role, clerks.c.password_hash, clerks.c.locked_until)
+            select(clerks.c.role, clerks.c.password_hash, clerks.c.locked_until, clerks.c.session_generation)
             .where(clerks.c.name == name)
             .with_for_update()
         ).first()
@@ -182,9 +211,9 @@ def authenticate(engine: Engine, name: str, password: str, *, now: int) -> Attem
             values: dict[str, object] = {"failed_logins": 0, "locked_until": 0}
             password_hash = current.password_hash
             if HASHER.check_needs_rehash(password_hash):
-                password_hash = values["password_hash"] = HASHER.hash(password)
+                password_hash = values["password_hash"] = _hash(password)
             conn.execute(update(clerks).where(clerks.c.name == name).values(**values))
-            return Attempt(Outcome.OK, Clerk(name, current.role, _tag(password_hash)))
+            return Attempt(Outcome.OK, Clerk(name, current.role, _tag(password_hash, current.session_generation)))
         conn.execute(
             update(clerks).where(clerks.c.name == name).values(failed_logins=clerks.c.failed_logins + 1)
         )
@@ -199,14 +228,16 @@ def authenticate(engine: Engine, name: str, password: str, *, now: int) -> Attem
 
 
 def session_clerk(engine: Engine, name: str, tag: str) -> Clerk | None:
-    """The clerk a session names, if the account still exists with the same password.
+    """The clerk a session names, if the account still exists with the same password and sessions were not ended.
 
     A lockout does not end a signed-in clerk's session: whoever guesses at a name must not be able to
     sign its owner out."""
     if not isinstance(name, str) or not isinstance(tag, str) or not NAME_PATTERN.fullmatch(name):
         return None
     with read_transaction(engine) as conn:
-        row = conn.execute(select(clerks.c.role, clerks.c.password_hash).where(clerks.c.name == name)).first()
-    if row is None or not secrets.compare_digest(_tag(row.password_hash), tag):
+        row = conn.execute(
+            select(clerks.c.role, clerks.c.password_hash, clerks.c.session_generation).where(clerks.c.name == name)
+        ).first()
+    if row is None or not secrets.compare_digest(_tag(row.password_hash, row.session_generation), tag):
         return None
     return Clerk(name, row.role, tag)

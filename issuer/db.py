@@ -39,6 +39,7 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    inspect,
     text,
 )
 
@@ -86,6 +87,8 @@ clerks = Table(
     Column("role", Text, nullable=False),  # "clerk" or "admin"
     Column("failed_logins", Integer, nullable=False, default=0),
     Column("locked_until", Integer, nullable=False, default=0),
+    Column("session_generation", Integer, nullable=False, default=0, server_default="0"),
+    # raised by sign-out and "end sessions": every session of the clerk ends (issuer/clerks.py)
 )
 
 audit_events = Table(
@@ -221,3 +224,15 @@ def create_schema(engine: Engine) -> None:
         if is_postgresql(engine):
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
         metadata.create_all(conn, checkfirst=True)
+        _add_missing_columns(conn)
+
+
+_ADDED_COLUMNS = (("clerks", "session_generation", "INTEGER NOT NULL DEFAULT 0"),)
+"""Columns added after a table's first release: databases made before get them at start-up."""
+
+
+def _add_missing_columns(conn: Connection) -> None:
+    inspector = inspect(conn)
+    for table, column, ddl in _ADDED_COLUMNS:
+        if column not in {c["name"] for c in inspector.get_columns(table)}:
+            conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {column} {ddl}"))

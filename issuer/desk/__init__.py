@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from issuer.desk.auth import MIN_SECRET_BYTES, Sessions
+from issuer.ratelimit import Budget
 from issuer.state import IssuerState
 from wallet_spec.errors import UsageError
 
@@ -26,6 +27,10 @@ STATIC_DIR = Path(__file__).parent / "static"
 @dataclass(frozen=True, slots=True)
 class DeskConfig:
     sessions: Sessions
+    sign_ins_by_address: Budget = field(default_factory=lambda: Budget(capacity=20, window=60))
+    """Sign-in attempts one client address may make: 20 at once, then one every 3 s."""
+    sign_ins_by_name: Budget = field(default_factory=lambda: Budget(capacity=10, window=60))
+    """Sign-in attempts for one clerk name from anywhere: 10 at once, then one every 6 s."""
 
 
 def install(app: FastAPI) -> None:

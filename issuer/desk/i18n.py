@@ -25,6 +25,7 @@ EN: dict[str, str] = {
     "name": "Name",
     "password": "Password",
     "sign_in": "Sign in",
+    "too_many_sign_ins": "Too many sign-in attempts. Wait a minute, then try again.",
     "login_refused": (
         "Sign-in refused. Check the name and password. After 5 failed attempts in a row "
         "an account is locked for 15 minutes."
@@ -127,6 +128,7 @@ ES: dict[str, str] = {
     "name": "Nombre de usuario",
     "password": "Contraseña",
     "sign_in": "Entrar",
+    "too_many_sign_ins": "Demasiados intentos de acceso. Espere un minuto y vuelva a intentarlo.",
     "login_refused": (
         "Acceso denegado. Compruebe el nombre y la contraseña. Tras 5 intentos fallidos seguidos "
         "la cuenta queda bloqueada durante 15 minutos."

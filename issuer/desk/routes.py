@@ -46,6 +46,7 @@ from issuer.desk.paper import issue_paper_card
 from issuer.desk.qr import svg
 from issuer.offers import create_offer
 from issuer.oid4vci import city_name
+from issuer.ratelimit import RateLimited
 from issuer.state import IssuerState
 from wallet_spec.errors import CitykeyError
 from wallet_spec.profile import Resident
@@ -213,6 +214,16 @@ async def login(request: Request, now: Now) -> Response:
     name = name.strip() if isinstance(name, str) else ""
     password = password if isinstance(password, str) else ""
     state = _state(request)
+    desk = _desk(request)
+    try:  # before any argon2 work: a flood of guesses costs the server nothing
+        desk.sign_ins_by_address.spend(request.client.host if request.client else "", now=now, what="sign-ins")
+        desk.sign_ins_by_name.spend(name.casefold(), now=now, what="sign-ins")
+    except RateLimited as exc:
+        log.info("desk sign-in throttled")
+        page = _page(request, "login.html", session, now, status=429, notice=None, error="too_many_sign_ins",
+                     name="")
+        page.headers["Retry-After"] = str(exc.retry_after)
+        return page
     attempt = await run_in_threadpool(clerks.authenticate, state.engine, name, password, now=now)
     if attempt.outcome is not clerks.Outcome.OK or attempt.clerk is None:
         await run_in_threadpool(audit.record, state.engine, state.settings.office, "login_failed", now=now)
@@ -225,9 +236,12 @@ async def login(request: Request, now: Now) -> Response:
 
 @router.post("/logout")
 async def logout(request: Request, now: Now) -> Response:
-    _, _, refusal = await _posted(request, now)
+    session, _, refusal = await _posted(request, now)
     if refusal is not None:
         return refusal
+    clerk = _clerk(request, session)
+    if clerk is not None:  # server-side: a copy of this cookie, or another device's, ends too
+        await run_in_threadpool(clerks.end_sessions, _state(request).engine, clerk.name)
     response = RedirectResponse("/desk/login?m=signed_out", status_code=303, headers=HEADERS)
     _desk(request).sessions.clear(response, request)
     return response

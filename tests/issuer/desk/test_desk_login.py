@@ -268,3 +268,22 @@ def test_only_small_url_encoded_forms_are_read(signed_in: Desk) -> None:
     assert chunked.status_code == 403
     assert audit.counts(signed_in.state.engine) == []
     assert signed_in.client.post("/desk/enrol", data={**RESIDENT, "csrf": token}).status_code == 200
+
+
+def test_a_cookie_copied_before_sign_out_no_longer_works(signed_in: Desk) -> None:
+    copied = signed_in.client.cookies.get(COOKIE)
+    assert copied
+    token = signed_in.csrf("/desk/enrol")
+    assert signed_in.client.post("/desk/logout", data={"csrf": token}, follow_redirects=False).status_code == 303
+    signed_in.client.cookies.clear()
+    signed_in.client.cookies.set(COOKIE, copied, path="/desk")  # the thief's copy
+    refused = signed_in.client.get("/desk/enrol", follow_redirects=False)
+    assert refused.status_code == 303
+    assert refused.headers["location"].startswith("/desk/login")
+
+
+def test_ending_a_clerks_sessions_ends_them_on_every_device(signed_in: Desk) -> None:
+    assert signed_in.client.get("/desk/enrol", follow_redirects=False).status_code == 200
+    assert clerks.end_sessions(signed_in.state.engine, CLERK)
+    assert signed_in.client.get("/desk/enrol", follow_redirects=False).status_code == 303
+    assert not clerks.end_sessions(signed_in.state.engine, "nobody")

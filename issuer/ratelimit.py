@@ -1,0 +1,59 @@
+"""Request budgets: how often one client address, or one clerk name, may try something.
+
+A fixed budget per window and key (token bucket: `capacity` requests at once, refilled at
+`capacity / window` per second), held in this process's memory. Keys are client addresses
+and clerk names, never anything about a resident; entries are dropped when full again, so
+the table stays as small as the set of clients currently over their budget. With several
+instances each keeps its own (documented in docs/security.md): a budget of N per instance.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from dataclasses import dataclass, field
+
+from wallet_spec.errors import CitykeyError
+
+
+class RateLimited(CitykeyError):
+    """Too many requests from one client or for one account; `retry_after` seconds until the next is allowed."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(slots=True)
+class Budget:
+    """At most `capacity` requests per `window` seconds for each key."""
+
+    capacity: int
+    window: float
+    _tokens: dict[str, tuple[float, float]] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def spend(self, key: str, *, now: float, what: str) -> None:
+        """Take one request from `key`'s budget or raise `RateLimited` saying when to come back."""
+        rate = self.capacity / self.window
+        with self._lock:
+            tokens, at = self._tokens.get(key, (float(self.capacity), now))
+            tokens = min(float(self.capacity), tokens + max(0.0, now - at) * rate)
+            if tokens < 1.0:
+                retry_after = max(1, math.ceil((1.0 - tokens) / rate))
+                self._tokens[key] = (tokens, now)
+                raise RateLimited(f"too many {what}; try again in {retry_after} s", retry_after)
+            tokens -= 1.0
+            if tokens >= self.capacity - 1e-9:
+                self._tokens.pop(key, None)
+            else:
+                self._tokens[key] = (tokens, now)
+            if len(self._tokens) > 100_000:  # a flood of addresses: forget the fullest, keep memory bounded
+                self._forget_refilled(now, rate)
+
+    def _forget_refilled(self, now: float, rate: float) -> None:
+        full = [k for k, (t, at) in self._tokens.items() if t + (now - at) * rate >= self.capacity]
+        for key in full:
+            del self._tokens[key]
