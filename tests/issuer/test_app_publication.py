@@ -27,7 +27,7 @@ from issuer.app import create_app
 from issuer.publish import BUNDLE_INTERVAL, STATUS_LIFETIME, STATUS_TTL
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
-from keys import KeyStore, pem
+from keys import KeyStore
 from keys.store import DEFAULT_KEY_LIST_VALIDITY
 from wallet_spec import jws
 from wallet_spec.bundle import TrustBundle, load_bundle
@@ -38,11 +38,6 @@ PASSPHRASE = "correct horse battery staple"
 DAY = 86_400
 SLACK = 30
 """Seconds a test may take between the server's clock reading and ours."""
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 @dataclass

@@ -20,7 +20,7 @@ from issuer.db import status_lists
 from issuer.publish import build_bundle, status_base_uri
 from issuer.receipts import make_receipt, open_receipt
 from issuer.statuslists import StatusRef, StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, verify
 from wallet.model import Wallet
 from wallet_spec.bundle import TrustBundle, load_bundle
@@ -42,11 +42,6 @@ RESIDENT = Resident(
     resident_of="Springfield",
     address=Address(street_address="100 Example Ave", locality="Springfield", postal_code="00000"),
 )
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 @pytest.fixture

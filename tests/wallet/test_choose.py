@@ -79,5 +79,6 @@ def test_a_claim_no_credential_holds_is_reported(wallet: Wallet) -> None:
         wallet.present([("shoe_size",)], aud="https://gate")
 
 
+@pytest.mark.production_kdf
 def test_the_scrypt_cost_is_lowered_only_in_tests() -> None:
     assert wallet_module._SCRYPT_LOG_N >= 15

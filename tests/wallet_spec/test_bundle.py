@@ -15,7 +15,7 @@ import pytest
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import DAY, STATUS_LIFETIME, build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet_spec import jws
 from wallet_spec.bundle import MAX_BUNDLE_CHARS, TRUST_BUNDLE_TYP, load_bundle, sign_bundle
 from wallet_spec.encoding import b64url_encode
@@ -26,11 +26,6 @@ from wallet_spec.statuslist import INVALID, VALID, StatusList, sign_token
 NOW = 1_767_225_600 + 37_000
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = b"correct horse battery staple"
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 @pytest.fixture
