@@ -31,6 +31,7 @@ from keys import KeyStore
 from keys.store import DEFAULT_KEY_LIST_VALIDITY
 from wallet_spec import jws
 from wallet_spec.bundle import TrustBundle, load_bundle
+from wallet_spec.errors import VerificationFailed
 from wallet_spec.statuslist import verify_token
 
 ISSUER = "https://id.springfield.example"
@@ -155,7 +156,7 @@ def test_the_trust_bundle_loads_against_the_pinned_root(service: Service) -> Non
 
 def test_a_bundle_does_not_load_against_another_root(service: Service, tmp_path: Path) -> None:
     other = KeyStore.init(tmp_path / "other", ISSUER, PASSPHRASE.encode(), now=int(time.time()))
-    with pytest.raises(Exception, match="root"):
+    with pytest.raises(VerificationFailed, match="root"):
         load_bundle(service.client.get("/trust-bundle").text, other.root_thumbprint, now=int(time.time()))
 
 
