@@ -5,7 +5,6 @@ The key store runs with a cheap KDF (as tests/keys does); the registry is SQLite
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,9 @@ from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import DAY, STATUS_LIFETIME, build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
+from tests.support import with_payload
 from wallet_spec import jws
 from wallet_spec.bundle import MAX_BUNDLE_CHARS, TRUST_BUNDLE_TYP, load_bundle, sign_bundle
-from wallet_spec.encoding import b64url_encode
 from wallet_spec.errors import FormatError, StatusUnknown, TooLarge, VerificationFailed
 from wallet_spec.jwk import generate_private_key, thumbprint
 from wallet_spec.statuslist import INVALID, VALID, StatusList, sign_token
@@ -51,12 +50,6 @@ def codes(text: str, pin: str, *, now: int = NOW) -> list[str]:
     with pytest.raises(VerificationFailed) as info:
         load_bundle(text, pin, now=now)
     return sorted(info.value.codes)
-
-
-def with_payload(token: str, payload: dict[str, Any]) -> str:
-    """The token re-encoded with another payload but the original signature."""
-    head, _, sig = token.split(".")
-    return f"{head}.{b64url_encode(json.dumps(payload, separators=(',', ':')).encode())}.{sig}"
 
 
 # --- loading -----------------------------------------------------------------------------
