@@ -1,6 +1,5 @@
 """Constants and helpers shared by the test packages; their fixtures live in the conftest.py files.
 
-* The city every test package uses (`CITY`, `PASSPHRASE`), a fixed clock (`NOW`, `DAY`).
 * `cheap_kdfs`: the key store's and the wallet's scrypt cost, lowered for tests. The root
   conftest applies it to every test (autouse); a fixture of wider scope calls it itself, and a
   test marked `production_kdf` keeps the production cost.
@@ -21,15 +20,6 @@ from keys import pem
 from wallet import model as wallet_model
 from wallet_spec import profile
 from wallet_spec.encoding import b64url_encode
-
-NOW = 1_767_225_600 + 37_000
-"""2026-01-01T10:16:40Z: a fixed clock, mid-morning so midnight rounding is visible."""
-DAY = 86_400
-
-CITY = "https://id.springfield.example"
-"""The city's issuer id."""
-PASSPHRASE = "correct horse battery staple"
-"""The key store's passphrase in tests (`.encode()` where bytes are wanted)."""
 
 FAST_KEY_COST = pem.ScryptCost(n=16, r=8, p=1)
 """The key store's scrypt cost in tests; production's (`pem.PRODUCTION_COST`) takes ~0.15 s a file."""
