@@ -6,6 +6,9 @@ Tests that need PostgreSQL take `postgresql_url`. The server is the one at
 drops it at the end; if the server cannot be reached, those tests are skipped
 with the reason shown in the summary.
 
+Every test runs with the key store's and the wallet's scrypt cost lowered
+(`tests.support.cheap_kdfs`), unless it is marked `production_kdf`.
+
 SD-JWT material shared by the contract's and the wallet's tests: keys, a sample
 credential, a city credential for a seeded resident, and `forge` for hand-made tokens.
 """
@@ -21,6 +24,7 @@ from typing import Any
 
 import pytest
 
+from tests.support import cheap_kdfs
 from wallet_spec import jws, keybinding
 from wallet_spec.disclosure import Disclosure, new_salt
 from wallet_spec.encoding import b64url_encode, json_dumps
@@ -38,6 +42,13 @@ def pytest_configure(config: pytest.Config) -> None:
     chars = config.option.reportchars
     if "s" not in chars and "a" not in chars.lower():
         config.option.reportchars = chars + "s"
+
+
+@pytest.fixture(autouse=True)
+def cheap_kdfs_unless_marked(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Scrypt at test cost, set once for the whole suite; `@pytest.mark.production_kdf` keeps production's."""
+    if request.node.get_closest_marker("production_kdf") is None:
+        cheap_kdfs(monkeypatch)
 
 
 @pytest.fixture(scope="session")

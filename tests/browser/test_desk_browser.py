@@ -25,7 +25,8 @@ from issuer import clerks
 from issuer.app import create_app
 from issuer.db import sqlite_url
 from issuer.settings import IssuerSettings
-from keys import KeyStore, pem
+from keys import KeyStore
+from tests.support import cheap_kdfs
 from verifier.scan import read_qr
 from wallet_spec import qr
 
@@ -60,8 +61,8 @@ def free_port() -> int:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     tmp = tmp_path_factory.mktemp("desk")
-    saved = pem.DEFAULT_COST
-    pem.DEFAULT_COST = pem.ScryptCost(n=16, r=8, p=1)
+    patch = pytest.MonkeyPatch()
+    cheap_kdfs(patch)
     try:
         KeyStore.init(tmp / "keys", "https://id.springfield.example", PASSPHRASE.encode(), now=int(time.time()))
         app = create_app(
@@ -88,7 +89,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         thread.join(timeout=10)
         app.state.issuer.engine.dispose()
     finally:
-        pem.DEFAULT_COST = saved
+        patch.undo()
 
 
 @pytest.fixture(scope="module")

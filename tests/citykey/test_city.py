@@ -26,8 +26,7 @@ from citykey import wallet as wallet_cli
 from citykey.main import app
 from issuer.db import make_engine, sqlite_url, status_lists
 from issuer.inventory import database_tables
-from keys import KeyStore, pem
-from wallet import model as wallet_model
+from keys import KeyStore
 from wallet_spec import jws
 from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import b64url_decode, b64url_encode
@@ -56,12 +55,6 @@ ENV: dict[str, str | None] = {
     wallet_cli.PASSPHRASE_ENV: WALLET_PASSPHRASE,
     "CITYKEY_ROOT": None,
 }
-
-
-@pytest.fixture(autouse=True)
-def cheap_kdfs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
-    monkeypatch.setattr(wallet_model, "_SCRYPT_LOG_N", 10)
 
 
 def citykey(*args: object, stdin: str | None = None) -> Any:

@@ -23,7 +23,7 @@ from issuer.db import create_schema, make_engine, metadata
 from issuer.publish import status_base_uri
 from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet_spec.errors import UsageError
 
 ISSUER = "https://id.springfield.example"
@@ -33,11 +33,10 @@ TABLES = {t.name: [c.name for c in t.columns] for t in metadata.sorted_tables}
 
 @pytest.fixture(autouse=True)
 def clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
-    """No CITYKEY_* variable of the developer's shell leaks in; the KDF is cheap."""
+    """No CITYKEY_* variable of the developer's shell leaks in (the KDF is cheap: tests/conftest.py)."""
     for name in list(os.environ):
         if name.startswith("CITYKEY_"):
             monkeypatch.delenv(name)
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 @pytest.fixture

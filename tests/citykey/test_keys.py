@@ -19,18 +19,13 @@ from typer.testing import CliRunner
 
 from citykey import keys as keys_cli
 from citykey.main import app
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.keylist import verify_key_list
 
 PASSPHRASE = "correct horse battery staple"
 ISSUER = "https://id.springfield.example"
 REPO = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 def run(args: list[str], *, passphrase: str | None = PASSPHRASE, stdin: str | None = None) -> Any:

@@ -26,7 +26,6 @@ from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore, pem
-from wallet import model as wallet_model
 from wallet_spec import jws, qr
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk
 from wallet_spec.profile import Address, Resident
@@ -48,12 +47,6 @@ ENV: dict[str, str | None] = {
     verifier_cli.PASSPHRASE_ENV: VERIFIER_PASSPHRASE,
     "CITYKEY_ROOT": None,
 }
-
-
-@pytest.fixture(autouse=True)
-def cheap_kdfs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
-    monkeypatch.setattr(wallet_model, "_SCRYPT_LOG_N", 10)
 
 
 def citykey(*args: object, stdin: str | None = None, env: dict[str, str | None] | None = None) -> Any:

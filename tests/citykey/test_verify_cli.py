@@ -22,7 +22,8 @@ from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
+from tests.support import cheap_kdfs
 from wallet.model import Wallet
 from wallet_spec import jws
 from wallet_spec.profile import Address, Resident
@@ -67,7 +68,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> City:
     tmp = tmp_path_factory.mktemp("city")
     now = int(time.time())
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
+        cheap_kdfs(patch)
         # Made ten days ago, so that its key may sign the backdated bundles below.
         store = KeyStore.init(tmp / "keys", ISSUER, PASSPHRASE, now=now - 10 * DAY)
         impostor = KeyStore.init(tmp / "impostor", ISSUER, PASSPHRASE, now=now)

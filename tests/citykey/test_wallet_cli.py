@@ -22,8 +22,7 @@ from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
-from wallet import model as wallet_model
+from keys import KeyStore
 from wallet_spec import jws
 from wallet_spec.jwk import public_key_from_jwk, thumbprint
 from wallet_spec.profile import Resident
@@ -33,12 +32,6 @@ ISSUER = "https://id.springfield.example"
 KEY_PASSPHRASE = b"correct horse battery staple"
 WALLET_PASSPHRASE = "wallet passphrase, test only"
 RESIDENT = Resident("Dolores", "Sample", dt.date(1957, 4, 2), "Springfield")
-
-
-@pytest.fixture(autouse=True)
-def cheap_kdfs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
-    monkeypatch.setattr(wallet_model, "_SCRYPT_LOG_N", 10)
 
 
 def wallet(*args: object, passphrase: str | None = WALLET_PASSPHRASE) -> Any:

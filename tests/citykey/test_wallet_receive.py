@@ -30,7 +30,7 @@ from issuer.db import sqlite_url
 from issuer.offers import Offer, create_offer
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, verify
 from wallet import model as wallet_model
 from wallet import oid4vci as oid4vci_client
@@ -43,12 +43,6 @@ KEY_PASSPHRASE = "correct horse battery staple"
 WALLET_PASSPHRASE = "wallet passphrase, test only"
 RESIDENT = Resident("Dolores", "Sample", dt.date(1957, 4, 2), "Springfield", Address(None, "Springfield", "62704"))
 BUS, NONCE = "https://bus.example", "bus-nonce-123456"
-
-
-@pytest.fixture(autouse=True)
-def cheap_kdfs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
-    monkeypatch.setattr(wallet_model, "_SCRYPT_LOG_N", 10)
 
 
 @dataclass

@@ -58,14 +58,6 @@ def make_registry(engine: Engine) -> Callable[..., StatusRegistry]:
     return make
 
 
-@pytest.fixture(autouse=True)
-def fast_key_store(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Key stores made by these tests encrypt their PEMs with a cheap scrypt cost (production's is ~0.15 s a file)."""
-    from keys import pem
-
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
-
-
 @pytest.fixture
 def kit(tmp_path: Path) -> Iterator[Any]:
     """A running issuer service for the OpenID4VCI tests (tests/issuer/oid4vci_kit.py)."""

@@ -29,7 +29,7 @@ from issuer.receipts import MAX_RECEIPT_CHARS, make_receipt
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
 from issuer.statuslists import StatusRef
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, verify
 from wallet.model import Wallet
 from wallet_spec.bundle import TrustBundle, load_bundle
@@ -42,11 +42,6 @@ AUD = "https://library.springfield.example"
 RESIDENT = Resident(
     given_name="Dolores", family_name="Sample", birthdate=dt.date(1957, 4, 2), resident_of="Springfield"
 )
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 @dataclass

@@ -27,7 +27,7 @@ from issuer.batch import Batch, issue_batch
 from issuer.db import create_schema, make_engine, metadata, sqlite_url
 from issuer.publish import status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, verify
 from wallet.model import Wallet
 from wallet_spec.bundle import load_bundle
@@ -44,11 +44,6 @@ RESIDENT = Resident(
 )
 
 pytestmark = pytest.mark.skipif(not CITYKEY.exists(), reason=f"{CITYKEY} is not installed (make installs it)")
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 def free_port() -> int:

@@ -25,7 +25,7 @@ from issuer.db import create_schema, make_engine, metadata, sqlite_url
 from issuer.inventory import StoredTable, database_files, database_tables, key_store_files
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet_spec.jwk import generate_private_key, public_jwk
 from wallet_spec.profile import Address, Resident
 
@@ -35,11 +35,6 @@ DAY = 86_400
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = b"correct horse battery staple"
 PRIVATE_FILE = "-rw-------"
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 @pytest.fixture

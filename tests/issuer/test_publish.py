@@ -18,7 +18,7 @@ import pytest
 from issuer.db import create_schema, make_engine
 from issuer.publish import BUNDLE_INTERVAL, STATUS_LIFETIME, STATUS_TTL, build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from keys.store import DEFAULT_KEY_LIST_RENEWAL, DEFAULT_KEY_LIST_VALIDITY
 from wallet_spec import jws
 from wallet_spec.bundle import load_bundle
@@ -29,11 +29,6 @@ NOW = 1_767_225_600 + 37_000
 DAY = 86_400
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = b"correct horse battery staple"
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 @pytest.fixture

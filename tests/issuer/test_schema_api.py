@@ -27,7 +27,8 @@ from schemathesis.generation import GenerationMode
 from issuer.app import create_app
 from issuer.db import sqlite_url
 from issuer.settings import IssuerSettings
-from keys import KeyStore, pem
+from keys import KeyStore
+from tests.support import cheap_kdfs
 
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = "correct horse battery staple"
@@ -38,7 +39,7 @@ MAX_EXAMPLES = 20
 def application(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     root = tmp_path_factory.mktemp("schema")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
+        cheap_kdfs(patch)
         KeyStore.init(root / "keys", ISSUER, PASSPHRASE.encode(), now=int(time.time()))
     settings_ = IssuerSettings(data_dir=root / "data", keys_dir=root / "keys",
                                db_url=sqlite_url(root / "issuer.db"), key_passphrase=PASSPHRASE)

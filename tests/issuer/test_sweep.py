@@ -5,22 +5,20 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
-import pytest
 from sqlalchemy import func, insert, select
 
 from issuer import app as app_module
 from issuer.db import nonces, pending_offers, write_transaction
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
-from keys import KeyStore, pem
+from keys import KeyStore
 
 PASSPHRASE = "passphrase 123456"
 
 
 def test_the_timer_sweeps_expired_offers_and_nonces_without_a_request(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
     KeyStore.init(tmp_path / "keys", "https://id.example", PASSPHRASE.encode(), now=int(time.time()))
     settings = IssuerSettings(data_dir=tmp_path, keys_dir=tmp_path / "keys", key_passphrase=PASSPHRASE)  # type: ignore[arg-type]
     state = IssuerState.open(settings)

@@ -24,7 +24,7 @@ from issuer.db import make_engine, metadata
 from issuer.offers import create_offer
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
-from keys import KeyStore, pem
+from keys import KeyStore
 from tests.issuer.oid4vci_kit import GRANT, ISSUER, PASSPHRASE, RESIDENT, proof
 from verifier import Policy, verify
 from wallet.model import Wallet
@@ -36,11 +36,6 @@ THREADS_PER_INSTANCE = 4
 OFFERS_PER_THREAD = 3
 PER_OFFER = {"residency": 2, "identity": 2}  # 2 instances x 4 threads x 3 offers x 4 = 96 credentials
 AUD, NONCE = "https://library.springfield.example", "library-nonce-1"
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 @pytest.fixture

@@ -20,11 +20,6 @@ PASSPHRASE = b"correct horse battery staple"
 FAST_COST = pem.ScryptCost(n=16, r=8, p=1)
 
 
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", FAST_COST)
-
-
 @pytest.fixture
 def now() -> int:
     return NOW

@@ -11,16 +11,9 @@ import pytest
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from tests.verifier.springfield import ISSUER, PASSPHRASE, T0, City, CityMaker
-from wallet import model as wallet_module
 from wallet_spec.profile import Resident
-
-
-@pytest.fixture(autouse=True)
-def fast_kdfs(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
-    monkeypatch.setattr(wallet_module, "_SCRYPT_LOG_N", 10)
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 
-from wallet import model as wallet_module
 from wallet.model import Wallet, seal, unseal
 from wallet_spec import jws, keybinding
 from wallet_spec.errors import (
@@ -30,11 +29,6 @@ STATUS_URI = f"{ISSUER}/statuslists/1"
 STATUS_INDICES = (17, 4242, 99, 100_001)
 PASSPHRASE = b"five random words for my wallet"
 SHOWN = [("resident_of",), ("age_over_65",)]
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(wallet_module, "_SCRYPT_LOG_N", 10)
 
 
 def issue_to(jwk: dict[str, str], resident: Resident, issuer_key: PrivateKey, idx: int) -> str:

@@ -5,7 +5,6 @@ The key store runs with a cheap KDF (as tests/keys does); the registry is SQLite
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,10 +14,10 @@ import pytest
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import DAY, STATUS_LIFETIME, build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
+from tests.support import with_payload
 from wallet_spec import jws
 from wallet_spec.bundle import MAX_BUNDLE_CHARS, TRUST_BUNDLE_TYP, load_bundle, sign_bundle
-from wallet_spec.encoding import b64url_encode
 from wallet_spec.errors import FormatError, StatusUnknown, TooLarge, VerificationFailed
 from wallet_spec.jwk import generate_private_key, thumbprint
 from wallet_spec.statuslist import INVALID, VALID, StatusList, sign_token
@@ -26,11 +25,6 @@ from wallet_spec.statuslist import INVALID, VALID, StatusList, sign_token
 NOW = 1_767_225_600 + 37_000
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = b"correct horse battery staple"
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 @pytest.fixture
@@ -56,12 +50,6 @@ def codes(text: str, pin: str, *, now: int = NOW) -> list[str]:
     with pytest.raises(VerificationFailed) as info:
         load_bundle(text, pin, now=now)
     return sorted(info.value.codes)
-
-
-def with_payload(token: str, payload: dict[str, Any]) -> str:
-    """The token re-encoded with another payload but the original signature."""
-    head, _, sig = token.split(".")
-    return f"{head}.{b64url_encode(json.dumps(payload, separators=(',', ':')).encode())}.{sig}"
 
 
 # --- loading -----------------------------------------------------------------------------

@@ -10,13 +10,13 @@ import importlib.util
 import json
 from collections.abc import Iterator
 from dataclasses import replace
-from pathlib import Path
 from types import ModuleType
 from typing import Any
 
 import pytest
 
-from wallet_spec import jws, profile
+from tests.support import CONFORMANCE, VECTORS, vector
+from wallet_spec import jws
 from wallet_spec.disclosure import Disclosure
 from wallet_spec.encoding import sha256_b64url
 from wallet_spec.errors import FormatError, VerificationFailed
@@ -25,19 +25,9 @@ from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.profile import CITY_ID, Address, Resident, issue_credential, verify_credential
 from wallet_spec.sdjwt import SdJwt
 
-# The package's own directory, taken from a module: when tests/ is on sys.path (pytest's default
-# import mode puts it there for tests/conftest.py), `wallet_spec` itself may resolve to a namespace
-# package spanning tests/wallet_spec, whose __file__ is None.
-VECTORS = Path(profile.__file__).parent / "vectors"
-GENERATOR = Path(__file__).resolve().parents[1] / "vectors" / "make_conformance.py"
-
-
-def load(name: str) -> dict[str, Any]:
-    return json.loads((VECTORS / name).read_text(encoding="utf-8"))
-
-
-ISSUANCE = load("issuance.json")
-PRESENTATIONS = load("presentations.json")
+GENERATOR = VECTORS / "make_conformance.py"
+ISSUANCE = vector(CONFORMANCE, "issuance.json")
+PRESENTATIONS = vector(CONFORMANCE, "presentations.json")
 CASES = PRESENTATIONS["cases"]
 VALID = [c for c in CASES if c["expected"]["valid"]]
 INVALID = [c for c in CASES if not c["expected"]["valid"]]

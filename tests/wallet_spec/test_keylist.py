@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
 
+from tests.support import with_payload as resign_payload
 from wallet_spec import jws
-from wallet_spec.encoding import b64url_encode
 from wallet_spec.errors import FormatError, VerificationError, VerificationFailed
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
 from wallet_spec.keylist import KEY_LIST_TYP, KeyList, ListedKey, sign_key_list, verify_key_list
@@ -56,12 +55,6 @@ def codes(token: str, pin: str, *, now: int = NOW) -> list[str]:
     with pytest.raises(VerificationFailed) as info:
         verify_key_list(token, pin, now=now)
     return sorted(info.value.codes)
-
-
-def resign_payload(token: str, payload: dict[str, Any]) -> str:
-    """The token with its payload replaced, keeping the original signature (no re-signing)."""
-    head, _, sig = token.split(".")
-    return f"{head}.{b64url_encode(json.dumps(payload, separators=(',', ':')).encode())}.{sig}"
 
 
 # --- signing and pinning --------------------------------------------------------------

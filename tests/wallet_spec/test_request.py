@@ -20,7 +20,7 @@ import pytest
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from keys.store import VERIFIERS_NAME
 from wallet_spec import jws
 from wallet_spec import request as request_module
@@ -361,8 +361,7 @@ def test_a_list_naming_one_key_twice_is_refused(bus_key: PrivateKey) -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> KeyStore:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
+def store(tmp_path: Path) -> KeyStore:
     return KeyStore.init(tmp_path / "keys", ISSUER, PASSPHRASE, now=NOW)
 
 

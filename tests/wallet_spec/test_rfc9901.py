@@ -17,13 +17,12 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
 
+from tests.support import RFC9901, vector
 from wallet_spec.disclosure import Disclosure
 from wallet_spec.encoding import json_dumps, json_dumps_spaced, sha256_b64url
 from wallet_spec.errors import VerificationFailed
@@ -31,8 +30,6 @@ from wallet_spec.jwk import PublicKey, generate_private_key, private_key_from_jw
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.sdjwt import SD, SdJwt, issue
 from wallet_spec.verify import verify
-
-VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "rfc9901"
 
 # What the reference generator (sd-jwt-python's `sd-jwt-generate`, run on the
 # draft repo's examples/settings.yml) puts in front of the user claims unless a
@@ -78,14 +75,10 @@ DECOYS: dict[str, dict[str, Any]] = {
 }
 
 
-@cache
-def _load(name: str) -> Any:
-    return json.loads((VECTORS / f"{name}.json").read_text(encoding="utf-8"))
-
-
 def _example(name: str) -> dict[str, Any]:
-    # A deep copy, so that no test can disturb another through the cache.
-    return json.loads(json.dumps(_load(name)))
+    # A fresh copy each time, so that no test can disturb another.
+    loaded: dict[str, Any] = vector(RFC9901, name)
+    return loaded
 
 
 def _ordered(value: Any) -> str:
@@ -95,7 +88,7 @@ def _ordered(value: Any) -> str:
 
 def _issuer_public(example: dict[str, Any]) -> PublicKey:
     # Appendix A.5; the section 6 examples print no JWS and no key, but were made with it too.
-    return public_key_from_jwk(example.get("issuer_public_jwk") or _load("simple")["issuer_public_jwk"])
+    return public_key_from_jwk(example.get("issuer_public_jwk") or _example("simple")["issuer_public_jwk"])
 
 
 def _codes(excinfo: pytest.ExceptionInfo[VerificationFailed]) -> list[str]:
@@ -224,7 +217,7 @@ def _compact_from_json(serialized: dict[str, Any], signature_index: int = 0) -> 
 
 
 def _presentation(name: str) -> str:
-    example = _load(name)
+    example = _example(name)
     if name in JSON_SERIALIZED:
         return _compact_from_json(example["presentation_json"])
     return str(example["presentation"])
@@ -238,7 +231,7 @@ def _policy(example: dict[str, Any]) -> KeyBindingPolicy:
 
 
 def _verify_spec(name: str, presentation: str | None = None, **overrides: Any) -> Any:
-    example = _load(name)
+    example = _example(name)
     kwargs: dict[str, Any] = {
         "typ": example["header"]["typ"],
         "key_binding": _policy(example),
@@ -269,7 +262,7 @@ OUR_SPELLING: dict[str, Callable[[Any], str]] = {
     "WyJZSUtlc3FPa1hYTnpNUXRzWF8tX2x3IiwiVUsiXQ": json_dumps,
 }
 
-_STANDALONE = _load("disclosures")
+_STANDALONE = _example("disclosures")
 _STANDALONE_IDS = [f"{i}-{e['section'].split()[0]}-{e.get('name', 'element')}" for i, e in enumerate(_STANDALONE)]
 
 
@@ -321,7 +314,7 @@ def _reproduce(name: str) -> tuple[dict[str, Any], SdJwt]:
     example = _example(name)
     salts = _salts(name, example)
     feed = iter(salts)
-    key_jwk = example.get("issuer_private_jwk") or _load("simple")["issuer_private_jwk"]
+    key_jwk = example.get("issuer_private_jwk") or _example("simple")["issuer_private_jwk"]
     token = issue(
         _issuer_input(example),
         private_key_from_jwk(key_jwk),
@@ -418,7 +411,7 @@ def test_general_serialization_second_signature_verifies_only_with_issuer_key_2(
 
 
 def _spec_issuance(name: str) -> str:
-    example = _load(name)
+    example = _example(name)
     if "issuance_json" in example:
         return _compact_from_json(example["issuance_json"])
     return str(example["issuance"])
@@ -465,7 +458,7 @@ def test_presentation_missing_a_disclosure_fails_sd_hash(name: str) -> None:
 
 @pytest.mark.parametrize("name", WITH_KEY_BINDING)
 def test_presentation_for_another_nonce_fails(name: str) -> None:
-    kb = _kb_payload(_load(name))
+    kb = _kb_payload(_example(name))
     assert kb is not None
     policy = KeyBindingPolicy(required=True, nonce=kb["nonce"] + "0", aud=kb["aud"])
     with pytest.raises(VerificationFailed) as excinfo:
@@ -475,7 +468,7 @@ def test_presentation_for_another_nonce_fails(name: str) -> None:
 
 @pytest.mark.parametrize("name", WITH_KEY_BINDING)
 def test_presentation_for_another_audience_fails(name: str) -> None:
-    kb = _kb_payload(_load(name))
+    kb = _kb_payload(_example(name))
     assert kb is not None
     policy = KeyBindingPolicy(required=True, nonce=kb["nonce"], aud="https://other-verifier.example.org")
     with pytest.raises(VerificationFailed) as excinfo:

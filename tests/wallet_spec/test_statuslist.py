@@ -9,11 +9,12 @@ from __future__ import annotations
 import json
 import zlib
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.support import STATUS_LIST, vector_names
+from tests.support import vector as load_vector
 from wallet_spec import jws
 from wallet_spec.encoding import b64url_encode
 from wallet_spec.errors import FormatError, UnknownKey, VerificationFailed
@@ -27,8 +28,7 @@ from wallet_spec.statuslist import (
     verify_token,
 )
 
-VECTORS = Path(__file__).resolve().parents[1] / "vectors" / "status_list"
-LIST_VECTORS = sorted(p.stem for p in VECTORS.glob("*.json") if p.stem != "status_list_jwt")
+LIST_VECTORS = [name for name in vector_names(STATUS_LIST) if name != "status_list_jwt"]
 SMALL_EXAMPLES = ["encoding_1bit", "encoding_2bit"]
 URI = "https://id.springfield.example/statuslists/1"
 NOW = 1_767_225_600 + 37_000
@@ -36,7 +36,7 @@ DAY = 86_400
 
 
 def vector(name: str) -> dict[str, Any]:
-    loaded: dict[str, Any] = json.loads((VECTORS / f"{name}.json").read_text(encoding="utf-8"))
+    loaded: dict[str, Any] = load_vector(STATUS_LIST, name)
     return loaded
 
 

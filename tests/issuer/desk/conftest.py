@@ -13,13 +13,7 @@ import pytest
 from argon2 import PasswordHasher
 
 from issuer import clerks
-from keys import pem
 from tests.issuer.desk.desk_support import CLERK, PASSWORD, Desk, make_desk
-
-
-@pytest.fixture(autouse=True)
-def fast_kdf(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 
 
 @pytest.fixture(autouse=True)

@@ -13,7 +13,6 @@ from citykey import wallet as wallet_cli
 from citykey.main import app
 from tests.issuer.desk.desk_support import ISSUER, RESIDENT, Desk, offer_uri_in
 from verifier import Policy, verify
-from wallet import model as wallet_model
 from wallet_spec.bundle import load_bundle
 
 WALLET_PASSPHRASE = "wallet passphrase, test only"
@@ -29,7 +28,6 @@ def citykey(*args: object) -> str:
 def test_a_clerk_enrols_a_resident_and_their_wallet_receives_a_batch_that_verifies(
     signed_in: Desk, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(wallet_model, "_SCRYPT_LOG_N", 10)
     offer_page = signed_in.enrol()
     assert offer_page.status_code == 200
     uri = offer_uri_in(offer_page.text)
