@@ -7,7 +7,6 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,17 +22,14 @@ def citykey_script() -> str:
     return found
 
 
-def test_demo_tells_the_story_in_under_ten_seconds() -> None:
+def test_demo_tells_the_whole_story() -> None:
     env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "160"}
     env.pop("FORCE_COLOR", None)
-    started = time.monotonic()
     done = subprocess.run(  # noqa: S603 - our own console script, fixed arguments
         [citykey_script(), "demo"], capture_output=True, text=True, timeout=60, env=env, check=False
     )
-    elapsed = time.monotonic() - started
     out = done.stdout
     assert done.returncode == 0, out + done.stderr
-    assert elapsed < 10, f"demo took {elapsed:.1f} s"
     assert "Traceback" not in done.stderr
     # two disclosures, a turnstile, Dolores after a revocation, old and new key after rotation
     assert len(re.findall(r"\bVALID\b", out)) == 6, out
