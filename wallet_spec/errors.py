@@ -265,6 +265,12 @@ class Revoked(VerificationError):
     code = "revoked"
 
 
+class AlreadyRenewed(VerificationError):
+    """The credential was already presented for a renewal: a credential renews once."""
+
+    code = "already_renewed"
+
+
 class Suspended(VerificationError):
     """The city's status list marks this credential as suspended."""
 

@@ -172,6 +172,18 @@ def _status_ref_unknown(kit: Kit) -> CitykeyError:
     return raised(lambda: registry.revoke([StatusRef("https://elsewhere.example/status/1", 0)]))
 
 
+def _already_renewed(kit: Kit) -> CitykeyError:
+    from issuer.db import create_schema, make_engine
+    from issuer.statuslists import StatusRegistry
+
+    engine = make_engine("sqlite://")
+    create_schema(engine)
+    registry = StatusRegistry(engine, "https://issuer.example/status", list_size=8)
+    spent = registry.allocate(1)[0]
+    registry.renew(spent, registry.allocate(1), expires=kit.now + DAY)
+    return raised(lambda: registry.renew(spent, registry.allocate(1), expires=kit.now + DAY))
+
+
 def _receipt_invalid(kit: Kit) -> CitykeyError:
     from issuer.receipts import open_receipt
 
@@ -312,6 +324,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "AudienceMismatch": lambda kit: bound(kit, "aud_mismatch", nonce=NONCE, aud="https://elsewhere.example"),
     "KeyBindingStale": lambda kit: bound(kit, "kb_iat_invalid", nonce=NONCE, aud=AUD, iat=kit.now - DAY),
     "Revoked": lambda kit: offline(kit, "revoked", _bundle(kit, status=1)),
+    "AlreadyRenewed": _already_renewed,
     "Suspended": lambda kit: offline(kit, "suspended", _bundle(kit, status=2, bits=2)),
     "StatusUnknown": lambda kit: offline(kit, "status_unknown", _bundle(kit, status=None)),
     "BundleInvalid": _key_list_not_from_root,
