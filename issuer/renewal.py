@@ -24,7 +24,7 @@ Receipts are checked (the city's MAC) before anything is issued; their batches a
 revoked after the new batch is signed, and the bundle is re-signed at once, so a failure
 in between never leaves the holder with nothing.
 
-A renewal spends the credential it presents (docs/decisions.md 15): in one transaction,
+A renewal spends the credential it presents (docs/decisions.md 16): in one transaction,
 after the new batch is signed and before it is returned, the presented credential's
 status is read again under lock (`Revoked` if a revocation came first), it is refused if
 it was already spent (`AlreadyRenewed`, `already_renewed`), the old receipts' batches
