@@ -56,5 +56,5 @@ def test_the_environment_holds_exactly_the_locked_versions() -> None:
         try:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:
-            raise AssertionError(f"{name} is pinned but not installed: the environment was not made by `make`") from None
+            raise AssertionError(f"{name} is pinned but not installed: the environment was not made by make") from None
         assert installed == version, f"{name} {installed} is installed but requirements.lock pins {version}"
