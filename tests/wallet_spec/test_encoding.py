@@ -131,7 +131,7 @@ def test_b64url_json_decodes_then_parses_strictly() -> None:
 @pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
 def test_json_in_utf16_or_utf32_is_refused(codec: str) -> None:
     # With a BOM it is not UTF-8; without one its NUL bytes are UTF-8 but not JSON. Never guessed.
-    with pytest.raises(FormatError, match="not UTF-8|byte order mark|not valid JSON"):
+    with pytest.raises(FormatError, match=r"not UTF-8|byte order mark|not valid JSON"):
         json_loads('{"alg":"ES256"}'.encode(codec), what="header")
 
 
