@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wallet_spec.errors import FormatError
-from wallet_spec.profile import Resident, resident_from_json
+from wallet_spec.profile import Resident, attribute_text, resident_from_json
 
 NAME_FIELDS = ("given_name", "family_name")
 ADDRESS_FIELDS = ("street_address", "locality", "postal_code")
@@ -54,8 +54,13 @@ def _clean(value: object) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def _has_control_characters(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") for ch in text)
+def _has_refused_characters(name: str, text: str) -> bool:
+    """The contract's rule (`attribute_text`): controls, bidi and zero-width characters, surrogates."""
+    try:
+        attribute_text(name, text)
+    except FormatError:
+        return True
+    return False
 
 
 def read_resident(form: Mapping[str, Any], *, city: str, today: dt.date) -> ResidentForm:
@@ -66,7 +71,7 @@ def read_resident(form: Mapping[str, Any], *, city: str, today: dt.date) -> Resi
         if len(value) > MAX_LENGTH[name]:
             errors[name] = FieldError("err_too_long", {"max": MAX_LENGTH[name]})
             values[name] = value[: MAX_LENGTH[name]]
-        elif _has_control_characters(value):
+        elif _has_refused_characters(name, value):
             errors[name] = FieldError("err_characters")
     for name in (*NAME_FIELDS, "birthdate"):
         if not values[name] and name not in errors:
