@@ -92,11 +92,20 @@ class Translations:
     gettext = __call__
 
 
-@cache
 def translations(lang: str) -> Translations:
-    """The messages of `lang` (English for a language without a catalogue), read once."""
-    lang = lang if lang in languages() else SOURCE
+    """The messages of `lang` (English for a language without a catalogue), read once per process."""
+    return _translations(lang if lang in languages() else SOURCE)
+
+
+@cache
+def _translations(lang: str) -> Translations:  # cached per available language only, whatever callers pass
     return Translations(lang, translated(read_catalogue(lang)))
+
+
+def reload() -> None:
+    """Forget the catalogues read so far: the next use reads the `.po` files again."""
+    for cached in (languages, _translations, message_ids):
+        cached.cache_clear()
 
 
 def translate(lang: str, msgid: str, **values: object) -> str:

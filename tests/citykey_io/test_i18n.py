@@ -151,6 +151,7 @@ def test_error_messages_in_both_languages() -> None:
     assert i18n.error_message("expired", "es").startswith("Esta credencial ha caducado.")
     assert i18n.error_message("no_such_code", "es") == i18n.translate("es", GENERIC_ERROR)
     assert i18n.error_message("replayed", "xx") == i18n.error_message("replayed", "en")
+    assert i18n.translations("xx") is i18n.translations("en")  # one cached catalogue, whatever is asked for
 
 
 # --- formatting and choosing a language -----------------------------------
@@ -200,12 +201,10 @@ def locale_copy(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Pat
     target = tmp_path / "locale"
     shutil.copytree(i18n.LOCALE_DIR, target)
     monkeypatch.setattr(i18n, "LOCALE_DIR", target)
-    caches = (i18n.languages, i18n.translations, i18n.message_ids)
-    for cached in caches:
-        cached.cache_clear()
+    i18n.reload()
     yield target
-    for cached in caches:
-        cached.cache_clear()
+    monkeypatch.undo()
+    i18n.reload()
 
 
 def test_a_city_adds_a_language_with_one_po_file(locale_copy: Path) -> None:
