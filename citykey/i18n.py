@@ -13,7 +13,6 @@ from typing import Annotated
 import typer
 
 from citykey.output import print_json
-from citykey_io import i18n
 
 app = typer.Typer(help="Message catalogues: languages, and JSON for browser pages.", no_args_is_help=True)
 
@@ -23,6 +22,8 @@ def export(
     out: Annotated[Path, typer.Option("--out", help="Directory to write <lang>.json and errors.json into.")],
 ) -> None:
     """Write every language's catalogue as JSON for the web wallet and the scanner page."""
+    from citykey_io import i18n  # Babel is imported by the commands that need it, not by every `citykey` run
+
     for path in i18n.export(out):
         typer.echo(str(path))
 
@@ -30,4 +31,6 @@ def export(
 @app.command("languages")
 def languages() -> None:
     """Print {code: name} of every language with a catalogue."""
+    from citykey_io import i18n
+
     print_json({code: i18n.language_name(code) for code in i18n.languages()})

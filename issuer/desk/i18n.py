@@ -13,13 +13,16 @@ from starlette.requests import Request
 from citykey_io import i18n
 from citykey_io.i18n import from_accept_language
 
-__all__ = ["EN", "ES", "LANG_COOKIE", "choose", "for_request", "from_accept_language", "switch"]
+__all__ = ["LANG_COOKIE", "choose", "for_request", "from_accept_language", "switch"]
 
 LANG_COOKIE = "citykey_desk_lang"
 
-EN = i18n.catalogue_dict("en")
-ES = i18n.catalogue_dict("es")
-"""Message → text in the two languages the desk ships with."""
+
+def __getattr__(name: str) -> dict[str, str]:
+    """`EN`, `ES`: message → text in the two languages the desk ships with (read when first asked for)."""
+    if name in ("EN", "ES"):
+        return i18n.catalogue_dict(name.lower())
+    raise AttributeError(name)
 
 
 def choose(cookie: str | None, accept_language: str | None) -> str:
