@@ -73,5 +73,18 @@ ERROR_MESSAGES: dict[str, str] = {
     "request_expired": N_("This request has expired. Ask the service to show a new one."),
     "verifier_unknown": N_("The city does not list this service. Do not share your information with it."),
     "request_unsigned": N_("This service did not identify itself, so your wallet will not answer it."),
+    "bundle_key_not_valid": N_(
+        "This device's list of city keys was signed with a key not allowed to sign it. "
+        "Update it from the city."
+    ),
+    "bundle_not_yet_valid": N_(
+        "This device's list of city keys is dated in the future. "
+        "Check the device's clock, then update it."
+    ),
+    "already_renewed": N_(
+        "This credential was already used to renew. "
+        "Use the newest credentials, or visit a city desk."
+    ),
+    "rate_limited": N_("Too many attempts. Wait a moment, then try again."),
     "missing_claim": N_("The code does not show everything this service needs. Ask for a new code that shares it."),
 }

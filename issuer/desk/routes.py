@@ -47,9 +47,8 @@ from issuer.desk.paper import issue_paper_card
 from issuer.desk.qr import svg
 from issuer.offers import create_offer
 from issuer.oid4vci import city_name
-from issuer.ratelimit import RateLimited
 from issuer.state import IssuerState
-from wallet_spec.errors import CitykeyError
+from wallet_spec.errors import CitykeyError, RateLimited
 from wallet_spec.profile import Resident
 
 T = TypeVar("T")

@@ -197,6 +197,14 @@ def _already_renewed(kit: Kit) -> CitykeyError:
     return raised(lambda: registry.renew(spent, registry.allocate(1), expires=kit.now + DAY))
 
 
+def _rate_limited(kit: Kit) -> CitykeyError:
+    from issuer.ratelimit import Budget
+
+    budget = Budget(capacity=1, window=60)
+    budget.spend("127.0.0.1", now=kit.now, what="sign-ins")
+    return raised(lambda: budget.spend("127.0.0.1", now=kit.now + 1, what="sign-ins"))
+
+
 def _receipt_invalid(kit: Kit) -> CitykeyError:
     from issuer.receipts import open_receipt
 
@@ -338,6 +346,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "KeyBindingStale": lambda kit: bound(kit, "kb_iat_invalid", nonce=NONCE, aud=AUD, iat=kit.now - DAY),
     "Revoked": lambda kit: offline(kit, "revoked", _bundle(kit, status=1)),
     "AlreadyRenewed": _already_renewed,
+    "RateLimited": _rate_limited,
     "Suspended": lambda kit: offline(kit, "suspended", _bundle(kit, status=2, bits=2)),
     "StatusUnknown": lambda kit: offline(kit, "status_unknown", _bundle(kit, status=None)),
     "BundleInvalid": _key_list_not_from_root,
