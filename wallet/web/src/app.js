@@ -71,10 +71,11 @@ async function home() {
       h("button", { class: "primary", id: "go-add", onclick: () => add() , text: t("nav_add") }));
     return;
   }
-  const byType = new Map();
-  for (const c of all) byType.set(c.vct, [...(byType.get(c.vct) || []), c]);
-  const cards = [...byType].map(([vct, group]) => {
+  const byType = new Map(); // one card per configuration: the three residency passes share a vct
+  for (const c of all) byType.set(c.configuration || c.vct, [...(byType.get(c.configuration || c.vct) || []), c]);
+  const cards = [...byType].map(([, group]) => {
     const newest = group[group.length - 1];
+    const vct = newest.vct;
     const fresh = group.filter((c) => c.uses === 0).length;
     return h("article", { class: "card" },
       h("h2", { text: typeName(vct) }),
@@ -134,12 +135,12 @@ function offered(resolved, linkRoot, out) {
 
 async function received(result) {
   const kinds = new Map();
-  for (const c of result.credentials) kinds.set(c.vct, c);
+  for (const c of result.credentials) kinds.set(c.configuration, c);
   const bundle = await wallet.currentBundle();
   screen("received", t("received_title"),
     h("p", { class: "lead", id: "received-count", text: t("received_text", { count: result.credentials.length }) }),
     result.incomplete ? h("p", { class: "error", role: "alert", text: t("received_incomplete") }) : null,
-    ...[...kinds].map(([vct, c]) => h("article", { class: "card" }, h("h2", { text: typeName(vct) }), claimList(c.claims))),
+    ...[...kinds.values()].map((c) => h("article", { class: "card" }, h("h2", { text: typeName(c.vct) }), claimList(c.claims))),
     bundle ? h("p", { class: "meta", text: t("trust_pinned", { root: bundle.root.slice(0, 8) }) }) : null,
     h("div", { class: "actions" },
       h("button", { class: "primary", id: "go-receipt", onclick: () => receipt(), text: t("nav_receipt") }),
@@ -183,7 +184,7 @@ async function show() {
 
 async function code(name, aud, claims, nonce = undefined) {
   const started = performance.now();
-  const { text, iat } = await wallet.presentTo(claims.map(parseClaimPath), { aud, nonce });
+  const { text, iat, shown } = await wallet.presentTo(claims.map(parseClaimPath), { aud, nonce });
   const qrText = encode(text);
   const canvas = qrCanvas(qrText, { maxPixels: Math.min(1000, Math.floor(Math.min(innerWidth, innerHeight) * devicePixelRatio)), label: t("code_title", { name }) });
   const countdown = h("p", { class: "countdown", id: "countdown", "aria-live": "off" });
@@ -192,7 +193,7 @@ async function code(name, aud, claims, nonce = undefined) {
     h("div", { class: "qr-box", id: "code-qr", "data-qr": qrText }, canvas),
     countdown,
     h("div", { class: "discloses" }, h("p", { text: t("code_discloses") }),
-      h("ul", { id: "disclosed" }, claims.map((c) => h("li", { text: claimName(c) })))),
+      h("ul", { id: "disclosed" }, shown.map((c) => h("li", { text: claimName(c) })))),
     h("p", { class: "meta", text: t("code_once") }),
     h("div", { class: "actions" }, again, h("button", { class: "primary", id: "code-done", onclick: () => home(), text: t("done") })));
   main.querySelector("#code-qr").dataset.renderMs = String(Math.round(performance.now() - started));

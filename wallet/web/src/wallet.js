@@ -7,7 +7,7 @@ import { b64urlEncode } from "./encoding.js";
 import { loadBundle } from "./bundle.js";
 import { parseJws, thumbprint } from "./jose.js";
 import { checkUrl, receive as receiveOffer } from "./oid4vci.js";
-import { hasClaim, parseSdJwt, present } from "./sdjwt.js";
+import { hasClaim, parseSdJwt, payloadOf, present, unfold } from "./sdjwt.js";
 import * as store from "./store.js";
 
 /** Seconds a one-way scanner accepts a code (verifier.policy.ONE_WAY_KB_MAX_AGE). */
@@ -85,7 +85,9 @@ export async function presentTo(paths, { aud, nonce = freshNonce() }) {
   const iat = now();
   const text = await present(await parseSdJwt(chosen.sdJwt), paths, { privateKey: key.privateKey, nonce, aud, iat });
   await store.updateCredential({ ...chosen, uses: chosen.uses + 1 });
-  return { text, iat, credential: chosen };
+  const presented = await parseSdJwt(text);
+  const shown = [...claimPaths([{ claims: unfold(payloadOf(presented), presented.disclosures).claims }]).keys()];
+  return { text, iat, credential: chosen, shown };
 }
 
 /** Every claim path the wallet can show, in a stable order (nested ones as `address.locality`). */
