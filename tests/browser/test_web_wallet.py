@@ -160,6 +160,12 @@ def desk_offer(browser: Any, city: City) -> tuple[str, str]:
     return link, tx_code
 
 
+def go(page: Any, screen: str) -> None:
+    """Tap a button of the app's navigation bar and wait for its screen."""
+    page.locator(f"#nav [data-go={screen}]").click()
+    page.wait_for_selector(f"#screen-{screen}")
+
+
 def code_on_screen(page: Any) -> str:
     """The presentation in the QR code on screen, read from its pixels, as a verifier's camera would."""
     page.wait_for_selector("#code-qr canvas")
@@ -222,7 +228,7 @@ def test_a_resident_receives_at_the_desk_and_shows_codes_online_and_offline(brow
     assert Path(download.value.path()).read_text().strip() == receipt
     shot(page, "04-receipt.png", full_page=True)
 
-    page.get_by_role("button", name="My wallet").click()
+    go(page, "home")
     page.wait_for_selector(".card")
     shot(page, "05-home.png", full_page=True)
     page.wait_for_function("document.body.dataset.offlineReady === 'true'")
@@ -253,11 +259,12 @@ def test_a_resident_receives_at_the_desk_and_shows_codes_online_and_offline(brow
         assert disclosed_on_screen(page) == ["Resident of", "65 or older"]
         seen.append(text)
         page.locator("#code-done").click()
+        page.wait_for_selector("#screen-home .card")
     assert seen[0].split("~")[0] != seen[1].split("~")[0], "each code comes from a fresh credential of the batch"
 
     # Answer a challenge from a listed verifier (signed), still offline.
     asked = request.make_request(aud=BUS, claims=["age_over_18"], name="Bus 42", now=int(time.time()))
-    page.get_by_role("button", name="Answer a request").click()
+    go(page, "answer")
     page.locator("#request-input").fill(request.encode_request(request.sign_request(asked, city.bus_key)))
     page.locator("#request-check").click()
     page.wait_for_selector("#asker")
@@ -276,7 +283,7 @@ def test_a_resident_receives_at_the_desk_and_shows_codes_online_and_offline(brow
     unsigned = request.make_request(
         aud="https://shop.example", claims=["birthdate"], name="Corner shop", now=int(time.time())
     )
-    page.get_by_role("button", name="Answer a request").click()
+    go(page, "answer")
     page.locator("#request-input").fill(request.encode_request(unsigned))
     page.locator("#request-check").click()
     page.wait_for_selector("#asker")
@@ -286,7 +293,7 @@ def test_a_resident_receives_at_the_desk_and_shows_codes_online_and_offline(brow
     assert page.locator("#request-out").inner_text() == "Nothing was shared."
 
     # Spanish: the switch, and the screens again.
-    page.get_by_role("button", name="Manage").click()
+    go(page, "manage")
     shot(page, "12-manage.png", full_page=True)
     page.locator("#lang").select_option("es")
     page.wait_for_selector("text=Sus credenciales")
@@ -300,17 +307,17 @@ def test_a_resident_receives_at_the_desk_and_shows_codes_online_and_offline(brow
     assert page.locator("#countdown").inner_text().startswith("Válido durante")
     shot(page, "15-code-es.png")
     assert personal(verify(text, bundle, one_way, replay=city.replay).claims) == {"resident_of", "age_over_65"}
-    page.get_by_role("button", name="Recibo").click()
+    go(page, "receipt")
     page.wait_for_selector("#receipt-qr canvas")
     shot(page, "16-receipt-es.png", full_page=True)
 
     # Delete everything.
     context.set_offline(False)
-    page.get_by_role("button", name="Gestionar").click()
+    go(page, "manage")
     page.once("dialog", lambda dialog: dialog.accept())
     page.locator("#wipe").click()
     page.wait_for_selector("#wiped")
-    page.get_by_role("button", name="Mi cartera").click()
+    go(page, "home")
     page.wait_for_selector("text=Su cartera está vacía")
     shot(page, "17-empty-es.png", full_page=True)
     wrong_code = "Failed to load resource: the server responded with a status of 400 (Bad Request)"
