@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from issuer import desk, errors, logs, offers
-from issuer.api import oid4vci, publication, revocation
+from issuer.api import oid4vci, publication, revocation, webwallet
 from issuer.db import write_transaction
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
@@ -40,6 +40,7 @@ def create_app(settings: IssuerSettings | None = None) -> FastAPI:
     app.include_router(revocation.router)
     app.include_router(oid4vci.router)  # OpenID4VCI: offers, token, nonce, credential; renewal
     desk.install(app)  # the clerk desk's pages, /desk
+    webwallet.install(app)  # the resident's web wallet, /wallet/ (built by `make web`)
     return app
 
 

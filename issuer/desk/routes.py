@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -378,12 +378,20 @@ async def enrol(request: Request, now: Now) -> Response:
         clerk=submitted.clerk,
         offer_uri=offer.offer_uri,
         qr=svg(offer.offer_uri, title=_("Credential offer QR code")),
+        web_link=(web_link := web_wallet_link(state, offer.offer_uri)),
+        web_qr=svg(web_link, title=_("Web wallet link QR code")),
         tx_code=offer.tx_code,
         expires_iso=_iso(offer.expires),
         expires_local=_local_time(offer.expires),
         seconds_left=max(0, offer.expires - now),
         values=submitted.form.values,
     )
+
+
+def web_wallet_link(state: IssuerState, offer_uri: str) -> str:
+    """The web wallet opened with this offer; the offer and the city's root ride in the fragment, never sent."""
+    fragment = urlencode({"offer": offer_uri, "root": state.store.root_thumbprint}, quote_via=quote)
+    return f"{state.issuer_id.rstrip('/')}/wallet/#{fragment}"
 
 
 @router.post("/paper-card")
