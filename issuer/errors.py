@@ -6,7 +6,8 @@ expect), sent `Cache-Control: no-store`:
 
 - `OAuthError` (OpenID4VCI endpoints): the specification's name and status (`invalid_grant`,
   `invalid_proof`, `invalid_token` 401 with `WWW-Authenticate`, ...);
-- a `CitykeyError`: its `code`, with the status of `STATUS_BY_TYPE` (`NotFound` 404, `TooLarge` 413,
+- `NotFound`: 404 `not_found`;
+- a `CitykeyError`: its `code`, with the status of `STATUS_BY_TYPE` (`TooLarge` 413,
   `KeyStoreError` 503, other input errors 400);
 - a request whose parameters or body do not fit the route's pydantic model: 422 `invalid_request`,
   naming the fields, never their values;
@@ -42,10 +43,16 @@ _DESCRIPTION_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
 """What an error_description may hold (OpenID4VCI §8.3.1.2, RFC 6749 §5.2): printable ASCII but `"` and `\\`."""
 
 
-class NotFound(CitykeyError):
-    """Nothing is published under this name (a status list number never allocated)."""
+class NotFound(Exception):
+    """Nothing is published under this name (a status list number never allocated): 404 `not_found`.
+
+    Not a `CitykeyError`: those are the parties' shared vocabulary (`wallet_spec.errors`); this is HTTP's."""
 
     code = "not_found"
+
+    @property
+    def message(self) -> str:
+        return str(self.args[0]) if self.args else "not found"
 
 
 class OAuthError(Exception):
@@ -75,7 +82,6 @@ class OAuthError(Exception):
 
 
 STATUS_BY_TYPE: tuple[tuple[type[CitykeyError], int], ...] = (
-    (NotFound, 404),
     (TooLarge, 413),
     (FormatError, 400),
     (ReceiptInvalid, 400),
@@ -118,6 +124,8 @@ def answer(exc: Exception) -> tuple[int, ErrorBody, dict[str, str]]:
     """The status, body and headers that answer `exc`."""
     if isinstance(exc, OAuthError):
         return exc.status, ErrorBody(error=exc.error, error_description=exc.description), exc.headers()
+    if isinstance(exc, NotFound):
+        return 404, ErrorBody(error=exc.code, error_description=exc.message), dict(NO_STORE)
     if isinstance(exc, CitykeyError):
         # Messages never carry claim values (wallet_spec.errors), so they are safe to return and to log.
         return status_for(exc), ErrorBody(error=exc.code, error_description=exc.message), dict(NO_STORE)
@@ -137,7 +145,7 @@ async def handle(_: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
 
-HANDLED: tuple[type[Exception], ...] = (OAuthError, CitykeyError, RequestValidationError, HTTPException)
+HANDLED: tuple[type[Exception], ...] = (OAuthError, NotFound, CitykeyError, RequestValidationError, HTTPException)
 
 
 def install(app: FastAPI) -> None:
