@@ -32,7 +32,8 @@ def create_app(settings: IssuerSettings | None = None) -> FastAPI:
             task.cancel()
             state.engine.dispose()
 
-    app = FastAPI(title="citykey issuer", version="1", lifespan=lifespan)
+    # Any route with parameters may answer 422; every error is `ErrorBody` (issuer.errors).
+    app = FastAPI(title="citykey issuer", version="1", lifespan=lifespan, responses=errors.error_responses(422))
     app.state.issuer = state
     logs.install()
     errors.install(app)

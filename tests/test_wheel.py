@@ -68,7 +68,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, source / name)
     for package in PACKAGES:
-        shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules"))
+        skip = shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules")
+        shutil.copytree(REPO / package, source / package, ignore=skip)
     _checked([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(tmp / "dist")], tmp)
     (wheel,) = (tmp / "dist").glob("citykey-*.whl")
 

@@ -31,7 +31,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import parse_qsl, quote, urlencode
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
@@ -40,6 +40,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from citykey_io.i18n import N_, error_message, languages
 from issuer import clerks
+from issuer.api.bodies import Rules, read_form
 from issuer.desk import DeskConfig, audit, i18n
 from issuer.desk.auth import CSRF_FIELD, Session, csrf_ok, same_origin, signed_in
 from issuer.desk.forms import FIELDS, MAX_LENGTH, ResidentForm, read_resident
@@ -48,7 +49,7 @@ from issuer.desk.qr import svg
 from issuer.offers import create_offer
 from issuer.oid4vci import city_name
 from issuer.state import IssuerState
-from wallet_spec.errors import CitykeyError, RateLimited
+from wallet_spec.errors import CitykeyError, FormatError, RateLimited
 from wallet_spec.profile import Resident
 
 T = TypeVar("T")
@@ -61,7 +62,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefine
 MAX_BODY = 16 * 1024
 """A form of six short fields and a token; anything larger is refused before it is parsed."""
 MAX_FIELDS = 16
-FORM_TYPE = "application/x-www-form-urlencoded"
+FORM_RULES = Rules(what="the form", limit=MAX_BODY)
 TX_CODE_LENGTH = 6
 """Digits of the transaction code the clerk may add to an offer (read out, never in the QR code)."""
 
@@ -147,27 +148,12 @@ def _clerk(request: Request, session: Session) -> clerks.Clerk | None:
 
 
 async def _form(request: Request) -> dict[str, str] | None:
-    """The URL-encoded form body, read up to `MAX_BODY` bytes; None if larger, of another type, or malformed.
-
-    Parsed here rather than by `request.form()`: the size is enforced on the bytes as they arrive
-    (a chunked body has no Content-Length to check), and no other content type is accepted.
-    A name sent twice keeps its first value.
-    """
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
+    """The URL-encoded form body (`issuer.api.bodies.read_form`: at most `MAX_BODY` bytes, no other
+    content type, each name once); None if it is refused, answered as any failed check (403)."""
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, strict_parsing=False)
-    except (UnicodeDecodeError, ValueError):
+        return await read_form(request, FORM_RULES, max_fields=MAX_FIELDS)
+    except FormatError:  # TooLarge included
         return None
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        form.setdefault(name, value)
-    return form
 
 
 async def _posted(request: Request, now: int) -> tuple[Session, dict[str, str] | None, Response | None]:
@@ -402,7 +388,8 @@ async def paper_card(request: Request, now: Now) -> Response:
     session = submitted.session
     state = _state(request)
     card = await _recorded(
-        request, submitted, now, "paper_card_printed", lambda: issue_paper_card(state, submitted.resident, now=now)
+        request, submitted, now, "paper_card_printed",
+        lambda: issue_paper_card(submitted.resident, keys=state.keys, registry=state.registry, now=now),
     )
     if isinstance(card, Response):
         return card
