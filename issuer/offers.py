@@ -63,8 +63,6 @@ OFFER_SCHEME = "openid-credential-offer://"
 OFFER = "citykey offer v1"
 OFFER_DOCUMENT = "citykey offer document v1"
 ACCESS_TOKEN = "citykey access token v1"  # noqa: S105 - a label, not a secret
-KINDS = (OFFER, OFFER_DOCUMENT, ACCESS_TOKEN)
-"""The three kinds of sealed row; each name is both the hash label and the HKDF info."""
 
 CODE_BYTES = 32
 OFFER_ID_BYTES = 16
