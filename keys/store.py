@@ -26,8 +26,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from citykey_io import pem
 from citykey_io.files import atomic_write, exclusive_lock, make_private_dir, remove
-from keys import pem, receipt_key
+from citykey_io.passphrase import check_length
+from keys import receipt_key
 from keys.records import HOLDS_PRIVATE_KEY, REASONS, Identity, KeyRecord, Metadata, Reason, parse_metadata
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError, FormatError, KeyStoreError, PassphraseInvalid, UsageError
@@ -37,7 +39,6 @@ from wallet_spec.profile import coarse_day
 from wallet_spec.request import ListedVerifier, verifiers_from_json
 
 METADATA_NAME = "keystore.json"
-MIN_PASSPHRASE_BYTES = 12
 DAY = 86_400
 DEFAULT_KEY_LIST_VALIDITY = 30 * DAY
 """How long a signed key list stays valid: the root must come out to re-sign at least this often."""
@@ -90,9 +91,7 @@ class KeyStore:
     @classmethod
     def init(cls, directory: str | os.PathLike[str], issuer_id: str, passphrase: bytes, *, now: int) -> KeyStore:
         """Create a store with a root key, a first active signing key and the receipt MAC key."""
-        passphrase = _check_passphrase_type(passphrase)
-        if len(passphrase) < MIN_PASSPHRASE_BYTES:
-            raise UsageError(f"the passphrase must be at least {MIN_PASSPHRASE_BYTES} bytes long")
+        passphrase = check_length(_check_passphrase_type(passphrase))
         cls.check_init(directory, issuer_id)
         path = Path(directory)
         with _os_errors(f"cannot create the key store in {path}"):

@@ -21,11 +21,12 @@ from typing import Any
 import pytest
 import uvicorn
 
+from citykey_io import pem
 from issuer import clerks
 from issuer.app import create_app
 from issuer.db import sqlite_url
 from issuer.settings import IssuerSettings
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier.scan import read_qr
 from wallet_spec import qr
 

@@ -24,9 +24,10 @@ from typer.testing import CliRunner
 from citykey import keys as keys_cli
 from citykey import wallet as wallet_cli
 from citykey.main import app
+from citykey_io import pem
 from issuer.db import make_engine, sqlite_url, status_lists
 from issuer.inventory import database_tables
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet import model as wallet_model
 from wallet_spec import jws
 from wallet_spec.bundle import load_bundle

@@ -19,11 +19,12 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from citykey.main import app
+from citykey_io import pem
 from issuer.db import create_schema, make_engine, metadata
 from issuer.publish import status_base_uri
 from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet_spec.errors import UsageError
 
 ISSUER = "https://id.springfield.example"

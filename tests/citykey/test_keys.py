@@ -19,7 +19,8 @@ from typer.testing import CliRunner
 
 from citykey import keys as keys_cli
 from citykey.main import app
-from keys import KeyStore, pem
+from citykey_io import pem
+from keys import KeyStore
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.keylist import verify_key_list
 

@@ -18,11 +18,12 @@ import pytest
 from typer.testing import CliRunner
 
 from citykey.main import app
+from citykey_io import pem
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet.model import Wallet
 from wallet_spec import jws
 from wallet_spec.profile import Address, Resident

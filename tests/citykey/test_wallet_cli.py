@@ -18,11 +18,12 @@ from typer.testing import CliRunner
 
 from citykey import wallet as wallet_cli
 from citykey.main import app
+from citykey_io import pem
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet import model as wallet_model
 from wallet_spec import jws
 from wallet_spec.jwk import public_key_from_jwk, thumbprint

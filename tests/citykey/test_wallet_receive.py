@@ -25,12 +25,13 @@ from typer.testing import CliRunner
 
 from citykey import wallet as wallet_cli
 from citykey.main import app
+from citykey_io import pem
 from issuer.app import create_app
 from issuer.db import sqlite_url
 from issuer.offers import Offer, create_offer
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, verify
 from wallet import model as wallet_model
 from wallet import oid4vci as oid4vci_client

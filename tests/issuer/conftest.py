@@ -61,7 +61,7 @@ def make_registry(engine: Engine) -> Callable[..., StatusRegistry]:
 @pytest.fixture(autouse=True)
 def fast_key_store(monkeypatch: pytest.MonkeyPatch) -> None:
     """Key stores made by these tests encrypt their PEMs with a cheap scrypt cost (production's is ~0.15 s a file)."""
-    from keys import pem
+    from citykey_io import pem
 
     monkeypatch.setattr(pem, "DEFAULT_COST", pem.ScryptCost(n=16, r=8, p=1))
 

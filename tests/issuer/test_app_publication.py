@@ -23,11 +23,12 @@ from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner
 
 from citykey.main import app as cli_app
+from citykey_io import pem
 from issuer.app import create_app
 from issuer.publish import BUNDLE_INTERVAL, STATUS_LIFETIME, STATUS_TTL
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
-from keys import KeyStore, pem
+from keys import KeyStore
 from keys.store import DEFAULT_KEY_LIST_VALIDITY
 from wallet_spec import jws
 from wallet_spec.bundle import TrustBundle, load_bundle

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from typer.testing import CliRunner
 
 from citykey.main import app as cli_app
+from citykey_io import pem
 from issuer.app import create_app
 from issuer.batch import Batch, issue_batch
 from issuer.db import status_lists
@@ -29,7 +30,7 @@ from issuer.receipts import MAX_RECEIPT_CHARS, make_receipt
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
 from issuer.statuslists import StatusRef
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, verify
 from wallet.model import Wallet
 from wallet_spec.bundle import TrustBundle, load_bundle

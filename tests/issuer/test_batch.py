@@ -15,12 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from citykey_io import pem
 from issuer.batch import MAX_BATCH, issue_batch, revoke_with_receipt
 from issuer.db import status_lists
 from issuer.publish import build_bundle, status_base_uri
 from issuer.receipts import make_receipt, open_receipt
 from issuer.statuslists import StatusRef, StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, verify
 from wallet.model import Wallet
 from wallet_spec.bundle import TrustBundle, load_bundle

@@ -23,11 +23,12 @@ from pathlib import Path
 import httpx
 import pytest
 
+from citykey_io import pem
 from issuer.batch import Batch, issue_batch
 from issuer.db import create_schema, make_engine, metadata, sqlite_url
 from issuer.publish import status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, verify
 from wallet.model import Wallet
 from wallet_spec.bundle import load_bundle

@@ -20,12 +20,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, inspect, text
 
+from citykey_io import pem
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, metadata, sqlite_url
 from issuer.inventory import StoredTable, database_files, database_tables, key_store_files
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet_spec.jwk import generate_private_key, public_jwk
 from wallet_spec.profile import Address, Resident
 

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
+from citykey_io import pem
 from issuer.db import create_schema, make_engine
 from issuer.publish import BUNDLE_INTERVAL, STATUS_LIFETIME, STATUS_TTL, build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from keys.store import DEFAULT_KEY_LIST_RENEWAL, DEFAULT_KEY_LIST_VALIDITY
 from wallet_spec import jws
 from wallet_spec.bundle import load_bundle

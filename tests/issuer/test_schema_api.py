@@ -24,10 +24,11 @@ from schemathesis import Case
 from schemathesis.checks import positive_data_acceptance
 from schemathesis.generation import GenerationMode
 
+from citykey_io import pem
 from issuer.app import create_app
 from issuer.db import sqlite_url
 from issuer.settings import IssuerSettings
-from keys import KeyStore, pem
+from keys import KeyStore
 
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = "correct horse battery staple"

@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, insert, select
 
+from citykey_io import pem
 from issuer import app as app_module
 from issuer.db import nonces, pending_offers, write_transaction
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
-from keys import KeyStore, pem
+from keys import KeyStore
 
 PASSPHRASE = "passphrase 123456"
 

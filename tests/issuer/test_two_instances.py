@@ -19,12 +19,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from citykey_io import pem
 from issuer.app import create_app
 from issuer.db import make_engine, metadata
 from issuer.offers import create_offer
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
-from keys import KeyStore, pem
+from keys import KeyStore
 from tests.issuer.oid4vci_kit import GRANT, ISSUER, PASSPHRASE, RESIDENT, proof
 from verifier import Policy, verify
 from wallet.model import Wallet

@@ -8,10 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from citykey_io import pem
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from tests.verifier.springfield import ISSUER, PASSPHRASE, T0, City, CityMaker
 from wallet import model as wallet_module
 from wallet_spec.profile import Resident

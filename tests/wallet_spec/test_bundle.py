@@ -12,10 +12,11 @@ from typing import Any
 
 import pytest
 
+from citykey_io import pem
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import DAY, STATUS_LIFETIME, build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet_spec import jws
 from wallet_spec.bundle import MAX_BUNDLE_CHARS, TRUST_BUNDLE_TYP, load_bundle, sign_bundle
 from wallet_spec.encoding import b64url_encode

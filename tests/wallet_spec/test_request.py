@@ -17,10 +17,11 @@ from typing import Any
 import base45
 import pytest
 
+from citykey_io import pem
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from keys.store import VERIFIERS_NAME
 from wallet_spec import jws
 from wallet_spec import request as request_module

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from argon2 import PasswordHasher
 
+from citykey_io import pem
 from issuer import clerks
-from keys import pem
 from tests.issuer.desk.desk_support import CLERK, PASSWORD, Desk, make_desk
 
 
