@@ -52,13 +52,11 @@ from issuer.db import nonces, pending_offers, read_transaction, write_transactio
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import FormatError, UsageError
 from wallet_spec.jwk import generate_private_key
+from wallet_spec.oid4vci import OFFER_SCHEME, PRE_AUTHORIZED_CODE, PRE_AUTHORIZED_GRANT
 from wallet_spec.profile import ADDRESS_PARTS, STANDARD_TYPES, Resident, issue_credential
 
 if TYPE_CHECKING:
     from issuer.state import IssuerState
-
-PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-OFFER_SCHEME = "openid-credential-offer://"
 
 OFFER = "citykey offer v1"
 OFFER_DOCUMENT = "citykey offer document v1"
@@ -225,7 +223,7 @@ def check_issuable(resident: Resident, *, now: int) -> None:
 
 
 def offer_document(issuer: str, code: str, tx_code_length: int | None) -> dict[str, Any]:
-    grant: dict[str, Any] = {"pre-authorized_code": code}
+    grant: dict[str, Any] = {PRE_AUTHORIZED_CODE: code}
     if tx_code_length is not None:
         grant["tx_code"] = {
             "input_mode": "numeric",
@@ -288,7 +286,6 @@ __all__ = [
     "ACCESS_TOKEN",
     "OFFER",
     "OFFER_DOCUMENT",
-    "PRE_AUTHORIZED_GRANT",
     "TX_CODE_ATTEMPTS",
     "Offer",
     "create_offer",
