@@ -41,9 +41,7 @@ from wallet_spec.errors import (
     CitykeyError,
     FormatError,
     ReceiptInvalid,
-    Revoked,
     StatusUnknown,
-    VerificationError,
     VerificationFailed,
 )
 from wallet_spec.keybinding import KeyBindingPolicy
@@ -58,7 +56,7 @@ from wallet_spec.profile import (
     resident_from_json,
     verify_credential,
 )
-from wallet_spec.statuslist import VALID
+from wallet_spec.statuslist import status_errors
 from wallet_spec.verify import Verified
 
 if TYPE_CHECKING:
@@ -155,19 +153,14 @@ def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now:
         problem = f"the issuer's trust bundle is unusable: {exc.code}"
         raise oid4vci.OAuthError("server_error", problem, status=503) from None
 
-    def status_errors(claims: Mapping[str, Any]) -> list[VerificationError]:
-        status = claims.get("status")
-        ref = status.get("status_list") if isinstance(status, Mapping) else None
-        if not isinstance(ref, Mapping):
-            return []  # the profile check reports it
-        for uri, bits in state.registry.lists():
-            if uri == ref.get("uri"):
+    def status_bit(uri: Any, idx: Any) -> int:
+        for listed, bits in state.registry.lists():
+            if listed == uri:
                 try:
-                    value = bits.get(ref.get("idx"))  # type: ignore[arg-type]
+                    return bits.get(idx)
                 except (IndexError, TypeError):
                     break
-                return [] if value == VALID else [Revoked("this credential is revoked")]
-        return [StatusUnknown("the credential's status list is not this issuer's")]
+        raise StatusUnknown("the credential's status list is not this issuer's")
 
     policy = KeyBindingPolicy(
         required=True, nonce=None, aud=aud, max_age=oid4vci.PROOF_MAX_AGE, leeway=oid4vci.CLOCK_LEEWAY
@@ -179,7 +172,7 @@ def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now:
             key_binding=policy,
             now=now,
             vcts=RENEWABLE_VCTS,
-            extra_checks=status_errors,
+            extra_checks=lambda claims: status_errors(claims, status_bit),
         )
     except VerificationFailed as exc:
         raise oid4vci.OAuthError("invalid_grant", f"the presentation is refused: {', '.join(exc.codes)}") from None
