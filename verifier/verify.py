@@ -44,7 +44,8 @@ def replay_key(kb_token: jws.CompactJws) -> bytes:
     return hashlib.sha256(kb_token.signing_input).digest()
 
 
-def _check_one_way(policy: Policy, replay: ReplayCache | None) -> None:
+def check_policy(policy: Policy, *, replay: bool) -> None:
+    """Raise UsageError for a policy `verify` cannot apply (one-way without aud, key binding or a cache)."""
     if not policy.one_way:
         return
     if policy.aud is None:
@@ -53,7 +54,7 @@ def _check_one_way(policy: Policy, replay: ReplayCache | None) -> None:
         raise UsageError("one-way verification checks no nonce; give a nonce only in challenge mode")
     if not policy.require_key_binding:
         raise UsageError("one-way verification needs key binding: without it nothing can be replay-checked")
-    if replay is None:
+    if not replay:
         raise UsageError("one-way verification needs a replay cache")
 
 
@@ -92,7 +93,7 @@ def verify(
     a cache there also catches a verifier that reused a nonce, at no cost.
     """
     now = read_clock() if now is None else now
-    _check_one_way(policy, replay)
+    check_policy(policy, replay=replay is not None)
     sd_jwt = SdJwt.parse(text)
     kb_policy = KeyBindingPolicy(
         required=policy.require_key_binding,
