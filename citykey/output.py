@@ -50,20 +50,17 @@ def exit_code_for(exc: CitykeyError) -> int:
     return EXIT_USAGE if isinstance(exc, FormatError) else EXIT_REJECTED
 
 
-def _hidden_prompt(text: str, confirm: bool) -> str:
-    entered: str = typer.prompt(text, hide_input=True, confirmation_prompt=confirm)
-    return entered
-
-
 def ask_passphrase(
     variable: str, prompt_text: str, *, interactive: bool, new: bool = False, minimum: int = MIN_PASSPHRASE_BYTES
 ) -> bytes:
     """`citykey_io.passphrase.read_passphrase` with a hidden prompt; its refusals exit 2 (`error: usage: …`)."""
+
+    def hidden(confirm: bool) -> str:
+        entered: str = typer.prompt(prompt_text, hide_input=True, confirmation_prompt=confirm)
+        return entered
+
     with reported():
-        return read_passphrase(
-            variable, prompt=_hidden_prompt, prompt_text=prompt_text, interactive=interactive, new=new,
-            minimum=minimum,
-        )
+        return read_passphrase(variable, hidden if interactive else None, new=new, minimum=minimum)
     raise AssertionError("unreachable")  # pragma: no cover - reported() exits
 
 

@@ -30,8 +30,8 @@ MIN_PASSPHRASE_BYTES = 12
 MIN_WALLET_PASSPHRASE_BYTES = 8
 """The shortest wallet passphrase: typed by a resident on a phone, for a file that stays on the phone."""
 
-Prompt = Callable[[str, bool], str]
-"""Asks for hidden input: the prompt's text and whether to ask twice (confirmation)."""
+Prompt = Callable[[bool], str]
+"""Asks for hidden input on a terminal; its argument says whether to ask twice (confirmation)."""
 
 
 def check_length(passphrase: bytes, minimum: int = MIN_PASSPHRASE_BYTES) -> bytes:
@@ -54,25 +54,19 @@ def passphrase_bytes(value: str) -> bytes:
 
 
 def read_passphrase(
-    variable: str,
-    *,
-    prompt: Prompt,
-    prompt_text: str,
-    interactive: bool,
-    new: bool = False,
-    minimum: int = MIN_PASSPHRASE_BYTES,
+    variable: str, prompt: Prompt | None, *, new: bool = False, minimum: int = MIN_PASSPHRASE_BYTES,
     environ: Mapping[str, str] | None = None,
 ) -> bytes:
-    """The passphrase from `variable`, else `prompt` (twice when `new`) if `interactive`.
+    """The passphrase from `variable`, else from `prompt` (twice when `new`); None: there is no terminal.
 
     `new` marks a passphrase being chosen: it must then be at least `minimum` bytes.
     Raises UsageError when there is none, or it is empty, or a new one is too short.
     """
     value = (os.environ if environ is None else environ).get(variable)
     if value is None:
-        if not interactive:
+        if prompt is None:
             raise UsageError(f"no passphrase: set {variable} or run the command in a terminal")
-        value = prompt(prompt_text, new)
+        value = prompt(new)
     else:
         not_empty(variable, value)
     secret = passphrase_bytes(value)

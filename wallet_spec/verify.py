@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from wallet_spec import jws, keybinding
 from wallet_spec.errors import (
@@ -76,26 +76,30 @@ class Examined:
         return Verified(self.claims, self.header, self.disclosed, self.key_binding)
 
 
+class Options(TypedDict, total=False):
+    """`examine`'s keyword options, which `verify` passes on as they are."""
+
+    typ: str | None
+    key_binding: KeyBindingPolicy
+    now: int | None
+    leeway: int
+    limits: Limits
+
+
 def verify(
     presentation: str | SdJwt,
     issuer_key: PublicKey | KeyResolver,
     *,
-    typ: str | None = None,
-    key_binding: KeyBindingPolicy = KeyBindingPolicy(),
-    now: int | None = None,
-    leeway: int = 60,
-    limits: Limits = DEFAULT_LIMITS,
     claim_checks: ClaimCheck | None = None,
+    **options: Unpack[Options],
 ) -> Verified:
-    """Verify a compact SD-JWT or SD-JWT+KB and return what it proves.
+    """Verify a compact SD-JWT or SD-JWT+KB and return what it proves (options: see `examine`).
 
     Raises FormatError (or TooLarge) when the input cannot be read, and
     VerificationFailed listing every failed check otherwise. A KB-JWT that was
     sent is always checked; `key_binding.required` decides whether one must be.
     """
-    found = examine(
-        presentation, issuer_key, typ=typ, key_binding=key_binding, now=now, leeway=leeway, limits=limits
-    )
+    found = examine(presentation, issuer_key, **options)
     return found.result(list(claim_checks(found.claims)) if claim_checks is not None else None)
 
 
