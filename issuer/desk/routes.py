@@ -318,25 +318,33 @@ async def _recorded(
     return done
 
 
-@router.post("/enrol")
-async def enrol(request: Request, now: Now) -> Response:
+async def _resident_action(
+    request: Request, now: int, event: str, work: Callable[[IssuerState, _Submitted], T]
+) -> tuple[_Submitted, T] | Response:
+    """Read a posted resident form and run `work` on it (`_recorded`); a refusal is the page to return."""
     submitted = await _resident_post(request, now)
     if isinstance(submitted, Response):
         return submitted
-    session = submitted.session
     state = _state(request)
-    offer = await _recorded(
-        request, submitted, now, "offer_created",
-        lambda: create_offer(
+    done = await _recorded(request, submitted, now, event, lambda: work(state, submitted))
+    return done if isinstance(done, Response) else (submitted, done)
+
+
+@router.post("/enrol")
+async def enrol(request: Request, now: Now) -> Response:
+    acted = await _resident_action(
+        request, now, "offer_created",
+        lambda state, submitted: create_offer(
             state, submitted.resident, now=now, tx_code_length=TX_CODE_LENGTH if submitted.tx_code else None
         ),
     )
-    if isinstance(offer, Response):
-        return offer
+    if isinstance(acted, Response):
+        return acted
+    submitted, offer = acted
     return _page(
         request,
         "offer.html",
-        session,
+        submitted.session,
         now,
         clerk=submitted.clerk,
         offer_uri=offer.offer_uri,
@@ -351,21 +359,18 @@ async def enrol(request: Request, now: Now) -> Response:
 
 @router.post("/paper-card")
 async def paper_card(request: Request, now: Now) -> Response:
-    submitted = await _resident_post(request, now)
-    if isinstance(submitted, Response):
-        return submitted
-    session = submitted.session
-    state = _state(request)
-    card = await _recorded(
-        request, submitted, now, "paper_card_printed", lambda: issue_paper_card(state, submitted.resident, now=now)
+    acted = await _resident_action(
+        request, now, "paper_card_printed",
+        lambda state, submitted: issue_paper_card(state, submitted.resident, now=now),
     )
-    if isinstance(card, Response):
-        return card
+    if isinstance(acted, Response):
+        return acted
+    submitted, card = acted
     t = _t(request)
     return _page(
         request,
         "card.html",
-        session,
+        submitted.session,
         now,
         clerk=submitted.clerk,
         card=card,
