@@ -262,13 +262,18 @@ def _enrol_page(
     )
 
 
-@router.get("/enrol")
-def enrol_form(request: Request, now: Now) -> Response:
+def _for_clerk(request: Request, now: int, page: Callable[[Session, clerks.Clerk], Response]) -> Response:
+    """`page` for the signed-in clerk, or the redirect to the login page (saying so if the session ended)."""
     session = _desk(request).sessions.load(request, now)
     clerk = _clerk(request, session)
     if clerk is None:
         return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
-    return _enrol_page(request, session, now, clerk, None)
+    return page(session, clerk)
+
+
+@router.get("/enrol")
+def enrol_form(request: Request, now: Now) -> Response:
+    return _for_clerk(request, now, lambda session, clerk: _enrol_page(request, session, now, clerk, None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,10 +391,10 @@ ADMIN_WINDOW = 48 * 3600
 
 @router.get("/admin")
 def admin(request: Request, now: Now) -> Response:
-    session = _desk(request).sessions.load(request, now)
-    clerk = _clerk(request, session)
-    if clerk is None:
-        return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
+    return _for_clerk(request, now, lambda session, clerk: _admin_page(request, session, clerk, now))
+
+
+def _admin_page(request: Request, session: Session, clerk: clerks.Clerk, now: int) -> Response:
     if clerk.role != "admin":
         return _forbidden(request, session, now)
     engine = _state(request).engine
