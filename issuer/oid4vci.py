@@ -49,7 +49,8 @@ from issuer.statuslists import StatusRef
 from wallet_spec import jws
 from wallet_spec.encoding import is_int
 from wallet_spec.errors import CitykeyError, FormatError, KeyInvalid
-from wallet_spec.jwk import public_jwk, public_key_from_jwk, thumbprint
+from wallet_spec.jwk import holds_private_key, public_jwk, public_key_from_jwk, thumbprint
+from wallet_spec.oid4vci import FORMAT, PRE_AUTHORIZED_GRANT, PROOF_TYP
 from wallet_spec.profile import CREDENTIAL_TYPES, CredentialType, resident_from_json
 
 if TYPE_CHECKING:
@@ -57,15 +58,12 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("citykey.issuer")
 
-PROOF_TYP = "openid4vci-proof+jwt"
-FORMAT = "dc+sd-jwt"
 TOKEN_TTL = 600
 """Seconds an access token lasts: the wallet fetches its batch right after redeeming the offer."""
 NONCE_TTL = 300
 PROOF_MAX_AGE = 300
 CLOCK_LEEWAY = 60
 MAX_PROOF_CHARS = 4096
-PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
 
 _NONCE_LABEL = b"citykey c_nonce v1\x00"
 
@@ -162,7 +160,7 @@ def authorization_server_metadata(state: IssuerState) -> dict[str, Any]:
     return {
         "issuer": issuer,
         "token_endpoint": f"{issuer}/token",
-        "grant_types_supported": [offers.PRE_AUTHORIZED_GRANT],
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
         "token_endpoint_auth_methods_supported": ["none"],
         "pre-authorized_grant_anonymous_access_supported": True,
     }
@@ -182,8 +180,8 @@ def redeem(state: IssuerState, params: Mapping[str, str], *, now: int) -> dict[s
     grant_type = one("grant_type")
     if not grant_type:
         raise invalid_request("grant_type is missing")
-    if grant_type != offers.PRE_AUTHORIZED_GRANT:
-        raise OAuthError("unsupported_grant_type", f"this issuer accepts only {offers.PRE_AUTHORIZED_GRANT}")
+    if grant_type != PRE_AUTHORIZED_GRANT:
+        raise OAuthError("unsupported_grant_type", f"this issuer accepts only {PRE_AUTHORIZED_GRANT}")
     code = one("pre-authorized_code")
     if not code:
         raise invalid_request("pre-authorized_code is missing")
@@ -327,7 +325,7 @@ def check_proof(text: Any, *, aud: str, now: int) -> tuple[dict[str, str], str]:
     jwk = token.header.get("jwk")
     if not isinstance(jwk, dict):
         raise invalid_proof("a key proof must carry the holder's public key in its jwk header")
-    if PRIVATE_JWK_MEMBERS & jwk.keys():
+    if holds_private_key(jwk):
         raise invalid_proof("the jwk header carries a private key")
     try:
         key = public_key_from_jwk(jwk)

@@ -26,12 +26,13 @@ import httpx
 import pytest
 import uvicorn
 
+from citykey_io import pem
 from issuer import clerks
 from issuer.api.webwallet import DIST
 from issuer.app import create_app
 from issuer.db import sqlite_url
 from issuer.settings import IssuerSettings
-from keys import KeyStore, pem
+from keys import KeyStore
 from verifier import Policy, ReplayCache, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE
 from verifier.scan import read_qr

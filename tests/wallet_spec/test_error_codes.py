@@ -212,7 +212,7 @@ def _receipt_invalid(kit: Kit) -> CitykeyError:
 
 
 def _keystore_error(kit: Kit) -> CitykeyError:
-    from keys.pem import decrypt
+    from citykey_io.pem import decrypt
 
     return raised(lambda: decrypt(b"-----BEGIN PRIVATE KEY-----\n", b"pw", what="signing key"))
 
