@@ -3,7 +3,10 @@
 A verifier directory (`--dir V`, 0700) holds:
 
     verifier.json   its audience id, display name and public JWK (nothing secret)
-    verifier.pem    its private key, encrypted PKCS#8 (scrypt, as the city's keys; `keys/pem.py`)
+    verifier.pem    its private key, encrypted PKCS#8 (scrypt, as the city's keys; `keys/pem.py`);
+                    absent with `init --no-key`
+    trust.json      the pinned root (`init --root`), and the bundle, its freshness and the
+                    scanner's files (`sync`, `serve`; listed in `verifier/sync.py`)
 
 The passphrase comes from `CITYKEY_VERIFIER_PASSPHRASE`, or a hidden prompt;
 with neither (a script with no terminal) the command stops with exit 2.
@@ -22,9 +25,12 @@ from typing import Annotated, Any
 
 import typer
 
-from citykey.output import EXIT_OK, fail_usage, print_json, reported
+from citykey.output import EXIT_OK, EXIT_REJECTED, fail_usage, print_json, reported
 from citykey_io.files import atomic_write, make_private_dir
 from keys import MIN_PASSPHRASE_BYTES, KeyStore, pem
+from verifier.sync import IDENTITY_FILE, Freshness, held_bundle, pin_root, read_pin
+from verifier.sync import KEY_FILE as VERIFIER_KEY_FILE
+from verifier.sync import sync as sync_bundle
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import CitykeyError, KeyStoreError
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
@@ -42,8 +48,8 @@ app = typer.Typer(help="A verifier's key, the city's list of verifiers, and chal
                   no_args_is_help=True)
 
 PASSPHRASE_ENV = "CITYKEY_VERIFIER_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
-PUBLIC_FILE = "verifier.json"
-KEY_FILE = "verifier.pem"
+PUBLIC_FILE = IDENTITY_FILE
+KEY_FILE = VERIFIER_KEY_FILE
 
 VerifierDir = Annotated[Path, typer.Option("--dir", help="The verifier's directory.")]
 KeysOption = Annotated[Path, typer.Option("--keys", help="The city's key store directory.")]
@@ -96,29 +102,93 @@ def init(
     directory: VerifierDir,
     aud: Annotated[str, typer.Option("--aud", help="This verifier's audience id, e.g. https://bus.example.")],
     name: Annotated[str, typer.Option("--name", help="The name wallets show, e.g. 'Springfield Transit'.")],
+    root: Annotated[
+        str | None,
+        typer.Option("--root", help="Pin the city's root key (its thumbprint, `citykey keys init` printed it); "
+                     "needed by `sync` and `serve`."),
+    ] = None,
+    no_key: Annotated[
+        bool, typer.Option("--no-key", help="Make no challenge-signing key (a gate the city does not list).")
+    ] = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """Make the verifier's signing key; print its public JWK for the city to register."""
+    """Make the verifier's identity and signing key; print its public JWK for the city to register."""
     with reported():
         check_verifier(aud, name)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         fail_usage(f"usage: {directory} exists and is not an empty directory")
-    secret = read_passphrase(confirm=True)
-    key = generate_private_key()
-    identity = ListedVerifier.create(aud, name, public_jwk(key))
+    identity: ListedVerifier | None = None
+    key: PrivateKey | None = None
+    secret = b""
+    if not no_key:
+        secret = read_passphrase(confirm=True)
+        key = generate_private_key()
+        identity = ListedVerifier.create(aud, name, public_jwk(key))
     try:
         make_private_dir(directory)
-        atomic_write(directory / KEY_FILE, pem.encrypt(key, secret))
-        public = {**identity.to_json(), "kid": identity.kid}
+        if root is not None:
+            with reported():
+                pin_root(directory, root)
+        if identity is not None and key is not None:
+            atomic_write(directory / KEY_FILE, pem.encrypt(key, secret))
+            public: dict[str, Any] = {**identity.to_json(), "kid": identity.kid}
+        else:
+            public = {"aud": aud, "name": name}
         atomic_write(directory / PUBLIC_FILE, (json_dumps(public) + "\n").encode("utf-8"), mode=0o644)
     except OSError as exc:
         fail_usage(f"cannot create the verifier in {directory}: {exc.strerror or exc}")
     if json_output:
-        print_json({"dir": str(directory), "aud": aud, "name": name, "kid": identity.kid, "jwk": identity.jwk})
-    else:
+        print_json({"dir": str(directory), "aud": aud, "name": name, "root": root,
+                    "kid": identity.kid if identity else None, "jwk": identity.jwk if identity else None})
+    elif identity is not None:
         print_json(dict(identity.jwk))
         typer.echo(f"verifier key {identity.kid} made in {directory}; the city lists it with: citykey verifier "
                    f"register --keys DIR --aud {aud} --name '{name}' --jwk FILE (FILE: the JWK above)", err=True)
+    else:
+        typer.echo(f"verifier {aud} made in {directory} (no signing key: its challenges go unsigned)")
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def sync(
+    directory: VerifierDir,
+    source: Annotated[
+        str | None,
+        typer.Argument(help="The bundle's URL (https://…/trust-bundle) or a file; default: the last one synced."),
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Fetch the trust bundle, check it against the pinned root, keep it if valid and newer; say how fresh it is.
+
+    Exit 0 when the verifier holds a valid bundle afterwards, 1 when the fetch failed or was refused
+    (the held bundle is kept), 2 on usage errors.
+    """
+    now = int(time.time())
+    with reported():
+        _, last = read_pin(directory)
+    where = source or last
+    if where is None:
+        fail_usage("usage: give the bundle's URL or file (no bundle was synced before)")
+    try:
+        result = sync_bundle(directory, where, now=now)
+    except CitykeyError as exc:
+        held = held_bundle(directory, now=now)
+        kept = f"; keeping the held bundle ({Freshness.of(held, now=now).describe()})" if held else \
+            "; this verifier has no valid bundle yet"
+        if json_output:
+            print_json({"synced": False, "error": exc.as_dict(), "held": held is not None})
+        else:
+            typer.echo(f"not synced: {exc.code}: {exc.message}{kept}", err=True)
+        raise typer.Exit(EXIT_REJECTED) from None
+    fresh = result.freshness
+    if json_output:
+        print_json({"synced": True, "outcome": result.outcome, "issued_at": fresh.issued_at,
+                    "next_update": fresh.next_update, "age": fresh.age, "due": fresh.due,
+                    "verifiers": len(result.bundle.verifiers), "status_lists": len(result.bundle.status_lists)})
+    else:
+        words = {"updated": "new bundle installed", "unchanged": "bundle unchanged",
+                 "not_modified": "bundle unchanged (304)"}[result.outcome]
+        typer.echo(f"{words}: {fresh.describe()}; next update due at {fresh.next_update}")
     raise typer.Exit(EXIT_OK)
 
 
