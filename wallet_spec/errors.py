@@ -319,6 +319,12 @@ class SyncFailed(CitykeyError):
     code = "sync_failed"
 
 
+class ReplayUnavailable(CitykeyError):
+    """The shared replay cache cannot be reached; a one-way gate must not decide without it."""
+
+    code = "replay_unavailable"
+
+
 class Replayed(VerificationError):
     """This presentation was already accepted by this verifier; the holder must show a fresh one."""
 

@@ -143,6 +143,11 @@ def _verifier_error(kit: Kit, code: str) -> CitykeyError:
         with tempfile.TemporaryDirectory() as tmp:
             pin_root(Path(tmp), "root-thumbprint")
             return raised(lambda: sync(Path(tmp), str(Path(tmp) / "absent.jwt"), now=kit.now))
+    if code == "replay_unavailable":
+        from verifier.replay import open_replay_cache
+
+        with open_replay_cache("redis://127.0.0.1:1/0") as nowhere:  # nothing listens on port 1
+            return raised(lambda: nowhere.check_and_remember(b"k", expires=kit.now + 60, now=kit.now))
     if code == "claim_not_met":
         return policy_named("senior-fare").unmet({"resident_of": "Springfield", "age_over_65": False})[0]
     return raised(lambda: parse_policies("[desk]\nmode = 'turnstile'"))
@@ -340,6 +345,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "SyncFailed": lambda kit: _verifier_error(kit, "sync_failed"),
     "ClaimNotMet": lambda kit: _verifier_error(kit, "claim_not_met"),
     "PolicyInvalid": lambda kit: _verifier_error(kit, "policy_invalid"),
+    "ReplayUnavailable": lambda kit: _verifier_error(kit, "replay_unavailable"),
     "RequestExpired": lambda kit: _request(kit, "request_expired", at=DAY),
     "VerifierUnknown": lambda kit: _request(kit, "verifier_unknown", key=kit.other_key, verifiers=[]),
     "RequestUnsigned": lambda kit: _request(kit, "request_unsigned", verifiers=[], require_signed=True),
