@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean lock audit
+.PHONY: demo test lint bench clean lock audit i18n
 
 # Dependencies come from requirements.lock (exact versions, hashes); `make lock` updates it.
 $(STAMP): pyproject.toml requirements.lock
@@ -24,6 +24,17 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest
+
+# Messages of every party, one gettext catalogue per language (docs/translating.md):
+# extract what the code and pages use into the template, bring every language's .po file
+# up to date with it, then compile each to check it and count what is left to translate.
+LOCALE := citykey_io/locale
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --sort-by-file --add-location=file --no-wrap --add-comments=TRANSLATORS: \
+	  --project=citykey --version=0.1.0 --copyright-holder="citykey contributors" -o $(LOCALE)/citykey.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/citykey.pot -d $(LOCALE) -D citykey --no-wrap --ignore-obsolete
+	for po in $(LOCALE)/*/LC_MESSAGES/citykey.po; do \
+	  $(BIN)/pybabel compile --statistics -i $$po -o /dev/null || exit 1; done
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks

@@ -7,6 +7,7 @@ citykey from a terminal before any web page exists.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -77,12 +78,13 @@ def issue(
     jwks = read_json(holder_keys, "the holder keys")
     if not isinstance(jwks, list | dict) or (isinstance(jwks, dict) and "kty" in jwks):
         fail_usage("the holder keys must be a JSON list of public JWKs, or an object of lists by credential type")
+    now = int(time.time())
     with reported():
-        resident = resident_from_json(attributes)
+        resident = resident_from_json(attributes, today=dt.datetime.fromtimestamp(now, dt.UTC).date())
         store = KeyStore.open(keys)
         registry = open_registry(db, store)
         batch = issue_batch(
-            resident, jwks, store=store, registry=registry, passphrase=read_passphrase(), now=int(time.time())
+            resident, jwks, store=store, registry=registry, passphrase=read_passphrase(), now=now
         )
     write_out(out, json.dumps(batch.to_json(), indent=2) + "\n", private=True)
     typer.echo(f"issued {len(batch.credentials)} credentials to {out}, with a revocation receipt")

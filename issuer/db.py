@@ -5,9 +5,10 @@ persist"); every table is declared here, in `metadata`, so a test can dump the
 whole database and check that nothing else was written: the status lists and
 their allocation bitmaps; pending offers (encrypted under a key only the
 pre-authorized code gives, deleted on redemption or expiry); clerk accounts;
-audit events (hour, office, event type, count); and unexpired nonces. No row
-per resident or per credential, nothing a subpoena could turn into a list of
-holders.
+audit events (hour, office, event type, count); unexpired nonces; and the
+renewal links (a renewed credential's status reference and those of the batch
+issued for it). No row per resident or per credential issued at the desk, nothing
+a subpoena could turn into a list of holders.
 
 SQLite (``sqlite:///path/issuer.db``, the default) runs in WAL mode with
 ``synchronous=FULL`` (every commit is fsynced: a revocation survives a power
@@ -32,6 +33,7 @@ from sqlalchemy import (
     Column,
     Connection,
     Engine,
+    Index,
     Integer,
     LargeBinary,
     MetaData,
@@ -106,6 +108,21 @@ nonces = Table(
     metadata,
     Column("nonce_hash", LargeBinary, primary_key=True),  # SHA-256 of a c_nonce handed to a wallet
     Column("expires", Integer, nullable=False),
+)
+
+renewals = Table(
+    "renewals",
+    metadata,
+    # One row per credential of a renewed batch: status references only (list number and index).
+    Column("from_list", Integer, nullable=False),
+    Column("from_idx", Integer, nullable=False),
+    # The credential presented for the renewal: spent, it cannot renew again (`issuer.statuslists`).
+    Column("to_list", Integer, primary_key=True, autoincrement=False),
+    Column("to_idx", Integer, primary_key=True, autoincrement=False),
+    # A credential of the batch issued for it: whoever can revoke `from` revokes this too.
+    Column("expires", Integer, nullable=False),
+    # When the last credential reachable through this link expires; the sweeper deletes it then.
+    Index("renewals_from", "from_list", "from_idx"),
 )
 
 

@@ -49,6 +49,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, delete, insert, select, update
 
 from issuer.db import nonces, pending_offers, read_transaction, write_transaction
+from issuer.statuslists import sweep_renewals
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import FormatError, UsageError
 from wallet_spec.jwk import generate_private_key
@@ -171,9 +172,10 @@ def take(conn: Connection, kind: str, secret: str, *, now: int, lock: bool = Tru
 
 
 def sweep(conn: Connection, *, now: int) -> None:
-    """Delete every expired pending row and nonce."""
+    """Delete every expired pending row and nonce, and renewal links that lead to nothing valid."""
     conn.execute(delete(pending_offers).where(pending_offers.c.expires <= now))
     conn.execute(delete(nonces).where(nonces.c.expires <= now))
+    sweep_renewals(conn, now=now)
 
 
 # --- residents as JSON -------------------------------------------------------

@@ -253,6 +253,7 @@ def redeem(state: IssuerState, params: Mapping[str, Sequence[str]], *, now: int)
                 "remaining": batch_size(state),
                 "pending": 0,
                 "refs": [],
+                "keys": [],
             }
             offers.put(conn, offers.ACCESS_TOKEN, token, grant, expires=now + TOKEN_TTL)
     if failure is not None:
@@ -422,6 +423,8 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
     if len(texts) > grant["remaining"]:
         raise invalid_credential_request(f"this access token allows {grant['remaining']} more credential(s)")
     proven = check_proofs(texts, aud=state.issuer_id.rstrip("/"), now=now)
+    keys = [thumbprint(jwk) for jwk in proven.jwks]
+    _refuse_seen_keys(grant, keys)
     store, passphrase = state.store, state.passphrase
     # Decrypted once per key-store reload (`IssuerState.republish`), held in memory only; asked for
     # here so that a key store that cannot serve fails the request before anything is spent.
@@ -433,7 +436,9 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
     with write_transaction(state.engine) as conn:
         grant = offers.take(conn, offers.ACCESS_TOKEN, token, now=now)
         if grant is not None and len(texts) <= grant["remaining"]:
+            _refuse_seen_keys(grant, keys)  # again under the row lock: a concurrent request may have used one
             spend_nonces(conn, proven.nonces, now=now)
+            grant["keys"] = [*grant.get("keys", []), *keys]
             grant["remaining"] -= len(texts)
             grant["pending"] += 1
             offers.replace(conn, offers.ACCESS_TOKEN, token, grant)
@@ -462,6 +467,14 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
         "citykey_receipt": make_receipt(mac_key, store.issuer_id, refs),
         "citykey_credentials_remaining": remaining,
     }
+
+
+def _refuse_seen_keys(grant: Mapping[str, Any], keys: Sequence[str]) -> None:
+    """`invalid_proof` if a holder key was already bound to a credential of this batch (linkable otherwise)."""
+    if set(keys) & set(grant.get("keys", [])):
+        raise invalid_proof(
+            "a holder key was already used for another credential of this batch; each credential needs its own key"
+        )
 
 
 def publish_new_lists(state: IssuerState, refs: Sequence[StatusRef]) -> None:

@@ -23,6 +23,16 @@ absent from the new batch: a holder can drop a claim this way, never add or chan
 Receipts are checked (the city's MAC) before anything is issued; their batches are
 revoked after the new batch is signed, and the bundle is re-signed at once, so a failure
 in between never leaves the holder with nothing.
+
+A renewal spends the credential it presents (docs/decisions.md 16): in one transaction,
+after the new batch is signed and before it is returned, the presented credential's
+status is read again under lock (`Revoked` if a revocation came first), it is refused if
+it was already spent (`AlreadyRenewed`, `already_renewed`), the old receipts' batches
+are revoked, and each new credential is linked to the spent one
+(`StatusRegistry.renew`). Revoking the spent credential's batch later, by its receipt,
+revokes the new batch too, and whatever is renewed from that. Of two renewals racing
+with one credential exactly one gets its batch; the other's signed credentials are
+discarded (their status indices stay unused).
 """
 
 from __future__ import annotations
@@ -38,10 +48,12 @@ from issuer.receipts import MAX_RECEIPT_CHARS, make_receipt, open_receipt
 from issuer.statuslists import StatusRef
 from wallet_spec.bundle import load_bundle
 from wallet_spec.errors import (
+    AlreadyRenewed,
     CitykeyError,
     FormatError,
     ReceiptInvalid,
     Revoked,
+    StatusRefUnknown,
     StatusUnknown,
     VerificationError,
     VerificationFailed,
@@ -58,6 +70,7 @@ from wallet_spec.profile import (
     resident_from_json,
     verify_credential,
 )
+from wallet_spec.sdjwt import SdJwt
 from wallet_spec.statuslist import VALID
 from wallet_spec.verify import Verified
 
@@ -103,6 +116,7 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
 
     aud = state.issuer_id.rstrip("/")
     verified = verify_presentation(state, presentation, aud=aud, now=now)
+    spent = presented_status(verified.claims)
     resident = resident_from_claims(verified.claims, city=oid4vci.city_name(state))
     proven = oid4vci.check_proofs([t for group in texts.values() for t in group], aud=aud, now=now)
     assert verified.key_binding is not None  # required by the policy
@@ -127,9 +141,14 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
         resident, holder_keys, store=store, registry=state.registry, passphrase=passphrase, now=now,
         signing=signing,
     )
-    revoked = 0
+    expires = max(int(SdJwt.parse(text).payload()["exp"]) for text in credentials)
+    try:
+        revoked = state.registry.renew(spent, refs, expires=expires, revoke=to_revoke)
+    except (Revoked, AlreadyRenewed) as exc:  # a revocation or another renewal came first
+        raise oid4vci.OAuthError("invalid_grant", f"the presentation is refused: {exc.code}: {exc.message}") from None
+    except StatusRefUnknown as exc:
+        raise oid4vci.invalid_request(f"{exc.code}: {exc.message}") from None
     if to_revoke:
-        revoked = state.registry.revoke(to_revoke)
         try:
             state.republish()
         except CitykeyError as exc:  # the revocation is committed; the hourly re-signing will publish it
@@ -166,7 +185,11 @@ def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now:
                     value = bits.get(ref.get("idx"))  # type: ignore[arg-type]
                 except (IndexError, TypeError):
                     break
-                return [] if value == VALID else [Revoked("this credential is revoked")]
+                if value != VALID:
+                    return [Revoked("this credential is revoked")]
+                if state.registry.renewed(StatusRef(uri, ref["idx"])):  # only a read: `renew` decides
+                    return [AlreadyRenewed("this credential was already used to renew; a credential renews once")]
+                return []
         return [StatusUnknown("the credential's status list is not this issuer's")]
 
     policy = KeyBindingPolicy(
@@ -185,6 +208,12 @@ def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now:
         raise oid4vci.OAuthError("invalid_grant", f"the presentation is refused: {', '.join(exc.codes)}") from None
     except FormatError as exc:
         raise oid4vci.invalid_request(f"the presentation is unreadable: {exc.code}") from None
+
+
+def presented_status(claims: Mapping[str, Any]) -> StatusRef:
+    """The presented credential's status reference (the profile check made sure it is there)."""
+    ref = claims["status"]["status_list"]
+    return StatusRef(ref["uri"], ref["idx"])
 
 
 def resident_from_claims(claims: Mapping[str, Any], *, city: str) -> Resident:

@@ -13,21 +13,45 @@ processes or issuer instances: the allocation bitmap is read and written in
 one transaction that holds the SQLite write lock (``BEGIN IMMEDIATE``) or, on
 PostgreSQL, row locks on the lists it draws from (``SELECT ... FOR UPDATE``,
 always in ascending ``list_id`` order, so two allocators cannot deadlock).
+
+Renewal links (table ``renewals``): a credential presented for renewal is spent,
+and each credential of the batch issued for it is linked to it, by status
+references alone. Revocation follows the links: revoking a reference revokes
+every batch renewed from it, and from those, transitively, so a receipt keeps
+its power over whatever a copy of the wallet renewed. A link is written only
+while the spent credential's list row is locked and its bit read valid, and
+revocation locks the list rows of everything it reaches before it reads the
+links onward; so a renewal and a revocation of the same credential serialise:
+either the revocation sees the link, or the renewal sees the bit.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, Insert, and_, case, func, select, text, update
+from sqlalchemy import (
+    Connection,
+    Engine,
+    Insert,
+    and_,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    select,
+    text,
+    tuple_,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
 
-from issuer.db import read_transaction, status_lists, write_transaction
-from wallet_spec.errors import StatusRefUnknown, UsageError
+from issuer.db import read_transaction, renewals, status_lists, write_transaction
+from wallet_spec.errors import AlreadyRenewed, Revoked, StatusRefUnknown, UsageError
 from wallet_spec.jwk import PrivateKey
 from wallet_spec.statuslist import MAX_LIST_BYTES, StatusList, sign_token
 
@@ -175,54 +199,171 @@ class StatusRegistry:
     # --- revocation -------------------------------------------------------
 
     def revoke(self, refs: Iterable[StatusRef]) -> int:
-        """Set the bits of `refs`; durable when this returns. Returns how many were not yet revoked.
+        """Set the bits of `refs` and of every credential renewed from them, transitively.
 
+        Durable when this returns. Returns how many were not yet revoked.
         All or nothing: if any reference names an unknown list or an index
         that was never allocated, `StatusRefUnknown` is raised and no bit
         changes. Revoking an already revoked index is not an error.
         """
-        wanted: dict[int, set[int]] = {}
-        for ref in refs:
-            list_id = self._list_id(getattr(ref, "uri", None))
-            idx = getattr(ref, "idx", None)
-            if list_id is None:
-                raise StatusRefUnknown("a status reference names a list this issuer does not publish")
-            if isinstance(idx, bool) or not isinstance(idx, int) or idx < 0:
-                raise StatusRefUnknown("a status reference's index is not a non-negative integer")
-            wanted.setdefault(list_id, set()).add(idx)
+        wanted = self._wanted(refs)
         if not wanted:
             return 0
         return _retrying(lambda: self._revoke_once(wanted))
 
-    def _revoke_once(self, wanted: dict[int, set[int]]) -> int:
-        changed = 0
+    def _wanted(self, refs: Iterable[StatusRef]) -> set[tuple[int, int]]:
+        wanted: set[tuple[int, int]] = set()
+        for ref in refs:
+            wanted.add(self._position(ref))
+        return wanted
+
+    def _position(self, ref: StatusRef) -> tuple[int, int]:
+        list_id = self._list_id(getattr(ref, "uri", None))
+        idx = getattr(ref, "idx", None)
+        if list_id is None:
+            raise StatusRefUnknown("a status reference names a list this issuer does not publish")
+        if isinstance(idx, bool) or not isinstance(idx, int) or idx < 0:
+            raise StatusRefUnknown("a status reference's index is not a non-negative integer")
+        return list_id, idx
+
+    def _revoke_once(self, wanted: set[tuple[int, int]]) -> int:
         with write_transaction(self.engine) as conn:
-            if conn.dialect.name == "postgresql":
-                # Durable before we return, whatever the server's default: wait for the WAL flush.
-                conn.execute(text("SET LOCAL synchronous_commit = on"))
-            rows = conn.execute(
-                select(status_lists.c.list_id, status_lists.c.status, status_lists.c.allocated)
-                .where(status_lists.c.list_id.in_(list(wanted)))
-                .order_by(status_lists.c.list_id)
-                .with_for_update()
-            ).all()
-            if len(rows) != len(wanted):
-                raise StatusRefUnknown("a status reference names a list that does not exist")
-            updates: list[tuple[int, bytes]] = []
-            for row in rows:
-                status, allocated = bytearray(row.status), bytes(row.allocated)
-                for idx in wanted[row.list_id]:
-                    byte, bit = idx >> 3, 1 << (idx & 7)
-                    if byte >= len(allocated) or not allocated[byte] & bit:
-                        raise StatusRefUnknown("a status reference names an index that was never allocated")
-                    if not status[byte] & bit:
-                        status[byte] |= bit
-                        changed += 1
-                if status != row.status:
-                    updates.append((row.list_id, bytes(status)))
-            for list_id, status_bytes in updates:
-                conn.execute(update(status_lists).where(status_lists.c.list_id == list_id).values(status=status_bytes))
+            return self._revoke_in(conn, wanted)
+
+    def _revoke_in(self, conn: Connection, wanted: set[tuple[int, int]]) -> int:
+        """Revoke `wanted` and everything renewed from it, inside the caller's write transaction."""
+        _durable(conn)
+        rows: dict[int, tuple[bytearray, bytes, bytes]] = {}
+        reached, frontier = set(wanted), set(wanted)
+        while frontier:
+            # Lock the lists of this step's credentials before reading the links onward: a renewal
+            # links a credential only while it holds that credential's list row.
+            self._lock_for_revocation(conn, {list_id for list_id, _ in frontier} - rows.keys(), rows)
+            for list_id, idx in frontier:
+                allocated = rows[list_id][1]
+                byte, bit = idx >> 3, 1 << (idx & 7)
+                if byte >= len(allocated) or not allocated[byte] & bit:
+                    raise StatusRefUnknown("a status reference names an index that was never allocated")
+            frontier = self._renewed_from(conn, frontier) - reached
+            reached |= frontier
+        changed = 0
+        for list_id, idx in reached:
+            status = rows[list_id][0]
+            byte, bit = idx >> 3, 1 << (idx & 7)
+            if not status[byte] & bit:
+                status[byte] |= bit
+                changed += 1
+        for list_id, (status, _, original) in sorted(rows.items()):
+            if status != original:
+                conn.execute(update(status_lists).where(status_lists.c.list_id == list_id).values(status=bytes(status)))
         return changed
+
+    @staticmethod
+    def _lock_for_revocation(
+        conn: Connection, list_ids: set[int], rows: dict[int, tuple[bytearray, bytes, bytes]]
+    ) -> None:
+        if not list_ids:
+            return
+        found = conn.execute(
+            select(status_lists.c.list_id, status_lists.c.status, status_lists.c.allocated)
+            .where(status_lists.c.list_id.in_(sorted(list_ids)))
+            .order_by(status_lists.c.list_id)
+            .with_for_update()
+        ).all()
+        if len(found) != len(list_ids):
+            raise StatusRefUnknown("a status reference names a list that does not exist")
+        for row in found:
+            rows[row.list_id] = (bytearray(row.status), bytes(row.allocated), bytes(row.status))
+
+    @staticmethod
+    def _renewed_from(conn: Connection, positions: set[tuple[int, int]]) -> set[tuple[int, int]]:
+        """The credentials of the batches renewed from `positions` (one step, not transitive)."""
+        found: set[tuple[int, int]] = set()
+        ordered = sorted(positions)
+        for start in range(0, len(ordered), 500):
+            chunk = ordered[start : start + 500]
+            query = select(renewals.c.to_list, renewals.c.to_idx).where(
+                tuple_(renewals.c.from_list, renewals.c.from_idx).in_(chunk)
+            )
+            found.update((row.to_list, row.to_idx) for row in conn.execute(query))
+        return found
+
+    # --- renewal ------------------------------------------------------------
+
+    def renewed(self, ref: StatusRef) -> bool:
+        """Whether `ref`'s credential was already presented for a renewal (a read, for an early refusal)."""
+        list_id, idx = self._position(ref)
+        with read_transaction(self.engine) as conn:
+            return bool(conn.execute(select(self._renewed(list_id, idx))).scalar())
+
+    @staticmethod
+    def _renewed(list_id: int, idx: int) -> Any:
+        return exists().where(renewals.c.from_list == list_id, renewals.c.from_idx == idx)
+
+    def renew(
+        self,
+        spent: StatusRef,
+        successors: Sequence[StatusRef],
+        *,
+        expires: int,
+        revoke: Iterable[StatusRef] = (),
+    ) -> int:
+        """Spend `spent` for the batch `successors`, in one transaction; returns how many `revoke` newly revoked.
+
+        Raises `Revoked` if `spent` is revoked and `AlreadyRenewed` if it was already spent,
+        and then changes nothing. Otherwise `revoke` (the old receipts a holder hands in)
+        is revoked with whatever was renewed from it before, and each successor is linked
+        to `spent` until `expires` (the batch's expiry; links leading to it are kept as long).
+        Concurrent renewals with one credential: exactly one succeeds.
+        """
+        position = self._position(spent)
+        news = [self._position(ref) for ref in successors]
+        if not news or len(set(news)) != len(news):
+            raise UsageError("a renewal links one or more distinct new status references")
+        old = self._wanted(revoke)
+        return _retrying(lambda: self._renew_once(position, news, expires, old))
+
+    def _renew_once(
+        self, spent: tuple[int, int], news: list[tuple[int, int]], expires: int, old: set[tuple[int, int]]
+    ) -> int:
+        list_id, idx = spent
+        with write_transaction(self.engine) as conn:
+            _durable(conn)
+            row = conn.execute(
+                select(status_lists.c.status).where(status_lists.c.list_id == list_id).with_for_update()
+            ).one_or_none()
+            if row is None:
+                raise StatusRefUnknown("the presented credential's status list does not exist")
+            status = bytes(row.status)
+            if idx >> 3 >= len(status):
+                raise StatusRefUnknown("the presented credential's status index is outside its list")
+            if status[idx >> 3] & (1 << (idx & 7)):
+                raise Revoked("this credential is revoked")
+            if conn.execute(select(self._renewed(list_id, idx))).scalar():
+                raise AlreadyRenewed("this credential was already used to renew; a credential renews once")
+            revoked = self._revoke_in(conn, old) if old else 0  # before the new links: never the new batch
+            conn.execute(
+                insert(renewals),
+                [
+                    {"from_list": list_id, "from_idx": idx, "to_list": to_list, "to_idx": to_idx, "expires": expires}
+                    for to_list, to_idx in news
+                ],
+            )
+            self._keep_links_to(conn, spent, expires)
+        return revoked
+
+    @staticmethod
+    def _keep_links_to(conn: Connection, position: tuple[int, int], expires: int) -> None:
+        """Keep the chain of links leading to `position` until `expires`, so an old receipt still reaches it."""
+        seen = set()
+        while position not in seen:
+            seen.add(position)
+            to = and_(renewals.c.to_list == position[0], renewals.c.to_idx == position[1])
+            parent = conn.execute(select(renewals.c.from_list, renewals.c.from_idx).where(to)).one_or_none()
+            if parent is None:
+                return
+            conn.execute(update(renewals).where(to, renewals.c.expires < expires).values(expires=expires))
+            position = (parent.from_list, parent.from_idx)
 
     # --- publication ------------------------------------------------------
 
@@ -241,6 +382,17 @@ class StatusRegistry:
         return [
             sign_token(sl, uri=uri, key=key, kid=kid, iat=now, exp=now + lifetime, ttl=ttl) for uri, sl in self.lists()
         ]
+
+
+def _durable(conn: Connection) -> None:
+    """Durable before the transaction's commit returns, whatever PostgreSQL's default: wait for the WAL flush."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SET LOCAL synchronous_commit = on"))
+
+
+def sweep_renewals(conn: Connection, *, now: int) -> None:
+    """Delete the renewal links through which no unexpired credential can be reached any more."""
+    conn.execute(delete(renewals).where(renewals.c.expires <= now))
 
 
 def _sample(population: int, n: int) -> list[int]:
@@ -292,4 +444,4 @@ def _retrying(work: Callable[[], T]) -> T:
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-__all__ = ["DEFAULT_LIST_SIZE", "StatusRef", "StatusRegistry"]
+__all__ = ["DEFAULT_LIST_SIZE", "StatusRef", "StatusRegistry", "sweep_renewals"]

@@ -44,7 +44,7 @@ def test_every_declared_dependency_is_pinned_with_hashes() -> None:
     for requirement in _declared():
         name = canonicalize_name(requirement.name)
         assert name in pins, f"{requirement.name} is in pyproject.toml but not in requirements.lock: run `make lock`"
-        version, hashes = pins[name]
+        version, _ = pins[name]
         assert requirement.specifier.contains(version, prereleases=True), (
             f"requirements.lock pins {name}=={version}, outside pyproject.toml's {requirement}: run `make lock`"
         )
@@ -56,5 +56,5 @@ def test_the_environment_holds_exactly_the_locked_versions() -> None:
         try:
             installed = metadata.version(name)
         except metadata.PackageNotFoundError:
-            raise AssertionError(f"{name} is pinned but not installed: the environment was not made by `make`") from None
+            raise AssertionError(f"{name} is pinned but not installed: the environment was not made by make") from None
         assert installed == version, f"{name} {installed} is installed but requirements.lock pins {version}"

@@ -271,6 +271,12 @@ class Revoked(VerificationError):
     code = "revoked"
 
 
+class AlreadyRenewed(VerificationError):
+    """The credential was already presented for a renewal: a credential renews once."""
+
+    code = "already_renewed"
+
+
 class Suspended(VerificationError):
     """The city's status list marks this credential as suspended."""
 
@@ -375,6 +381,18 @@ class VerificationFailed(VerificationError):
     @property
     def codes(self) -> list[str]:
         return [e.code for e in self.errors]
+
+
+class BundleKeyNotValid(BundleInvalid):
+    """The trust bundle is signed by a listed key that was not allowed to sign at the bundle's `issued_at`."""
+
+    code = "bundle_key_not_valid"
+
+
+class BundleNotYetValid(BundleInvalid):
+    """The trust bundle's `issued_at` lies in the future, beyond the clock leeway."""
+
+    code = "bundle_not_yet_valid"
 
 
 def all_error_classes() -> list[type[CitykeyError]]:

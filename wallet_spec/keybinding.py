@@ -53,7 +53,13 @@ class KeyBindingPolicy:
 
 
 def _equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+    """Constant-time string equality that no string can crash.
+
+    Token values never hold a lone surrogate (`json_loads` refuses them), but the
+    verifier's own nonce or audience may (a command-line argument decoded with
+    surrogateescape); `surrogatepass` keeps the encoding total and one-to-one.
+    """
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
 
 def check(

@@ -38,6 +38,7 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
+from citykey_io.i18n import N_, error_message, languages
 from issuer import clerks
 from issuer.desk import DeskConfig, audit, i18n
 from issuer.desk.auth import CSRF_FIELD, Session, csrf_ok, same_origin, signed_in
@@ -78,6 +79,14 @@ HEADERS = {
 }
 
 
+TOO_MANY_SIGN_INS = N_("Too many sign-in attempts. Wait a minute, then try again.")
+LOGIN_REFUSED = N_(
+    "Sign-in refused. Check the name and password. After 5 failed attempts in a row "
+    "an account is locked for 15 minutes."
+)
+"""Messages are marked with `N_` where they are chosen and translated by the page (`{{ _(error) }}`)."""
+
+
 def clock() -> int:
     """The time, as a dependency so tests can move it (lockout, idle timeout, offer expiry)."""
     return int(time.time())
@@ -96,18 +105,14 @@ def _state(request: Request) -> IssuerState:
     return found
 
 
-def _t(request: Request) -> i18n.Messages:
-    return i18n.messages(i18n.choose(request.cookies.get(i18n.LANG_COOKIE), request.headers.get("accept-language")))
-
-
 def _page(
     request: Request, template: str, session: Session, now: int, *, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    t = _t(request)
+    _ = i18n.for_request(request)
     html = _env.get_template(template).render(
-        t=t,
-        lang=t.lang,
-        languages={code: strings["language_name"] for code, strings in i18n.LANGUAGES.items()},
+        _=_,
+        lang=_.lang,
+        languages=i18n.switch(),
         session=session,
         csrf_field=CSRF_FIELD,
         **context,
@@ -125,7 +130,15 @@ def _redirect(request: Request, to: str, session: Session | None, now: int) -> R
 
 
 def _forbidden(request: Request, session: Session, now: int) -> HTMLResponse:
-    return _page(request, "message.html", session, now, status=403, title="forbidden_title", text="forbidden_text")
+    return _page(
+        request,
+        "message.html",
+        session,
+        now,
+        status=403,
+        title=N_("Request refused"),
+        text=N_("A security check failed. Go back, reload the page and try again."),
+    )
 
 
 def _clerk(request: Request, session: Session) -> clerks.Clerk | None:
@@ -182,7 +195,7 @@ def home(request: Request, now: Now) -> Response:
 @router.get("/lang/{code}")
 def language(code: str, request: Request, now: Now) -> Response:
     response = _redirect(request, "/desk/", None, now)
-    if code in i18n.LANGUAGES:
+    if code in languages():
         response.set_cookie(
             i18n.LANG_COOKIE,
             code,
@@ -200,7 +213,13 @@ def login_form(request: Request, now: Now, m: str | None = None) -> Response:
     session = _desk(request).sessions.load(request, now)
     if _clerk(request, session):
         return _redirect(request, "/desk/enrol", session, now)
-    notice = "session_ended" if m == "ended" or session.ended else "signed_out" if m == "signed_out" else None
+    notice = (
+        N_("Your session has ended. Please sign in again.")
+        if m == "ended" or session.ended
+        else N_("You have signed out.")
+        if m == "signed_out"
+        else None
+    )
     return _page(request, "login.html", session, now, notice=notice, error=None, name="")
 
 
@@ -220,8 +239,7 @@ async def login(request: Request, now: Now) -> Response:
         desk.sign_ins_by_name.spend(name.casefold(), now=now, what="sign-ins")
     except RateLimited as exc:
         log.info("desk sign-in throttled")
-        page = _page(request, "login.html", session, now, status=429, notice=None, error="too_many_sign_ins",
-                     name="")
+        page = _page(request, "login.html", session, now, status=429, notice=None, error=TOO_MANY_SIGN_INS, name="")
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     attempt = await run_in_threadpool(clerks.authenticate, state.engine, name, password, now=now)
@@ -229,7 +247,7 @@ async def login(request: Request, now: Now) -> Response:
         await run_in_threadpool(audit.record, state.engine, state.settings.office, "login_failed", now=now)
         log.info("desk sign-in refused")  # no name: a mistyped password in the name field must not be logged
         shown = name if len(name) <= 64 else ""
-        return _page(request, "login.html", session, now, status=401, notice=None, error="login_refused", name=shown)
+        return _page(request, "login.html", session, now, status=401, notice=None, error=LOGIN_REFUSED, name=shown)
     log.info("desk sign-in")
     return _redirect(request, "/desk/enrol", signed_in(attempt.clerk.name, attempt.clerk.tag, now), now)
 
@@ -324,7 +342,14 @@ async def _recorded(
     except CitykeyError as exc:
         log.error("desk: %s failed: %s", event, exc.code)
         return _page(
-            request, "message.html", submitted.session, now, status=500, title="error_title", text="error_text"
+            request,
+            "message.html",
+            submitted.session,
+            now,
+            status=500,
+            title=N_("Something went wrong"),
+            text=N_("The credential could not be made. Nothing was saved. Try again, or call support."),
+            detail=error_message(exc.code, i18n.for_request(request).lang),
         )
     await run_in_threadpool(audit.record, state.engine, state.settings.office, event, now=now)
     return done
@@ -345,6 +370,7 @@ async def enrol(request: Request, now: Now) -> Response:
     )
     if isinstance(offer, Response):
         return offer
+    _ = i18n.for_request(request)
     return _page(
         request,
         "offer.html",
@@ -352,7 +378,7 @@ async def enrol(request: Request, now: Now) -> Response:
         now,
         clerk=submitted.clerk,
         offer_uri=offer.offer_uri,
-        qr=svg(offer.offer_uri, title=_t(request)("offer_qr_title")),
+        qr=svg(offer.offer_uri, title=_("Credential offer QR code")),
         tx_code=offer.tx_code,
         expires_iso=_iso(offer.expires),
         expires_local=_local_time(offer.expires),
@@ -373,7 +399,7 @@ async def paper_card(request: Request, now: Now) -> Response:
     )
     if isinstance(card, Response):
         return card
-    t = _t(request)
+    _ = i18n.for_request(request)
     return _page(
         request,
         "card.html",
@@ -381,8 +407,8 @@ async def paper_card(request: Request, now: Now) -> Response:
         now,
         clerk=submitted.clerk,
         card=card,
-        card_qr=svg(card.qr_text, title=t("card_qr_title"), css_class="qr card-qr"),
-        receipt_qr=svg(card.receipt, title=t("receipt_qr_title"), css_class="qr receipt-qr"),
+        card_qr=svg(card.qr_text, title=_("Residency card QR code"), css_class="qr card-qr"),
+        receipt_qr=svg(card.receipt, title=_("Revocation receipt QR code"), css_class="qr receipt-qr"),
         valid_until=dt.datetime.fromtimestamp(card.expires, dt.UTC).date().isoformat(),
     )
 

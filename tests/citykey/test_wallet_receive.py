@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -222,3 +223,50 @@ def test_renew_needs_an_identity_credential(city: City) -> None:
     result = wallet("renew", "--dir", city.wallet_dir, "--issuer", ISSUER)
     assert result.exit_code == 2
     assert "no identity credential" in result.stderr
+
+
+def present_and_verify(city: City, directory: Path) -> dict[str, Any]:
+    """`citykey wallet present` from `directory`, verified against the published bundle (raises if refused)."""
+    text = ok("present", "--dir", directory, "--claims", "resident_of", "--nonce", NONCE, "--aud", BUS).strip()
+    bundle = load_bundle(city.client.get("/trust-bundle").text, city.root, now=int(time.time()))
+    return verify(text, bundle, Policy(nonce=NONCE, aud=BUS), now=int(time.time())).claims
+
+
+def test_thief_renews_a_copied_wallet_then_resident_revokes_the_thiefs_batch_is_revoked(city: City) -> None:
+    ok("receive", "--dir", city.wallet_dir, city.offer().offer_uri, "--per-type", "1")
+    thief_dir = city.wallet_dir.parent / "thief"
+    shutil.copytree(city.wallet_dir, thief_dir)
+    ok("renew", "--dir", thief_dir, "--issuer", ISSUER, "--keep-old", "--per-type", "1")
+    assert present_and_verify(city, thief_dir)["resident_of"] == "Springfield"
+
+    response = city.client.post("/revocations", json={"receipt": city.wallet().receipts[0]})
+    assert response.status_code == 200, response.text
+    assert response.json()["revoked"] == 8  # her 4 and the thief's 4
+    with pytest.raises(VerificationFailed) as refused:
+        present_and_verify(city, thief_dir)
+    assert "revoked" in refused.value.codes
+    again = wallet("renew", "--dir", thief_dir, "--issuer", ISSUER, "--per-type", "1")
+    assert again.exit_code == 1
+    assert "revoked" in again.stderr
+
+
+def test_resident_revokes_then_a_copied_wallet_cannot_renew(city: City) -> None:
+    ok("receive", "--dir", city.wallet_dir, city.offer().offer_uri, "--per-type", "1")
+    thief_dir = city.wallet_dir.parent / "thief"
+    shutil.copytree(city.wallet_dir, thief_dir)
+    response = city.client.post("/revocations", json={"receipt": city.wallet().receipts[0]})
+    assert response.status_code == 200, response.text
+    result = wallet("renew", "--dir", thief_dir, "--issuer", ISSUER, "--keep-old", "--per-type", "1")
+    assert result.exit_code == 1
+    assert "invalid_grant" in result.stderr
+    assert "revoked" in result.stderr
+
+
+def test_a_copied_wallet_cannot_renew_what_the_resident_already_renewed(city: City) -> None:
+    ok("receive", "--dir", city.wallet_dir, city.offer().offer_uri, "--per-type", "1")
+    thief_dir = city.wallet_dir.parent / "thief"
+    shutil.copytree(city.wallet_dir, thief_dir)
+    ok("renew", "--dir", city.wallet_dir, "--issuer", ISSUER, "--keep-old", "--per-type", "1")
+    result = wallet("renew", "--dir", thief_dir, "--issuer", ISSUER, "--keep-old", "--per-type", "1")
+    assert result.exit_code == 1
+    assert "already_renewed" in result.stderr

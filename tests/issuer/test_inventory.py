@@ -98,6 +98,7 @@ def test_the_inventory_lists_every_table_with_its_columns(engine: Engine, db_pat
     listed = database_tables(engine)
     assert [(t.name, t.columns) for t in listed] == declared
     assert ("status_lists", ("list_id", "status", "allocated", "unallocated")) in declared
+    assert ("renewals", ("from_list", "from_idx", "to_list", "to_idx", "expires")) in declared
     assert {t.name: t.rows for t in listed}["status_lists"] == 2
 
     with engine.begin() as conn:  # a table the code did not declare still shows up

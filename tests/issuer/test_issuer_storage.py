@@ -19,8 +19,10 @@ EXPECTED_SCHEMA = {
     "clerks": {"name", "password_hash", "role", "failed_logins", "locked_until"},
     "audit_events": {"id", "hour", "office", "event", "count"},
     "nonces": {"nonce_hash", "expires"},
+    "renewals": {"from_list", "from_idx", "to_list", "to_idx", "expires"},
 }
 """Every table the issuer may have and its columns (DESIGN.md, "What the issuer may persist")."""
+INDEXES = {"renewals": [("renewals_from", ["from_list", "from_idx"])]}
 
 
 def test_create_schema_is_idempotent(engine: Engine) -> None:
@@ -86,7 +88,8 @@ def test_the_database_holds_only_bitmaps_and_counts(make_registry: Registry, eng
         assert {c["name"] for c in columns} == EXPECTED_SCHEMA[name]
         for column in columns:
             assert not any(word in str(column["type"]).upper() for word in ("DATE", "TIME", "INTERVAL"))
-        assert not inspector.get_indexes(name)  # nothing beside the primary key
+        # Nothing beside the primary key, but the renewal links' lookup from a spent credential.
+        assert [(i["name"], i["column_names"]) for i in inspector.get_indexes(name)] == INDEXES.get(name, [])
 
     with engine.connect() as conn:
         rows = conn.execute(select(metadata.tables["status_lists"])).all()

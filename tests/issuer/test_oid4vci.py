@@ -279,6 +279,22 @@ def test_a_token_serves_every_offered_type_then_is_spent_and_the_last_receipt_co
     error(kit.request(token, "residency", kit.proofs(1)[1]), 401, "invalid_token")
 
 
+def test_a_holder_key_seen_earlier_in_the_batch_is_refused(kit: Kit) -> None:
+    token = kit.access_token()
+    key = generate_private_key()
+    first = kit.request(token, "residency", [proof(key, nonce=kit.nonce(), iat=kit.now)])
+    assert first.status_code == 200, first.text
+    reused = [proof(key, nonce=kit.nonce(), iat=kit.now)]
+    description = error(kit.request(token, "identity", reused), 400, "invalid_proof")
+    assert "already used for another credential of this batch" in description
+    nonce = kit.nonce()
+    mixed = [proof(generate_private_key(), nonce=nonce, iat=kit.now), proof(key, nonce=nonce, iat=kit.now)]
+    assert "already used" in error(kit.request(token, "residency", mixed), 400, "invalid_proof")
+    response = kit.request(token, "identity", kit.proofs(1, nonce=nonce)[1])  # nothing was spent by the refusals
+    assert response.status_code == 200, response.text
+    assert len(open_receipt(mac_key(kit), response.json()["citykey_receipt"])) == 2
+
+
 def test_more_proofs_than_the_batch_size_are_refused_not_truncated(kit: Kit) -> None:
     token = kit.access_token()
     nonce = kit.nonce()

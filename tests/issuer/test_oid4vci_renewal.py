@@ -203,7 +203,7 @@ def test_only_a_full_key_bound_identity_presentation_to_this_issuer_renews(kit: 
 
 
 def test_the_renewal_nonce_is_the_issuers_and_single_use(kit: Kit) -> None:
-    wallet = enrol(kit)
+    wallet = enrol(kit, per_type=4)  # a credential renews once: each attempt presents a fresh identity credential
     nonce = kit.nonce()
     imported(*renewal(kit, wallet, nonce=nonce, wanted={"identity": 1}))
     error(renewal(kit, wallet, nonce=nonce)[0], 400, "invalid_nonce")
