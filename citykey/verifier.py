@@ -17,7 +17,9 @@ Every failure prints `error: <code>: <message>` and exits 2.
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -296,4 +298,76 @@ def challenge(
                     "qr": str(qr) if qr is not None else None})
     else:
         sys.stdout.write(text + "\n")
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def serve(
+    directory: VerifierDir,
+    policy: Annotated[str, typer.Option("--policy", help="The service: library-card, senior-fare, … (see docs).")],
+    port: Annotated[int, typer.Option("--port", help="Port of the scanner page.")] = 8090,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (the kiosk itself).")] = "127.0.0.1",
+    policies: Annotated[
+        Path | None, typer.Option("--policies", help="A policy file of your own (default: the shipped one).")
+    ] = None,
+    replay: Annotated[
+        str | None,
+        typer.Option("--replay", help="Replay cache: a SQLite file or redis://host:6379/0 shared by the gates "
+                     "(default: DIR/replay.db)."),
+    ] = None,
+    sync_every: Annotated[
+        int, typer.Option("--sync-every", min=1, help="Minutes between re-syncs of the bundle from its URL.")
+    ] = 60,
+) -> None:
+    """Serve the scanner page for one service: camera, handheld scanner, challenge QR, plain-language results."""
+    import threading
+
+    import uvicorn
+
+    from verifier.policies import policy_named
+    from verifier.replay import open_replay_cache
+    from verifier.scanner.app import create_app
+    from verifier.scanner.gate import Gate
+    from verifier.sync import REPLAY_FILE, is_url
+    from verifier.sync import read_identity as read_gate_identity
+
+    with reported():
+        chosen = policy_named(policy, policies)
+        identity = read_gate_identity(directory)
+        _, source = read_pin(directory)
+    key = None
+    if identity.kid is not None and (directory / KEY_FILE).exists() and chosen.mode == "challenge":
+        if os.environ.get(PASSPHRASE_ENV) is None and not sys.stdin.isatty():
+            typer.echo(f"warning: {PASSPHRASE_ENV} is not set: challenges go unsigned", err=True)
+        else:
+            key = load_key(directory, read_identity(directory), read_passphrase())
+    try:
+        cache = open_replay_cache(replay or directory / REPLAY_FILE)
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        fail_usage(f"cannot open the replay cache: {exc}")
+    gate = Gate(directory, chosen, identity, replay=cache, signing_key=key)
+    stop = threading.Event()
+
+    def background() -> None:
+        minutes = 0
+        while not stop.wait(60):
+            minutes += 1
+            gate.counts.flush()
+            if source is not None and is_url(source) and minutes % sync_every == 0:
+                with contextlib.suppress(CitykeyError):  # sync.json records it; the page says the network is gone
+                    sync_bundle(directory, source, now=int(time.time()))
+
+    if source is not None and is_url(source):
+        try:
+            sync_bundle(directory, source, now=int(time.time()))
+        except CitykeyError as exc:
+            typer.echo(f"warning: not synced ({exc.code}); using the held bundle", err=True)
+    worker = threading.Thread(target=background, name="citykey-verifier-sync", daemon=True)
+    worker.start()
+    typer.echo(f"scanner for {chosen.name} ({chosen.mode}) at http://{host}:{port}/", err=True)
+    try:
+        uvicorn.run(create_app(gate), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        gate.close()
     raise typer.Exit(EXIT_OK)
