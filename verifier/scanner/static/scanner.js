@@ -87,15 +87,17 @@
     return response.json();
   }
 
-  function serverGone() {
+  function note(kind, line) {
     const banners = document.getElementById("banners");
-    if (!banners.querySelector(".gone")) {
+    if (!banners.querySelector("." + kind)) {
       const p = document.createElement("p");
-      p.className = "banner gone";
-      p.textContent = text.server_gone;
+      p.className = "banner " + kind;
+      p.textContent = line;
       banners.append(p);
     }
   }
+  function serverGone() { note("gone", text.server_gone); }
+  window.addEventListener("offline", () => note("offline", text.offline));
 
   document.getElementById("wedge-form").addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -127,7 +129,8 @@
       const response = await fetch("/api/state?lang=" + encodeURIComponent(lang), { cache: "no-store" });
       const state = await response.json();
       const banners = document.getElementById("banners");
-      banners.replaceChildren(...state.banners.map((line) => {
+      const lines = navigator.onLine ? state.banners : [...new Set([...state.banners, text.offline])];
+      banners.replaceChildren(...lines.map((line) => {
         const p = document.createElement("p");
         p.className = "banner";
         p.textContent = line;
