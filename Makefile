@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean lock audit i18n
+.PHONY: demo test lint bench clean lock audit i18n web web-test
 
 # Dependencies come from requirements.lock (exact versions, hashes); `make lock` updates it.
 $(STAMP): pyproject.toml requirements.lock
@@ -15,14 +15,14 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 	@echo "$(VENV) is ready: run the command as $(BIN)/citykey, or 'source $(VENV)/bin/activate' first."
 
-demo: $(STAMP)
+demo: $(STAMP) web
 	$(BIN)/citykey demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy wallet_spec wallet keys issuer verifier citykey citykey_io
 
-test: lint
+test: lint web web-test
 	$(BIN)/pytest
 
 # Messages of every party, one gettext catalogue per language (docs/translating.md):
@@ -53,3 +53,20 @@ audit: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The resident's web wallet (wallet/web): `npm ci` from the committed lock file, then the
+# esbuild bundle into wallet/web/dist/, which the issuer serves at /wallet/.
+WEB := wallet/web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/build.mjs
+
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	cd $(WEB) && npm run --silent build
+
+web: $(WEB)/dist/index.html
+
+web-test: $(WEB)/node_modules/.installed
+	cd $(WEB) && node --test test/

@@ -82,5 +82,18 @@ ERROR_MESSAGES: dict[str, str] = {
         "This credential does not meet this service's condition, such as the age. It cannot be used here."
     ),
     "policy_invalid": N_("This device's service settings are wrong. Call support."),
+    "bundle_key_not_valid": N_(
+        "This device's list of city keys was signed with a key not allowed to sign it. "
+        "Update it from the city."
+    ),
+    "bundle_not_yet_valid": N_(
+        "This device's list of city keys is dated in the future. "
+        "Check the device's clock, then update it."
+    ),
+    "already_renewed": N_(
+        "This credential was already used to renew. "
+        "Use the newest credentials, or visit a city desk."
+    ),
+    "rate_limited": N_("Too many attempts. Wait a moment, then try again."),
     "missing_claim": N_("The code does not show everything this service needs. Ask for a new code that shares it."),
 }

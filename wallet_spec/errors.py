@@ -395,6 +395,16 @@ class BundleNotYetValid(BundleInvalid):
     code = "bundle_not_yet_valid"
 
 
+class RateLimited(CitykeyError):
+    """Too many requests; wait `retry_after` seconds before the next."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def all_error_classes() -> list[type[CitykeyError]]:
     """Every concrete error class, for docs and for the test that each code is raised."""
     seen: list[type[CitykeyError]] = []

@@ -63,7 +63,7 @@ def _equal(a: str, b: str) -> bool:
 
 
 def check(
-    kb_jwt: str,
+    kb_jwt: str | jws.CompactJws,
     sd_part: str,
     cnf: Any,
     policy: KeyBindingPolicy,
@@ -73,9 +73,10 @@ def check(
     """Verify a KB-JWT against the holder key from the (verified) credential.
 
     Returns the KB payload when every check passed, and every failure found.
-    Raises FormatError only when the KB-JWT cannot be read at all.
+    Raises FormatError only when the KB-JWT cannot be read at all. A caller that
+    already parsed it passes the parsed token.
     """
-    token = jws.parse(kb_jwt, what="KB-JWT")
+    token = kb_jwt if isinstance(kb_jwt, jws.CompactJws) else jws.parse(kb_jwt, what="KB-JWT")
     errors: list[VerificationError] = jws.header_errors(token.header, typ=KB_TYP, what="KB-JWT")
     jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
     if jwk is None:

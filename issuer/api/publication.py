@@ -5,20 +5,14 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Request, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Request, Response
 
 from issuer.api.caching import cached, refresh_seconds
 from issuer.deps import State, Store
+from issuer.errors import NotFound, error_responses
 from wallet_spec import jws
 
 router = APIRouter(tags=["publication"])
-
-class NotFound(BaseModel):
-    detail: str
-
-
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": NotFound, "description": "No list has this number."}}
 
 
 def _token(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
@@ -46,7 +40,7 @@ def trust_bundle(request: Request, state: State) -> Response:
 @router.get(
     "/statuslists/{list_id}",
     response_class=Response,
-    responses={**_token("application/statuslist+jwt", "The status list token."), **_NOT_FOUND},
+    responses={**_token("application/statuslist+jwt", "The status list token."), **error_responses(404)},
 )
 def status_list(list_id: int, request: Request, state: State) -> Response:
     """One `statuslist+jwt`, as published in the current bundle (ETag, 304)."""
@@ -54,7 +48,7 @@ def status_list(list_id: int, request: Request, state: State) -> Response:
     for token in jws.parse(state.published.bundle, what="trust bundle").payload.get("status_lists", []):
         if jws.parse(token, what="status list token").payload.get("sub") == uri:
             return cached(request, token, "application/statuslist+jwt", max_age=refresh_seconds(state.published.bundle))
-    raise HTTPException(status_code=404, detail="no such status list")
+    raise NotFound("no such status list")
 
 
 @router.get("/health")

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from wallet import model as wallet_module
 from wallet.model import Wallet, seal, unseal
 from wallet_spec import jws, keybinding
 from wallet_spec.errors import (

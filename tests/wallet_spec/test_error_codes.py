@@ -220,6 +220,14 @@ def _already_renewed(kit: Kit) -> CitykeyError:
     return raised(lambda: registry.renew(spent, registry.allocate(1), expires=kit.now + DAY))
 
 
+def _rate_limited(kit: Kit) -> CitykeyError:
+    from issuer.ratelimit import Budget
+
+    budget = Budget(capacity=1, window=60)
+    budget.spend("127.0.0.1", now=kit.now, what="sign-ins")
+    return raised(lambda: budget.spend("127.0.0.1", now=kit.now + 1, what="sign-ins"))
+
+
 def _receipt_invalid(kit: Kit) -> CitykeyError:
     from issuer.receipts import open_receipt
 
@@ -227,7 +235,7 @@ def _receipt_invalid(kit: Kit) -> CitykeyError:
 
 
 def _keystore_error(kit: Kit) -> CitykeyError:
-    from keys.pem import decrypt
+    from citykey_io.pem import decrypt
 
     return raised(lambda: decrypt(b"-----BEGIN PRIVATE KEY-----\n", b"pw", what="signing key"))
 
@@ -361,6 +369,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "KeyBindingStale": lambda kit: bound(kit, "kb_iat_invalid", nonce=NONCE, aud=AUD, iat=kit.now - DAY),
     "Revoked": lambda kit: offline(kit, "revoked", _bundle(kit, status=1)),
     "AlreadyRenewed": _already_renewed,
+    "RateLimited": _rate_limited,
     "Suspended": lambda kit: offline(kit, "suspended", _bundle(kit, status=2, bits=2)),
     "StatusUnknown": lambda kit: offline(kit, "status_unknown", _bundle(kit, status=None)),
     "BundleInvalid": _key_list_not_from_root,
