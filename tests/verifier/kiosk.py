@@ -50,11 +50,8 @@ def personal_values(person: Resident) -> list[str]:
 
 def paper_card_text(city: City, person: Resident, *, now: int) -> str:
     """The `CK1:` text printed on a paper card, made by the desk's own code (`issuer.desk.paper`)."""
-    from issuer.settings import IssuerSettings
-    from issuer.state import IssuerState
+    from issuer.signing import SigningKeys
     from tests.verifier.springfield import PASSPHRASE
 
-    settings = IssuerSettings(data_dir=city.store.directory.parent, keys_dir=city.store.directory,
-                              key_passphrase=PASSPHRASE.decode())
-    state = IssuerState(settings, city.store, city.engine, city.registry)
-    return issue_paper_card(state, person, now=now).qr_text
+    keys = SigningKeys.open(city.store, PASSPHRASE)
+    return issue_paper_card(person, keys=keys, registry=city.registry, now=now).qr_text
