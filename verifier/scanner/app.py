@@ -19,7 +19,8 @@ the next scan or its timeout, and the gate records counts per outcome.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from importlib import resources
 from typing import Any
 
@@ -53,7 +54,12 @@ def _qr_svg(text: str) -> str:
 
 def create_app(gate: Gate, *, clock: Callable[[], int] = lambda: int(time.time())) -> FastAPI:
     """The page for one gate; `clock` is the time its decisions use."""
-    app = FastAPI(title="citykey scanner", docs_url=None, redoc_url=None, openapi_url=None)
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        gate.counts.flush()  # the day's counts survive a restart; uvicorn may end the process right after
+
+    app = FastAPI(title="citykey scanner", docs_url=None, redoc_url=None, openapi_url=None, lifespan=lifespan)
     app.state.gate = gate
     pages = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
