@@ -22,7 +22,7 @@ STALE_HOURS = N_("The city's key list on this device is {hours} hours old. Conne
 TOO_OLD = N_("The city's key list is too old: this device refuses every code until it is updated.")
 NO_BUNDLE = N_("This device has no list of the city's keys yet. Connect it to the network.")
 OFFLINE = N_("No network: working offline with the list of keys it has.")
-YES, NO = N_("Yes"), N_("No")
+YES, NO = N_("yes"), N_("no")  # the desk's words for the paper card's ages
 LABELS: dict[str, str] = {
     "given_name": N_("Given name"),
     "family_name": N_("Family name"),
@@ -43,7 +43,8 @@ def label(name: str, lang: str) -> str:
 def value_text(value: Any, lang: str) -> str:
     _ = translations(lang)
     if isinstance(value, bool):
-        return _(YES) if value else _(NO)
+        word = _(YES) if value else _(NO)
+        return word[:1].upper() + word[1:]
     if isinstance(value, Mapping):
         street, locality, postal = (value.get(k) for k in ("street_address", "locality", "postal_code"))
         parts = [str(street or ""), " ".join(str(p) for p in (postal, locality) if p)]
