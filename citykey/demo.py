@@ -12,6 +12,7 @@ import secrets
 import tempfile
 import time
 from pathlib import Path
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -105,8 +106,22 @@ class Demo:
         return {k: v for k, v in accepted.claims.items() if k not in {"iss", "iat", "exp", "vct", "cnf", "status"}}
 
 
-def run() -> None:
-    """Keys, issuance, two disclosures, revocation, rotation, and what the issuer stored."""
+def run(
+    serve: Annotated[
+        bool, typer.Option("--serve", help="Run a city in a box instead: desk, web wallet and scanner on loopback.")
+    ] = False,
+    home: Annotated[Path, typer.Option("--home", help="With --serve: the city's home folder (new or empty).")] = Path(
+        "citykey-demo-city"
+    ),
+    port: Annotated[int, typer.Option("--port", help="With --serve: the issuer's port (desk, web wallet).")] = 8080,
+    scanner_port: Annotated[int, typer.Option("--scanner-port", help="With --serve: the scanner's port.")] = 8090,
+) -> None:
+    """Keys, issuance, two disclosures, revocation, rotation, and what the issuer stored (or, with --serve, a city)."""
+    if serve:
+        from citykey import city_in_a_box
+
+        city_in_a_box.run(home, port, scanner_port)
+        return
     with tempfile.TemporaryDirectory(prefix="citykey-demo-") as tmp:
         _story(Demo(Path(tmp)))
 

@@ -54,6 +54,7 @@ class IssuerState:
         engine = make_engine(settings.database_url)
         create_schema(engine)
         registry = StatusRegistry(engine, status_base_uri(store.issuer_id))
+        registry.ensure_open()  # published from the first bundle on, before any credential points into it
         return cls(settings, store, engine, registry)
 
     @property

@@ -114,6 +114,18 @@ class StatusRegistry:
             return []
         return _retrying(lambda: self._allocate_once(n))
 
+    def ensure_open(self) -> None:
+        """Open a list now if none has room, so it is published before any credential points into it.
+
+        Offline verifiers learn of a list only at their next sync; a list opened at the moment of
+        issuance would make the first credentials in it `status_unknown` until then.
+        """
+        with write_transaction(self.engine) as conn:
+            held: dict[int, tuple[bytearray, int]] = {}
+            self._lock_lists_with_room(conn, held)
+            if not held:
+                self._open_list(conn, held)
+
     def _allocate_once(self, n: int) -> list[StatusRef]:
         with write_transaction(self.engine) as conn:
             held: dict[int, tuple[bytearray, int]] = {}

@@ -131,9 +131,11 @@ def test_a_status_list_id_that_is_not_a_number_is_422(service: Service) -> None:
     assert service.client.get("/statuslists/one").status_code == 422
 
 
-def test_before_any_issuance_there_is_no_status_list(service: Service) -> None:
-    assert service.client.get("/statuslists/1").status_code == 404
-    assert service.bundle().status_lists == {}
+def test_before_any_issuance_the_first_status_list_is_already_published(service: Service) -> None:
+    """A verifier that syncs before the first enrolment must know the list the first credentials point into."""
+    assert service.client.get("/statuslists/1").status_code == 200
+    assert service.client.get("/statuslists/2").status_code == 404
+    assert list(service.bundle().status_lists) == [f"{ISSUER}/statuslists/1"]
 
 
 # --- /trust-bundle -----------------------------------------------------------------------------------------
