@@ -92,5 +92,6 @@ ERROR_MESSAGES: dict[str, str] = {
     "preapplication_invalid": N_(
         "This pre-application breaks the desk's rules. Nothing was filled in: type the details from the documents."
     ),
+    "slot_unavailable": N_("This time is no longer available. Choose another time."),
     "missing_claim": N_("The code does not show everything this service needs. Ask for a new code that shares it."),
 }

@@ -13,6 +13,7 @@ from wallet_spec.errors import (
     FormatError,
     KeyStoreError,
     ReceiptInvalid,
+    SlotUnavailable,
     StatusRefUnknown,
     TooLarge,
     UsageError,
@@ -22,6 +23,7 @@ from wallet_spec.errors import (
 STATUS_BY_TYPE: tuple[tuple[type[CitykeyError], int], ...] = (
     (TooLarge, 413),
     (FormatError, 400),
+    (SlotUnavailable, 409),
     (ReceiptInvalid, 400),
     (StatusRefUnknown, 400),
     (UsageError, 400),

@@ -381,6 +381,12 @@ class PreapplicationInvalid(FormatError):
         self.problems: dict[str, str] = dict(problems or {})
 
 
+class SlotUnavailable(UsageError):
+    """The desk slot asked for is not offered, has passed, or is fully booked."""
+
+    code = "slot_unavailable"
+
+
 class RateLimited(CitykeyError):
     """Too many requests; wait `retry_after` seconds before the next."""
 

@@ -225,6 +225,17 @@ def _today(kit: Kit) -> Any:
     return dt.datetime.fromtimestamp(kit.now, dt.UTC).date()
 
 
+def _slot_unavailable(kit: Kit) -> CitykeyError:
+    from issuer.appointments import book
+    from issuer.db import create_schema, make_engine
+    from issuer.settings import IssuerSettings
+
+    engine = make_engine("sqlite://")
+    create_schema(engine)
+    settings = IssuerSettings(key_passphrase="unused")  # type: ignore[arg-type]
+    return raised(lambda: book(engine, settings, kit.now - 60, now=kit.now))  # a slot in the past
+
+
 def _receipt_invalid(kit: Kit) -> CitykeyError:
     from issuer.receipts import open_receipt
 
@@ -369,6 +380,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "RateLimited": _rate_limited,
     "PreapplicationDamaged": _preapplication_damaged,
     "PreapplicationInvalid": _preapplication_invalid,
+    "SlotUnavailable": _slot_unavailable,
     "Suspended": lambda kit: offline(kit, "suspended", _bundle(kit, status=2, bits=2)),
     "StatusUnknown": lambda kit: offline(kit, "status_unknown", _bundle(kit, status=None)),
     "BundleInvalid": _key_list_not_from_root,
