@@ -117,7 +117,7 @@ def shot(page: Any, name: str, **options: Any) -> Path:
 def accessibility_problems(page: Any) -> list[str]:
     if not AXE.exists():
         pytest.skip("axe-core is not installed: make web")
-    if page.evaluate("typeof window.axe") == "undefined":  # through the debugger: the pages' CSP allows no inline script
+    if page.evaluate("typeof window.axe") == "undefined":  # by the debugger: the CSP allows no inline script
         page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
     found = page.evaluate(
         "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})).violations"
