@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from issuer import appointments
+from issuer.api.revocation import BoundedRoute
 from issuer.deps import State
 from issuer.errors import error_responses
 from issuer.ratelimit import Budget
@@ -51,7 +52,7 @@ def clock() -> int:
 
 
 Now = Annotated[int, Depends(clock)]
-router = APIRouter(tags=["appointments"])
+router = APIRouter(tags=["appointments"], route_class=BoundedRoute)  # small bodies, errors in our shape
 
 
 class SlotOut(BaseModel):
@@ -82,7 +83,7 @@ def list_slots(state: State, now: Now) -> Slots:
     return Slots(timezone=settings.timezone, slots=[SlotOut(start=s.start, end=s.end, left=s.left) for s in found])
 
 
-@router.post("/appointments", status_code=201, response_model=Booked, responses=error_responses(400, 409, 429))
+@router.post("/appointments", status_code=201, response_model=Booked, responses=error_responses(400, 409, 413, 429))
 async def book(body: Booking, request: Request, state: State, now: Now) -> Booked | JSONResponse:
     try:
         budget: Budget = request.app.state.bookings
