@@ -66,7 +66,18 @@ $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
 $(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SOURCES)
 	cd $(WEB) && npm run --silent build
 
-web: $(WEB)/dist/index.html
+# The /apply/ page (issuer/apply/web): built with the web wallet's toolchain and modules, with the
+# messages it uses from the shared catalogue and the field rules the contract generated.
+APPLY := issuer/apply/web
+APPLY_SOURCES := $(shell find $(APPLY)/src $(APPLY)/public -type f 2>/dev/null) $(APPLY)/build.mjs \
+  wallet_spec/vectors/preapplication.json $(wildcard $(LOCALE)/*/LC_MESSAGES/citykey.po) $(WEB)/src/alphanumeric.js $(WEB)/src/qrdraw.js
+
+$(APPLY)/dist/index.html: $(STAMP) $(WEB)/node_modules/.installed $(APPLY_SOURCES)
+	$(BIN)/citykey i18n export --out $(APPLY)/build/i18n > /dev/null
+	cd $(APPLY) && node build.mjs
+
+web: $(WEB)/dist/index.html $(APPLY)/dist/index.html
 
 web-test: $(WEB)/node_modules/.installed
 	cd $(WEB) && node --test test/
+	cd $(APPLY) && node --test test/

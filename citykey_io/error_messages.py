@@ -95,5 +95,12 @@ ERROR_MESSAGES: dict[str, str] = {
         "Use the newest credentials, or visit a city desk."
     ),
     "rate_limited": N_("Too many attempts. Wait a moment, then try again."),
+    "preapplication_damaged": N_(
+        "This pre-application code is incomplete or was changed. Scan it again, or type the details."
+    ),
+    "preapplication_invalid": N_(
+        "This pre-application breaks the desk's rules. Nothing was filled in: type the details from the documents."
+    ),
+    "slot_unavailable": N_("This time is no longer available. Choose another time."),
     "missing_claim": N_("The code does not show everything this service needs. Ask for a new code that shares it."),
 }

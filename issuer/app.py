@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from issuer import desk, errors, logs, offers
-from issuer.api import oid4vci, publication, revocation, webwallet
+from issuer.api import apply, oid4vci, publication, revocation, webwallet
 from issuer.db import write_transaction
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
@@ -42,6 +42,7 @@ def create_app(settings: IssuerSettings | None = None) -> FastAPI:
     app.include_router(oid4vci.router)  # OpenID4VCI: offers, token, nonce, credential; renewal
     desk.install(app)  # the clerk desk's pages, /desk
     webwallet.install(app)  # the resident's web wallet, /wallet/ (built by `make web`)
+    apply.install(app)  # the pre-application page, /apply/ (built by `make web`), and desk appointments
     return app
 
 

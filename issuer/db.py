@@ -125,6 +125,16 @@ renewals = Table(
     Index("renewals_from", "from_list", "from_idx"),
 )
 
+appointments = Table(
+    "appointments",
+    metadata,
+    # One row per booked desk slot: SHA-256 of the random token handed to the booking page, and the
+    # slot's start. No name, contact or attribute; deleted when the desk scans the token, or after the slot.
+    Column("token_hash", LargeBinary, primary_key=True),
+    Column("slot", Integer, nullable=False),
+    Index("appointments_slot", "slot"),
+)
+
 
 def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path)}"

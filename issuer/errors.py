@@ -29,7 +29,9 @@ from wallet_spec.errors import (
     CitykeyError,
     FormatError,
     KeyStoreError,
+    RateLimited,
     ReceiptInvalid,
+    SlotUnavailable,
     StatusRefUnknown,
     TooLarge,
     UsageError,
@@ -83,7 +85,9 @@ class OAuthError(Exception):
 
 STATUS_BY_TYPE: tuple[tuple[type[CitykeyError], int], ...] = (
     (TooLarge, 413),
+    (RateLimited, 429),
     (FormatError, 400),
+    (SlotUnavailable, 409),
     (ReceiptInvalid, 400),
     (StatusRefUnknown, 400),
     (UsageError, 400),
@@ -128,7 +132,10 @@ def answer(exc: Exception) -> tuple[int, ErrorBody, dict[str, str]]:
         return 404, ErrorBody(error=exc.code, error_description=exc.message), dict(NO_STORE)
     if isinstance(exc, CitykeyError):
         # Messages never carry claim values (wallet_spec.errors), so they are safe to return and to log.
-        return status_for(exc), ErrorBody(error=exc.code, error_description=exc.message), dict(NO_STORE)
+        headers = dict(NO_STORE)
+        if isinstance(exc, RateLimited):
+            headers["Retry-After"] = str(exc.retry_after)
+        return status_for(exc), ErrorBody(error=exc.code, error_description=exc.message), headers
     if isinstance(exc, RequestValidationError):
         return 422, ErrorBody(error="invalid_request", error_description=_fields(exc)), dict(NO_STORE)
     if isinstance(exc, HTTPException):

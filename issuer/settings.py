@@ -13,6 +13,7 @@ from wallet_spec.errors import UsageError
 
 SETTINGS_FILE_ENV = "CITYKEY_SETTINGS_FILE"
 """Names an `.env`-style file (`CITYKEY_NAME=value` lines); variables set in the environment win over it."""
+_HH_MM = "([01][0-9]|2[0-3]):[0-5][0-9]"
 
 
 class IssuerSettings(BaseSettings):
@@ -47,6 +48,16 @@ class IssuerSettings(BaseSettings):
     republish_every: int = Field(default=3600, ge=1, le=12 * 3600)
     """Seconds between re-signing status list tokens and the trust bundle (at most 12 h: the bundle
     announces its next update a day ahead, and a failed attempt must leave time for the next)."""
+    appointment_capacity: int = Field(default=4, ge=0, le=1000)
+    """Residents who may book each desk slot from the `/apply/` page; 0 turns booking off."""
+    appointment_minutes: int = Field(default=30, ge=5, le=240)
+    """The length of a desk slot."""
+    appointment_hours: str = Field(default="09:00-17:00", pattern=rf"^{_HH_MM}-{_HH_MM}$")
+    """The desk's opening hours on weekdays (Monday to Friday), local time, `HH:MM-HH:MM`."""
+    appointment_days: int = Field(default=14, ge=1, le=90)
+    """How many days ahead slots are offered."""
+    timezone: str = "UTC"
+    """The desk's time zone (an IANA name such as `America/Chicago`), for its opening hours."""
 
     @field_validator("key_passphrase")
     @classmethod

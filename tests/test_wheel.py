@@ -104,7 +104,7 @@ def test_the_packages_are_imported_from_the_wheel(installed: Installed) -> None:
         assert Path(file).is_relative_to(installed.site_packages), f"{package} comes from {file}, not the wheel"
 
 
-WEB_APPS = (Path("wallet/web"),)
+WEB_APPS = (Path("wallet/web"), Path("issuer/apply/web"))
 """Browser apps inside packages: their built `dist/` is package data, their sources are build inputs."""
 
 

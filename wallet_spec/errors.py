@@ -395,6 +395,28 @@ class BundleNotYetValid(BundleInvalid):
     code = "bundle_not_yet_valid"
 
 
+class PreapplicationDamaged(FormatError):
+    """A pre-application code is cut short, was changed (its checksum does not match), or is of an unknown version."""
+
+    code = "preapplication_damaged"
+
+
+class PreapplicationInvalid(FormatError):
+    """A pre-application's attributes break the desk's rules; `problems` names each field and its fault."""
+
+    code = "preapplication_invalid"
+
+    def __init__(self, message: str = "", problems: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.problems: dict[str, str] = dict(problems or {})
+
+
+class SlotUnavailable(UsageError):
+    """The desk slot asked for is not offered, has passed, or is fully booked."""
+
+    code = "slot_unavailable"
+
+
 class RateLimited(CitykeyError):
     """Too many requests; wait `retry_after` seconds before the next."""
 

@@ -28,7 +28,7 @@ ADDRESS_PARTS = ("street_address", "locality", "postal_code")
 DAY = 86_400
 
 
-_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
 """Controls (NUL, escapes, newlines), format characters (bidi overrides and isolates, zero-width
 characters, soft hyphen, tags), unpaired surrogates, private-use and unassigned code points: none
 is visible text, and each can make a verifier's screen show a name other than the one signed."""
@@ -41,7 +41,7 @@ def attribute_text(name: str, value: str) -> str:
     and any `Resident` built in code.
     """
     for ch in value:
-        if unicodedata.category(ch) in _REFUSED_CATEGORIES:
+        if unicodedata.category(ch) in REFUSED_CATEGORIES:
             raise FormatError(
                 f"{name} contains U+{ord(ch):04X}, a control, invisible or unassigned character, which is not allowed"
             )

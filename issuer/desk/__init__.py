@@ -36,6 +36,7 @@ class DeskConfig:
 def install(app: FastAPI) -> None:
     """Add the desk to the issuer app (after `app.state.issuer` is set)."""
     from issuer.desk.routes import router  # the routes import this package's helpers
+    from issuer.desk.scan import router as scan_router
 
     state: IssuerState = app.state.issuer
     configured = state.settings.session_secret
@@ -51,4 +52,5 @@ def install(app: FastAPI) -> None:
         )
     app.state.desk = DeskConfig(Sessions(secret))
     app.include_router(router)
+    app.include_router(scan_router)
     app.mount("/desk/static", StaticFiles(directory=STATIC_DIR), name="desk-static")

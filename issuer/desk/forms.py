@@ -11,27 +11,16 @@ adds its message below, then `make i18n` and a translation in every `.po` file
 from __future__ import annotations
 
 import datetime as dt
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from citykey_io.i18n import N_
+from wallet_spec.attributes import ADDRESS_FIELDS, EARLIEST_BIRTHDATE, FIELDS, MAX_LENGTH, Problem, check_fields, clean
 from wallet_spec.errors import FormatError
-from wallet_spec.profile import Resident, attribute_text, resident_from_json
+from wallet_spec.profile import Resident, resident_from_json
 
-NAME_FIELDS = ("given_name", "family_name")
-ADDRESS_FIELDS = ("street_address", "locality", "postal_code")
-FIELDS = (*NAME_FIELDS, "birthdate", *ADDRESS_FIELDS)
-MAX_LENGTH = {
-    "given_name": 100,
-    "family_name": 100,
-    "birthdate": 10,
-    "street_address": 200,
-    "locality": 100,
-    "postal_code": 20,
-}
-EARLIEST_BIRTHDATE = dt.date(1900, 1, 1)
+__all__ = ["EARLIEST_BIRTHDATE", "FIELDS", "MAX_LENGTH", "FieldError", "ResidentForm", "read_resident"]
 
 REQUIRED = N_("This field is required.")
 BAD_DATE = N_("Enter a valid date as year-month-day (YYYY-MM-DD).")
@@ -39,6 +28,22 @@ DATE_IN_FUTURE = N_("The date of birth cannot be in the future.")
 DATE_TOO_OLD = N_("The date of birth cannot be before 1900.")
 TOO_LONG = N_("This field is too long (at most {max} characters).")
 BAD_CHARACTERS = N_("This field contains characters that are not allowed.")
+UNKNOWN_FIELD = N_("This field is not one the desk asks for.")
+MESSAGES = {
+    Problem.REQUIRED: REQUIRED,
+    Problem.BAD_DATE: BAD_DATE,
+    Problem.DATE_IN_FUTURE: DATE_IN_FUTURE,
+    Problem.DATE_TOO_OLD: DATE_TOO_OLD,
+    Problem.TOO_LONG: TOO_LONG,
+    Problem.BAD_CHARACTERS: BAD_CHARACTERS,
+    Problem.UNKNOWN_FIELD: UNKNOWN_FIELD,
+}
+"""The desk's words for each fault the contract's rules find (`wallet_spec.attributes`)."""
+
+
+def field_error(name: str, problem: Problem) -> FieldError:
+    params = {"max": MAX_LENGTH[name]} if problem is Problem.TOO_LONG and name in MAX_LENGTH else {}
+    return FieldError(MESSAGES[problem], params)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,45 +66,13 @@ class ResidentForm:
         return self.resident is not None
 
 
-def _clean(value: object) -> str:
-    text = value if isinstance(value, str) else ""
-    return unicodedata.normalize("NFC", text).strip()
-
-
-def _has_refused_characters(name: str, text: str) -> bool:
-    """The contract's rule (`attribute_text`): controls, bidi and zero-width characters, surrogates."""
-    try:
-        attribute_text(name, text)
-    except FormatError:
-        return True
-    return False
-
-
 def read_resident(form: Mapping[str, Any], *, city: str, today: dt.date) -> ResidentForm:
     """Check every field and, if all pass, build the `Resident` (`resident_of` is the city's name)."""
-    values = {name: _clean(form.get(name)) for name in FIELDS}
-    errors: dict[str, FieldError] = {}
-    for name, value in values.items():
-        if len(value) > MAX_LENGTH[name]:
-            errors[name] = FieldError(TOO_LONG, {"max": MAX_LENGTH[name]})
-            values[name] = value[: MAX_LENGTH[name]]
-        elif _has_refused_characters(name, value):
-            errors[name] = FieldError(BAD_CHARACTERS)
-    for name in (*NAME_FIELDS, "birthdate"):
-        if not values[name] and name not in errors:
-            errors[name] = FieldError(REQUIRED)
-    if "birthdate" not in errors:
-        try:
-            birthdate = dt.date.fromisoformat(values["birthdate"])
-            if len(values["birthdate"]) != 10:
-                raise ValueError
-        except ValueError:
-            errors["birthdate"] = FieldError(BAD_DATE)
-        else:
-            if birthdate > today:
-                errors["birthdate"] = FieldError(DATE_IN_FUTURE)
-            elif birthdate < EARLIEST_BIRTHDATE:
-                errors["birthdate"] = FieldError(DATE_TOO_OLD)
+    values = {name: clean(form.get(name)) for name in FIELDS}
+    errors = {name: field_error(name, problem) for name, problem in check_fields(values, today=today).items()}
+    for name, error in errors.items():
+        if error.message == TOO_LONG:  # shown back in the form cut to what fits
+            values[name] = values[name][: MAX_LENGTH[name]]
     if errors:
         return ResidentForm(values, errors)
     attributes: dict[str, Any] = {

@@ -260,6 +260,7 @@ def _enrol_page(
     *,
     status: int = 200,
     tx_code: bool = False,
+    **extra: Any,
 ) -> HTMLResponse:
     return _page(
         request,
@@ -275,6 +276,7 @@ def _enrol_page(
         limits=MAX_LENGTH,
         tx_code=tx_code,
         today=dt.datetime.fromtimestamp(now, dt.UTC).date().isoformat(),
+        **extra,
     )
 
 

@@ -78,7 +78,16 @@ def renewal(kit: Kit) -> None:
     assert_error_body(kit.client.post("/renewal", content=nested, headers=JSON), 400, "invalid_request")
 
 
+def appointments(kit: Kit) -> None:
+    slot = kit.client.get("/appointments/slots").json()["slots"][0]["start"]
+    twice = b'{"slot": "not a slot", "slot": ' + str(slot).encode() + b"}"
+    assert_error_body(kit.client.post("/appointments", content=twice, headers=JSON), 400, "malformed")
+    once = kit.client.post("/appointments", json={"slot": slot})
+    assert once.status_code == 201, once.text  # the slot was free: nothing was booked by the refused body
+
+
 JSON_ENDPOINTS: dict[str, Callable[[Kit], None]] = {
+    "/appointments": appointments,
     "/revocations": revocations,
     "/credential": credential,
     "/renewal": renewal,

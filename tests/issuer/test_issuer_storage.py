@@ -20,9 +20,13 @@ EXPECTED_SCHEMA = {
     "audit_events": {"id", "hour", "office", "event", "count"},
     "nonces": {"nonce_hash", "expires"},
     "renewals": {"from_list", "from_idx", "to_list", "to_idx", "expires"},
+    "appointments": {"token_hash", "slot"},
 }
 """Every table the issuer may have and its columns (DESIGN.md, "What the issuer may persist")."""
-INDEXES = {"renewals": [("renewals_from", ["from_list", "from_idx"])]}
+INDEXES = {
+    "renewals": [("renewals_from", ["from_list", "from_idx"])],
+    "appointments": [("appointments_slot", ["slot"])],
+}
 
 
 def test_create_schema_is_idempotent(engine: Engine) -> None:
@@ -88,7 +92,8 @@ def test_the_database_holds_only_bitmaps_and_counts(make_registry: Registry, eng
         assert {c["name"] for c in columns} == EXPECTED_SCHEMA[name]
         for column in columns:
             assert not any(word in str(column["type"]).upper() for word in ("DATE", "TIME", "INTERVAL"))
-        # Nothing beside the primary key, but the renewal links' lookup from a spent credential.
+        # Nothing beside the primary key, but the renewal links' lookup from a spent credential
+        # and the bookings' count per slot.
         assert [(i["name"], i["column_names"]) for i in inspector.get_indexes(name)] == INDEXES.get(name, [])
 
     with engine.connect() as conn:

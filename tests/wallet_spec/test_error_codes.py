@@ -228,6 +228,37 @@ def _rate_limited(kit: Kit) -> CitykeyError:
     return raised(lambda: budget.spend("127.0.0.1", now=kit.now + 1, what="sign-ins"))
 
 
+def _preapplication_damaged(kit: Kit) -> CitykeyError:
+    from wallet_spec import preapplication
+
+    text = preapplication.encode(preapplication.Preapplication({"given_name": "Ann"}))
+    return raised(lambda: preapplication.decode(text[:-3], today=_today(kit)))
+
+
+def _preapplication_invalid(kit: Kit) -> CitykeyError:
+    from wallet_spec import preapplication
+
+    text = preapplication.encode(preapplication.Preapplication({"given_name": "Ann"}))
+    return raised(lambda: preapplication.decode(text, today=_today(kit)))
+
+
+def _today(kit: Kit) -> Any:
+    import datetime as dt
+
+    return dt.datetime.fromtimestamp(kit.now, dt.UTC).date()
+
+
+def _slot_unavailable(kit: Kit) -> CitykeyError:
+    from issuer.appointments import book
+    from issuer.db import create_schema, make_engine
+    from issuer.settings import IssuerSettings
+
+    engine = make_engine("sqlite://")
+    create_schema(engine)
+    settings = IssuerSettings(key_passphrase="unused")  # type: ignore[arg-type]
+    return raised(lambda: book(engine, settings, kit.now - 60, now=kit.now))  # a slot in the past
+
+
 def _receipt_invalid(kit: Kit) -> CitykeyError:
     from issuer.receipts import open_receipt
 
@@ -370,6 +401,9 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "Revoked": lambda kit: offline(kit, "revoked", _bundle(kit, status=1)),
     "AlreadyRenewed": _already_renewed,
     "RateLimited": _rate_limited,
+    "PreapplicationDamaged": _preapplication_damaged,
+    "PreapplicationInvalid": _preapplication_invalid,
+    "SlotUnavailable": _slot_unavailable,
     "Suspended": lambda kit: offline(kit, "suspended", _bundle(kit, status=2, bits=2)),
     "StatusUnknown": lambda kit: offline(kit, "status_unknown", _bundle(kit, status=None)),
     "BundleInvalid": _key_list_not_from_root,
