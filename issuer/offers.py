@@ -48,13 +48,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, delete, insert, select, update
 
+from issuer.batch import check_signable
 from issuer.db import nonces, pending_offers, read_transaction, write_transaction
 from issuer.statuslists import sweep_renewals
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import FormatError, UsageError
-from wallet_spec.jwk import generate_private_key
 from wallet_spec.oid4vci import OFFER_SCHEME, PRE_AUTHORIZED_CODE, PRE_AUTHORIZED_GRANT
-from wallet_spec.profile import ADDRESS_PARTS, STANDARD_TYPES, Resident, issue_credential
+from wallet_spec.profile import ADDRESS_PARTS, STANDARD_TYPES, Resident
 
 if TYPE_CHECKING:
     from issuer.state import IssuerState
@@ -197,8 +197,9 @@ def resident_to_json(resident: Resident) -> dict[str, Any]:
 def check_issuable(resident: Resident, *, now: int) -> None:
     """Raise the UsageError issuance would raise for these attributes, now, while the resident is at the desk.
 
-    Signs one throw-away credential of each standard type with a throw-away key: an extra claim
-    that clashes with the profile or overflows a type's digests is found before any offer exists.
+    The resident's attributes must be JSON (they wait in a sealed row), and a credential of each
+    standard type must be signable (`issuer.batch.check_signable`): an extra claim that clashes
+    with the profile or overflows a type's digests is found before any offer exists.
     """
     if not isinstance(resident.birthdate, dt.date):
         raise UsageError("birthdate must be a date")
@@ -206,19 +207,7 @@ def check_issuable(resident: Resident, *, now: int) -> None:
         json_dumps(resident_to_json(resident))
     except (TypeError, ValueError):
         raise UsageError("the resident's extra claims must be JSON values") from None
-    scratch = generate_private_key()
-    for kind in STANDARD_TYPES:
-        issue_credential(
-            resident,
-            issuer="https://check.invalid",
-            signing_key=scratch,
-            kid="check",
-            holder_key=scratch.public_key(),
-            status_idx=0,
-            status_uri="https://check.invalid/1",
-            now=now,
-            credential_type=kind,
-        )
+    check_signable(resident, STANDARD_TYPES, now=now)
 
 
 # --- offers ------------------------------------------------------------------

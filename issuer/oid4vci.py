@@ -44,7 +44,6 @@ from issuer import offers
 from issuer.batch import MAX_BATCH, issue_credentials
 from issuer.db import nonces, write_transaction
 from issuer.errors import NO_STORE, OAuthError
-from issuer.receipts import make_receipt
 from issuer.statuslists import StatusRef
 from wallet_spec import jws
 from wallet_spec.encoding import is_int
@@ -390,10 +389,9 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
     proven = check_proofs(texts, aud=state.issuer_id.rstrip("/"), now=now)
     keys = [thumbprint(jwk) for jwk in proven.jwks]
     _refuse_seen_keys(grant, keys)
-    store, passphrase = state.store, state.passphrase
     # Decrypted once per key-store reload (`IssuerState.republish`), held in memory only; asked for
     # here so that a key store that cannot serve fails the request before anything is spent.
-    mac_key, signing = state.receipt_mac_key(), state.signing_key()
+    signing_keys = state.keys
 
     # Reserve: spend the nonces and the allowance in one transaction (the token row is locked), so two
     # concurrent requests cannot both have the last credentials. Nothing is spent if one is refused.
@@ -417,19 +415,17 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
     try:
         credentials, issued = issue_credentials(
             resident_from_json(grant["resident"]),
-            {kind.name: proven.jwks},
-            store=store,
+            [(kind, jwk) for jwk in proven.jwks],
+            keys=signing_keys,
             registry=state.registry,
-            passphrase=passphrase,
             now=now,
-            signing=signing,
         )
     finally:
         refs, remaining = _record(state, token, issued, now=now)
     publish_new_lists(state, issued)
     return {
         "credentials": [{"credential": text} for text in credentials],
-        "citykey_receipt": make_receipt(mac_key, store.issuer_id, refs),
+        "citykey_receipt": signing_keys.receipt(refs),
         "citykey_credentials_remaining": remaining,
     }
 

@@ -42,9 +42,9 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from issuer import oid4vci
-from issuer.batch import issue_credentials
+from issuer.batch import issue_credentials, requested
 from issuer.db import write_transaction
-from issuer.receipts import MAX_RECEIPT_CHARS, make_receipt, open_receipt
+from issuer.receipts import MAX_RECEIPT_CHARS
 from issuer.statuslists import StatusRef
 from wallet_spec.bundle import load_bundle
 from wallet_spec.errors import (
@@ -122,12 +122,11 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
     assert verified.key_binding is not None  # required by the policy
     used = {*proven.nonces, str(verified.key_binding["nonce"])}
 
-    store, passphrase = state.store, state.passphrase
-    mac_key, signing = state.receipt_mac_key(), state.signing_key()  # decrypted once, held in memory
+    signing_keys = state.keys  # decrypted once, held in memory
     to_revoke: list[StatusRef] = []
     for receipt in receipts:
         try:
-            to_revoke.extend(open_receipt(mac_key, receipt))
+            to_revoke.extend(signing_keys.open_receipt(receipt))
         except ReceiptInvalid as exc:
             raise oid4vci.invalid_request(f"{exc.code}: {exc.message}") from None
 
@@ -138,8 +137,7 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
     for name, group in texts.items():
         holder_keys[name] = [next(jwks) for _ in group]
     credentials, refs = issue_credentials(
-        resident, holder_keys, store=store, registry=state.registry, passphrase=passphrase, now=now,
-        signing=signing,
+        resident, requested(holder_keys), keys=signing_keys, registry=state.registry, now=now
     )
     expires = max(int(SdJwt.parse(text).payload()["exp"]) for text in credentials)
     try:
@@ -161,7 +159,7 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
             {"credential_configuration_id": name, "credentials": [{"credential": next(issued)} for _ in keys]}
             for name, keys in holder_keys.items()
         ],
-        "citykey_receipt": make_receipt(mac_key, store.issuer_id, refs),
+        "citykey_receipt": signing_keys.receipt(refs),
         "revoked": revoked,
     }
 

@@ -21,6 +21,7 @@ from citykey.main import app
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
 from tests.support import cheap_kdfs
@@ -77,8 +78,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> City:
         registry = StatusRegistry(engine, status_base_uri(ISSUER), list_size=1024)
         wallet, foreign = Wallet(), Wallet()
         for owner, issuing in ((wallet, store), (foreign, impostor)):
-            batch = issue_batch(RESIDENT, owner.new_holder_keys(16), store=issuing, registry=registry,
-                                passphrase=PASSPHRASE, now=now)
+            batch = issue_batch(RESIDENT, owner.new_holder_keys(16), registry=registry,
+                                keys=SigningKeys.open(issuing, PASSPHRASE), now=now)
             for text in batch.credentials:
                 owner.import_credential(text)
         for name, when in (("bundle.jwt", now), ("due.jwt", now - 2 * DAY), ("stale.jwt", now - 7 * DAY - 3600)):
