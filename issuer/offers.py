@@ -10,12 +10,10 @@ each sealed under a key derived from a secret the city hands out and does not ke
   at redemption, after `TX_CODE_ATTEMPTS` wrong transaction codes, or at expiry;
 - offer document: found by SHA-256(label ‖ offer_id), sealed under HKDF(offer_id, "citykey
   offer document v1"); holds the offer JSON (with the code); deleted at redemption or at
-  expiry;
-- access token: found by SHA-256(label ‖ token), sealed under HKDF(token, "citykey access
-  token v1"); holds the attributes, the credentials still allowed and the status refs
-  issued so far (for the receipt); deleted when its allowance is spent, or at expiry.
+  expiry.
 
-(`issuer/oid4vci.py` makes and spends the access-token rows.) Offer by reference: the
+Redeeming an offer turns it into an access token, a sealed row of the same kind
+(`issuer.tokens`; `issuer.oid4vci` makes and spends them). Offer by reference: the
 QR code carries `openid-credential-offer://?credential_offer_uri=<issuer>/offers/<offer_id>`,
 short enough for a small QR code. The offer document must be servable by any instance
 behind a load balancer, yet readable by no one without the QR code, so it is a sealed row
@@ -61,7 +59,6 @@ if TYPE_CHECKING:
 
 OFFER = "citykey offer v1"
 OFFER_DOCUMENT = "citykey offer document v1"
-ACCESS_TOKEN = "citykey access token v1"  # noqa: S105 - a label, not a secret
 
 CODE_BYTES = 32
 OFFER_ID_BYTES = 16
@@ -274,7 +271,6 @@ def take_offer_document(state: IssuerState, offer_id: str, *, now: int) -> dict[
 
 
 __all__ = [
-    "ACCESS_TOKEN",
     "OFFER",
     "OFFER_DOCUMENT",
     "TX_CODE_ATTEMPTS",
