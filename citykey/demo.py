@@ -21,9 +21,9 @@ from citykey_io.qrimage import version as qr_version
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.inventory import database_files, database_tables, key_store_files
-from issuer.publish import build_bundle, status_base_uri
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from verifier import Policy, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE

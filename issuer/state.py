@@ -11,10 +11,10 @@ from sqlalchemy import Engine
 
 from citykey_io.passphrase import passphrase_bytes
 from issuer.db import create_schema, make_engine
-from issuer.publish import build_bundle, status_base_uri
 from issuer.settings import IssuerSettings
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from wallet_spec.errors import CitykeyError
 

@@ -24,9 +24,9 @@ from citykey.main import app
 from citykey_io import pem
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
-from issuer.publish import build_bundle, status_base_uri
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from wallet_spec import jws, qr
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk

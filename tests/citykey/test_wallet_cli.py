@@ -20,9 +20,9 @@ from citykey import wallet as wallet_cli
 from citykey.main import app
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
-from issuer.publish import status_base_uri
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import status_base_uri
 from keys import KeyStore
 from wallet_spec import jws
 from wallet_spec.jwk import public_key_from_jwk, thumbprint

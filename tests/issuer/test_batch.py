@@ -17,10 +17,10 @@ from sqlalchemy import Engine, select
 
 from issuer.batch import MAX_BATCH, issue_batch, revoke_with_receipt
 from issuer.db import status_lists
-from issuer.publish import build_bundle, status_base_uri
 from issuer.receipts import make_receipt, open_receipt
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRef, StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from verifier import Policy, verify
 from wallet.model import Wallet

@@ -25,9 +25,9 @@ import pytest
 
 from issuer.batch import Batch, issue_batch
 from issuer.db import create_schema, make_engine, metadata, sqlite_url
-from issuer.publish import status_base_uri
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import status_base_uri
 from keys import KeyStore
 from verifier import Policy, verify
 from wallet.model import Wallet

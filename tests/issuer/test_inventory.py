@@ -23,9 +23,9 @@ from sqlalchemy import Engine, inspect, text
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, metadata, sqlite_url
 from issuer.inventory import StoredTable, database_files, database_tables, key_store_files
-from issuer.publish import build_bundle, status_base_uri
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from wallet_spec.jwk import generate_private_key, public_jwk
 from wallet_spec.profile import Address, Resident

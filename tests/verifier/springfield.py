@@ -14,9 +14,9 @@ import pytest
 from sqlalchemy import Engine
 
 from issuer.batch import Batch, issue_batch
-from issuer.publish import build_bundle
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle
 from keys import KeyStore
 from verifier import Accepted, Policy, verify
 from wallet.model import Wallet
