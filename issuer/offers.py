@@ -271,15 +271,27 @@ def take_offer_document(state: IssuerState, offer_id: str, *, now: int) -> dict[
 
 
 __all__ = [
+    "CODE_BYTES",
+    "MAX_SECRET_CHARS",
     "OFFER",
     "OFFER_DOCUMENT",
+    "OFFER_ID_BYTES",
+    "PAD",
     "TX_CODE_ATTEMPTS",
+    "TX_CODE_LENGTHS",
     "Offer",
+    "check_issuable",
     "create_offer",
+    "offer_document",
+    "plausible_secret",
+    "put",
+    "remove",
+    "replace",
     "resident_to_json",
     "row_key",
     "seal",
     "sweep",
+    "take",
     "take_offer_document",
     "unseal",
 ]

@@ -43,7 +43,7 @@ from sqlalchemy import Connection, delete, insert
 from issuer import offers, tokens
 from issuer.batch import MAX_BATCH, issue_credentials
 from issuer.db import nonces, write_transaction
-from issuer.errors import NO_STORE, OAuthError
+from issuer.errors import OAuthError
 from issuer.statuslists import StatusRef
 from wallet_spec import jws
 from wallet_spec.encoding import is_int
@@ -469,13 +469,31 @@ def _record(state: IssuerState, token: str, issued: list[StatusRef], *, now: int
 
 
 __all__ = [
-    "FORMAT",
-    "NO_STORE",
-    "PROOF_TYP",
-    "OAuthError",
+    "CLAIM_NAMES",
+    "CLOCK_LEEWAY",
+    "MAX_PROOF_CHARS",
+    "NONCE_TTL",
+    "PROOF_MAX_AGE",
+    "TYPE_NAMES",
+    "Proven",
     "authorization_server_metadata",
+    "batch_size",
+    "bearer_token",
+    "check_proof",
+    "check_proofs",
+    "city_name",
+    "configuration",
+    "configuration_of",
     "credential",
+    "invalid_credential_request",
+    "invalid_proof",
+    "invalid_request",
+    "invalid_token",
     "issuer_metadata",
     "new_nonce",
+    "nonce_key",
+    "proof_list",
+    "publish_new_lists",
     "redeem",
+    "spend_nonces",
 ]

@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 from issuer import oid4vci
 from issuer.batch import issue_credentials, requested
 from issuer.db import write_transaction
+from issuer.errors import OAuthError
 from issuer.receipts import MAX_RECEIPT_CHARS
 from issuer.statuslists import StatusRef
 from wallet_spec.bundle import load_bundle
@@ -143,7 +144,7 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
     try:
         revoked = state.registry.renew(spent, refs, expires=expires, revoke=to_revoke)
     except (Revoked, AlreadyRenewed) as exc:  # a revocation or another renewal came first
-        raise oid4vci.OAuthError("invalid_grant", f"the presentation is refused: {exc.code}: {exc.message}") from None
+        raise OAuthError("invalid_grant", f"the presentation is refused: {exc.code}: {exc.message}") from None
     except StatusRefUnknown as exc:
         raise oid4vci.invalid_request(f"{exc.code}: {exc.message}") from None
     if to_revoke:
@@ -170,7 +171,7 @@ def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now:
         bundle = load_bundle(state.published.bundle, state.store.root_thumbprint, now=now)
     except CitykeyError as exc:  # our own bundle: a server problem, not the wallet's
         problem = f"the issuer's trust bundle is unusable: {exc.code}"
-        raise oid4vci.OAuthError("server_error", problem, status=503) from None
+        raise OAuthError("server_error", problem, status=503) from None
 
     def status_bit(uri: Any, idx: Any) -> int:
         for listed, bits in state.registry.lists():
@@ -205,7 +206,7 @@ def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now:
             extra_checks=spendable,
         )
     except VerificationFailed as exc:
-        raise oid4vci.OAuthError("invalid_grant", f"the presentation is refused: {', '.join(exc.codes)}") from None
+        raise OAuthError("invalid_grant", f"the presentation is refused: {', '.join(exc.codes)}") from None
     except FormatError as exc:
         raise oid4vci.invalid_request(f"the presentation is unreadable: {exc.code}") from None
 
@@ -220,7 +221,7 @@ def resident_from_claims(claims: Mapping[str, Any], *, city: str) -> Resident:
     """The attributes a fully disclosed identity (or full) credential carries, for re-issuing."""
     missing = [name for name in REQUIRED_CLAIMS if name not in claims]
     if missing:
-        raise oid4vci.OAuthError("invalid_grant", f"a renewal must disclose every claim; missing: {', '.join(missing)}")
+        raise OAuthError("invalid_grant", f"a renewal must disclose every claim; missing: {', '.join(missing)}")
     obj: dict[str, Any] = {name: claims[name] for name in REQUIRED_CLAIMS}
     obj["resident_of"] = claims.get("resident_of") or city
     address = claims.get("address")
@@ -235,4 +236,4 @@ def resident_from_claims(claims: Mapping[str, Any], *, city: str) -> Resident:
     try:
         return resident_from_json(obj)
     except FormatError as exc:
-        raise oid4vci.OAuthError("invalid_grant", f"the disclosed claims cannot be re-issued: {exc.message}") from None
+        raise OAuthError("invalid_grant", f"the disclosed claims cannot be re-issued: {exc.message}") from None

@@ -54,4 +54,12 @@ def drop_token(conn: Connection, token: str) -> None:
     offers.remove(conn, offers.row_key(ACCESS_TOKEN, token))
 
 
-__all__ = ["ACCESS_TOKEN", "TOKEN_TTL", "drop_token", "new_token", "save_grant", "take_grant"]
+__all__ = [
+    "ACCESS_TOKEN",
+    "TOKEN_BYTES",
+    "TOKEN_TTL",
+    "drop_token",
+    "new_token",
+    "save_grant",
+    "take_grant",
+]
