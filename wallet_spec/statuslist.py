@@ -109,7 +109,7 @@ def sign_token(
 ) -> str:
     """The `statuslist+jwt` published at `uri` (the token's `sub`)."""
     payload = {"sub": uri, "iat": iat, "exp": exp, "ttl": ttl, "status_list": status_list.to_json()}
-    return jws.sign({"typ": STATUS_LIST_TYP, "kid": kid}, payload, key)
+    return jws.sign_document(STATUS_LIST_TYP, payload, key, kid=kid)
 
 
 @dataclass(frozen=True, slots=True)
