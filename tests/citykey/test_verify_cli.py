@@ -7,7 +7,6 @@ runs `citykey verify` in process with typer's CliRunner.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from dataclasses import dataclass
@@ -17,6 +16,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from citykey.demo import DOLORES
 from citykey.main import app
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
@@ -27,7 +27,6 @@ from keys import KeyStore
 from tests.support import cheap_kdfs
 from wallet.model import Wallet
 from wallet_spec import jws
-from wallet_spec.profile import Address, Resident
 
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = b"correct horse battery staple"
@@ -35,13 +34,8 @@ NONCE = "library-nonce-31"
 AUD = "https://library.springfield.example"
 DAY = 86_400
 REGISTERED = frozenset({"iss", "iat", "exp", "vct", "cnf", "status"})
-RESIDENT = Resident(
-    given_name="Dolores",
-    family_name="Sample",
-    birthdate=dt.date(1957, 4, 2),
-    resident_of="Springfield",
-    address=Address(street_address="100 Example Ave", locality="Springfield", postal_code="00000"),
-)
+RESIDENT = DOLORES
+"""The demo's resident (`citykey demo`): a full address, born 1957."""
 
 
 @dataclass

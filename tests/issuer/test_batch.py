@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from citykey.demo import DOLORES
 from issuer.batch import MAX_BATCH, issue_batch, revoke_with_receipt
 from issuer.db import status_lists
 from issuer.receipts import make_receipt, open_receipt
@@ -35,7 +36,7 @@ from wallet_spec.errors import (
     UsageError,
 )
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk
-from wallet_spec.profile import Address, Resident
+from wallet_spec.profile import Resident
 from wallet_spec.sdjwt import SdJwt
 
 NOW = 1_767_225_600 + 37_000
@@ -43,13 +44,8 @@ NOW = 1_767_225_600 + 37_000
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = b"correct horse battery staple"
 AUD = "https://library.springfield.example"
-RESIDENT = Resident(
-    given_name="Dolores",
-    family_name="Sample",
-    birthdate=dt.date(1957, 4, 2),
-    resident_of="Springfield",
-    address=Address(street_address="100 Example Ave", locality="Springfield", postal_code="00000"),
-)
+RESIDENT = DOLORES
+"""The demo's resident (`citykey demo`): a full address, born 1957."""
 
 
 @pytest.fixture
