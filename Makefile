@@ -57,7 +57,7 @@ clean:
 # The resident's web wallet (wallet/web): `npm ci` from the committed lock file, then the
 # esbuild bundle into wallet/web/dist/, which the issuer serves at /wallet/.
 WEB := wallet/web
-WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/build.mjs
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/build.mjs wallet_spec/vectors/qr_codec.json
 
 $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund

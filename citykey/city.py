@@ -21,9 +21,9 @@ from citykey.output import EXIT_OK, fail_usage, print_json, reported
 from citykey_io.files import atomic_write
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, sqlite_url
-from issuer.publish import build_bundle, status_base_uri
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError

@@ -22,8 +22,9 @@ from citykey_io.qrimage import version as qr_version
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.inventory import database_files, database_tables, key_store_files
-from issuer.publish import build_bundle, status_base_uri
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from verifier import Policy, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE
@@ -63,6 +64,12 @@ class Demo:
         create_schema(engine)
         self.engine = engine
         self.registry = StatusRegistry(engine, status_base_uri(ISSUER))
+        self._keys: SigningKeys | None = None
+
+    def signing_keys(self) -> SigningKeys:
+        """The store's active signing key and receipt key, decrypted again only after a rotation."""
+        self._keys = SigningKeys.open(self.store, PASSPHRASE, held=self._keys)
+        return self._keys
 
     def check(self, ok: bool, what: str) -> None:
         if not ok:
@@ -73,9 +80,7 @@ class Demo:
         """A batch of `count` credentials of each standard type, each with its own holder key."""
         wallet = Wallet()
         keys = {kind.name: wallet.new_holder_keys(count) for kind in STANDARD_TYPES}
-        batch = issue_batch(
-            resident, keys, store=self.store, registry=self.registry, passphrase=PASSPHRASE, now=self.now,
-        )
+        batch = issue_batch(resident, keys, keys=self.signing_keys(), registry=self.registry, now=self.now)
         for text in batch.credentials:
             wallet.import_credential(text)
         return wallet, batch.receipt
@@ -167,7 +172,7 @@ def _story(demo: Demo) -> None:
 
     say.rule("6. Bruno loses his phone; his receipt revokes his batch")
     bruno, receipt = demo.enrol(BRUNO)
-    revoked = revoke_with_receipt(receipt, store=demo.store, registry=demo.registry, passphrase=PASSPHRASE)
+    revoked = revoke_with_receipt(receipt, keys=demo.signing_keys(), registry=demo.registry)
     demo.sync()
     _, result = demo.scan(bruno, BUS, ["resident_of"])
     demo.check(result == ["revoked"], "the revoked batch")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -14,13 +16,14 @@ from rich.table import Table
 from sqlalchemy import Engine, make_url
 
 from citykey.output import fail_usage, print_json, reported
+from citykey_io import clock
 from citykey_io.files import atomic_write
 from issuer.app import create_app
 from issuer.db import make_engine
 from issuer.inventory import StoredFile, database_files, database_tables, key_store_files, other_files
-from issuer.publish import static_files
 from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings
 from issuer.state import IssuerState
+from issuer.trust_bundle import static_files
 from keys import KeyStore
 
 app = typer.Typer(help="The city's issuer service: serve it, list what it stores.", no_args_is_help=True)
@@ -145,8 +148,9 @@ clerk_app = typer.Typer(help="Desk accounts: who may sign in to the clerk desk (
 app.add_typer(clerk_app, name="clerk")
 
 
-def clerk_database() -> Engine:
-    """The issuer's database, schema in place. Managing clerks needs no key passphrase."""
+@contextmanager
+def clerk_database() -> Iterator[Engine]:
+    """The issuer's database, schema in place, closed at the end. Managing clerks needs no key passphrase."""
     from pydantic import SecretStr
 
     from issuer.db import create_schema
@@ -160,7 +164,10 @@ def clerk_database() -> Engine:
     with reported():
         engine = make_engine(configured.database_url)
         create_schema(engine)
-    return engine
+    try:
+        yield engine
+    finally:
+        engine.dispose()
 
 
 def clerk_password() -> str:
@@ -191,28 +198,19 @@ def clerk_add(
         clerks.check_name(name)
         clerks.check_role(role)
     password = clerk_password()
-    engine = clerk_database()
-    try:
-        with reported():
-            clerks.add_clerk(engine, name, password, role)
-    finally:
-        engine.dispose()
+    with clerk_database() as engine, reported():
+        clerks.add_clerk(engine, name, password, role)
     typer.echo(f"added {role} {name}")
 
 
 @clerk_app.command("list")
 def clerk_list(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Desk accounts with their role and lock state (never their password hashes)."""
-    import time
-
     from issuer import clerks
 
-    engine = clerk_database()
-    try:
+    with clerk_database() as engine:
         accounts = clerks.list_clerks(engine)
-    finally:
-        engine.dispose()
-    now = int(time.time())
+    now = clock.now()
     rows: list[dict[str, Any]] = [
         {"name": a.name, "role": a.role, "locked_for": max(0, a.locked_until - now), "failed_logins": a.failed_logins}
         for a in accounts
@@ -232,14 +230,7 @@ def clerk_remove(name: Annotated[str, typer.Argument(help="The account to delete
     """Delete a desk account."""
     from issuer import clerks
 
-    engine = clerk_database()
-    try:
-        removed = clerks.remove_clerk(engine, name)
-    finally:
-        engine.dispose()
-    if not removed:
-        fail_usage(f"no clerk named {name}")
-    typer.echo(f"removed {name}")
+    _change_clerk(name, clerks.remove_clerk, "removed")
 
 
 @clerk_app.command("unlock")
@@ -247,11 +238,13 @@ def clerk_unlock(name: Annotated[str, typer.Argument(help="The account locked by
     """End a lockout before its 15 minutes are up (after checking who was guessing)."""
     from issuer import clerks
 
-    engine = clerk_database()
-    try:
-        unlocked = clerks.unlock_clerk(engine, name)
-    finally:
-        engine.dispose()
-    if not unlocked:
+    _change_clerk(name, clerks.unlock_clerk, "unlocked")
+
+
+def _change_clerk(name: str, change: Callable[[Engine, str], bool], done: str) -> None:
+    """Apply `change` to the account `name`: say `done`, or fail if there is no such account."""
+    with clerk_database() as engine:
+        changed = change(engine, name)
+    if not changed:
         fail_usage(f"no clerk named {name}")
-    typer.echo(f"unlocked {name}")
+    typer.echo(f"{done} {name}")

@@ -44,6 +44,7 @@ from sqlalchemy import (
     inspect,
     text,
 )
+from sqlalchemy.types import TypeEngine
 
 _log = logging.getLogger("citykey.issuer.db")
 
@@ -57,71 +58,84 @@ _SCHEMA_LOCK = 0x636B_0001
 
 metadata = MetaData()
 
+
+def _column(name: str, kind: type[TypeEngine[Any]], doc: str | None = None, **options: Any) -> Column[Any]:
+    """A column that may not be NULL (none of ours may), with what it holds as its `doc`."""
+    return Column(name, kind, nullable=False, doc=doc, **options)
+
+
 status_lists = Table(
     "status_lists",
     metadata,
-    Column("list_id", Integer, primary_key=True, autoincrement=False),
-    Column("status", LargeBinary, nullable=False),
-    # The published bits: one per entry, least significant bit first, 1 = revoked.
-    Column("allocated", LargeBinary, nullable=False),
-    # Same layout, 1 = handed out; never cleared, so an index is never reused.
-    Column("unallocated", Integer, nullable=False),
-    # Zero bits left in `allocated`: finds the lists with room without reading them.
+    _column("list_id", Integer, primary_key=True, autoincrement=False),
+    _column("status", LargeBinary, "The published bits: one per entry, least significant bit first, 1 = revoked."),
+    _column("allocated", LargeBinary, "Same layout, 1 = handed out; never cleared, so an index is never reused."),
+    _column("unallocated", Integer, "Zero bits left in `allocated`: finds the lists with room without reading them."),
 )
-
 
 pending_offers = Table(
     "pending_offers",
     metadata,
-    Column("code_hash", LargeBinary, primary_key=True),
-    # SHA-256 of the pre-authorized code: the row can be found by whoever holds the code, and by no one else.
-    Column("sealed", LargeBinary, nullable=False),
-    # The clerk-entered attributes, AES-GCM under a key derived from the code itself (never stored).
-    Column("expires", Integer, nullable=False),
-    # Minutes after the offer was made; an expired row is deleted on sight and by the sweeper.
+    _column(
+        "code_hash",
+        LargeBinary,
+        "SHA-256 of the row's secret (a pre-authorized code, an offer id, an access token): the row can be"
+        " found by whoever holds the secret, and by no one else (`issuer.offers.row_key`).",
+        primary_key=True,
+    ),
+    _column("sealed", LargeBinary, "The row's JSON, AES-GCM under a key derived from the secret (never stored)."),
+    _column("expires", Integer, "An expired row is deleted on sight and by the sweeper."),
 )
 
 clerks = Table(
     "clerks",
     metadata,
-    Column("name", Text, primary_key=True),
-    Column("password_hash", Text, nullable=False),  # argon2id
-    Column("role", Text, nullable=False),  # "clerk" or "admin"
-    Column("failed_logins", Integer, nullable=False, default=0),
-    Column("locked_until", Integer, nullable=False, default=0),
-    Column("session_generation", Integer, nullable=False, default=0, server_default="0"),
-    # raised by sign-out and "end sessions": every session of the clerk ends (issuer/clerks.py)
+    _column("name", Text, primary_key=True),
+    _column("password_hash", Text, "argon2id"),
+    _column("role", Text, '"clerk" or "admin"'),
+    _column("failed_logins", Integer, default=0),
+    _column("locked_until", Integer, default=0),
+    _column(
+        "session_generation",
+        Integer,
+        'Raised by sign-out and "end sessions": every session of the clerk ends (issuer/clerks.py).',
+        default=0,
+        server_default="0",
+    ),
 )
 
 audit_events = Table(
     "audit_events",
     metadata,
-    Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("hour", Integer, nullable=False),  # the event's time rounded down to the hour
-    Column("office", Text, nullable=False),
-    Column("event", Text, nullable=False),  # e.g. "offer_created", "batch_issued", "revoked"
-    Column("count", Integer, nullable=False),
+    _column("id", Integer, primary_key=True, autoincrement=True),
+    _column("hour", Integer, "The event's time rounded down to the hour."),
+    _column("office", Text),
+    _column("event", Text, 'e.g. "offer_created", "batch_issued", "revoked"'),
+    _column("count", Integer),
 )
 
 nonces = Table(
     "nonces",
     metadata,
-    Column("nonce_hash", LargeBinary, primary_key=True),  # SHA-256 of a c_nonce handed to a wallet
-    Column("expires", Integer, nullable=False),
+    _column("nonce_hash", LargeBinary, "SHA-256 of a c_nonce handed to a wallet.", primary_key=True),
+    _column("expires", Integer),
 )
 
 renewals = Table(
     "renewals",
     metadata,
     # One row per credential of a renewed batch: status references only (list number and index).
-    Column("from_list", Integer, nullable=False),
-    Column("from_idx", Integer, nullable=False),
-    # The credential presented for the renewal: spent, it cannot renew again (`issuer.statuslists`).
-    Column("to_list", Integer, primary_key=True, autoincrement=False),
-    Column("to_idx", Integer, primary_key=True, autoincrement=False),
-    # A credential of the batch issued for it: whoever can revoke `from` revokes this too.
-    Column("expires", Integer, nullable=False),
-    # When the last credential reachable through this link expires; the sweeper deletes it then.
+    _column("from_list", Integer, "The credential presented for the renewal: spent, it cannot renew again."),
+    _column("from_idx", Integer),
+    _column(
+        "to_list",
+        Integer,
+        "A credential of the batch issued for it: whoever can revoke `from` revokes this too.",
+        primary_key=True,
+        autoincrement=False,
+    ),
+    _column("to_idx", Integer, primary_key=True, autoincrement=False),
+    _column("expires", Integer, "When the last credential reachable through this link expires; swept then."),
     Index("renewals_from", "from_list", "from_idx"),
 )
 

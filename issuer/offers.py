@@ -10,12 +10,10 @@ each sealed under a key derived from a secret the city hands out and does not ke
   at redemption, after `TX_CODE_ATTEMPTS` wrong transaction codes, or at expiry;
 - offer document: found by SHA-256(label ‖ offer_id), sealed under HKDF(offer_id, "citykey
   offer document v1"); holds the offer JSON (with the code); deleted at redemption or at
-  expiry;
-- access token: found by SHA-256(label ‖ token), sealed under HKDF(token, "citykey access
-  token v1"); holds the attributes, the credentials still allowed and the status refs
-  issued so far (for the receipt); deleted when its allowance is spent, or at expiry.
+  expiry.
 
-(`issuer/oid4vci.py` makes and spends the access-token rows.) Offer by reference: the
+Redeeming an offer turns it into an access token, a sealed row of the same kind
+(`issuer.tokens`; `issuer.oid4vci` makes and spends them). Offer by reference: the
 QR code carries `openid-credential-offer://?credential_offer_uri=<issuer>/offers/<offer_id>`,
 short enough for a small QR code. The offer document must be servable by any instance
 behind a load balancer, yet readable by no one without the QR code, so it is a sealed row
@@ -48,20 +46,19 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Connection, delete, insert, select, update
 
+from issuer.batch import check_signable
 from issuer.db import nonces, pending_offers, read_transaction, write_transaction
 from issuer.statuslists import sweep_renewals
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import FormatError, UsageError
-from wallet_spec.jwk import generate_private_key
 from wallet_spec.oid4vci import OFFER_SCHEME, PRE_AUTHORIZED_CODE, PRE_AUTHORIZED_GRANT
-from wallet_spec.profile import ADDRESS_PARTS, STANDARD_TYPES, Resident, issue_credential
+from wallet_spec.profile import ADDRESS_PARTS, STANDARD_TYPES, Resident
 
 if TYPE_CHECKING:
     from issuer.state import IssuerState
 
 OFFER = "citykey offer v1"
 OFFER_DOCUMENT = "citykey offer document v1"
-ACCESS_TOKEN = "citykey access token v1"  # noqa: S105 - a label, not a secret
 
 CODE_BYTES = 32
 OFFER_ID_BYTES = 16
@@ -197,8 +194,9 @@ def resident_to_json(resident: Resident) -> dict[str, Any]:
 def check_issuable(resident: Resident, *, now: int) -> None:
     """Raise the UsageError issuance would raise for these attributes, now, while the resident is at the desk.
 
-    Signs one throw-away credential of each standard type with a throw-away key: an extra claim
-    that clashes with the profile or overflows a type's digests is found before any offer exists.
+    The resident's attributes must be JSON (they wait in a sealed row), and a credential of each
+    standard type must be signable (`issuer.batch.check_signable`): an extra claim that clashes
+    with the profile or overflows a type's digests is found before any offer exists.
     """
     if not isinstance(resident.birthdate, dt.date):
         raise UsageError("birthdate must be a date")
@@ -206,19 +204,7 @@ def check_issuable(resident: Resident, *, now: int) -> None:
         json_dumps(resident_to_json(resident))
     except (TypeError, ValueError):
         raise UsageError("the resident's extra claims must be JSON values") from None
-    scratch = generate_private_key()
-    for kind in STANDARD_TYPES:
-        issue_credential(
-            resident,
-            issuer="https://check.invalid",
-            signing_key=scratch,
-            kid="check",
-            holder_key=scratch.public_key(),
-            status_idx=0,
-            status_uri="https://check.invalid/1",
-            now=now,
-            credential_type=kind,
-        )
+    check_signable(resident, STANDARD_TYPES, now=now)
 
 
 # --- offers ------------------------------------------------------------------
@@ -285,16 +271,27 @@ def take_offer_document(state: IssuerState, offer_id: str, *, now: int) -> dict[
 
 
 __all__ = [
-    "ACCESS_TOKEN",
+    "CODE_BYTES",
+    "MAX_SECRET_CHARS",
     "OFFER",
     "OFFER_DOCUMENT",
+    "OFFER_ID_BYTES",
+    "PAD",
     "TX_CODE_ATTEMPTS",
+    "TX_CODE_LENGTHS",
     "Offer",
+    "check_issuable",
     "create_offer",
+    "offer_document",
+    "plausible_secret",
+    "put",
+    "remove",
+    "replace",
     "resident_to_json",
     "row_key",
     "seal",
     "sweep",
+    "take",
     "take_offer_document",
     "unseal",
 ]

@@ -40,11 +40,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import Connection, delete, insert
 
-from issuer import offers
+from issuer import offers, tokens
 from issuer.batch import MAX_BATCH, issue_credentials
 from issuer.db import nonces, write_transaction
-from issuer.errors import NO_STORE, OAuthError
-from issuer.receipts import make_receipt
+from issuer.errors import OAuthError
 from issuer.statuslists import StatusRef
 from wallet_spec import jws
 from wallet_spec.encoding import is_int
@@ -58,8 +57,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("citykey.issuer")
 
-TOKEN_TTL = 600
-"""Seconds an access token lasts: the wallet fetches its batch right after redeeming the offer."""
 NONCE_TTL = 300
 PROOF_MAX_AGE = 300
 CLOCK_LEEWAY = 60
@@ -191,7 +188,7 @@ def redeem(state: IssuerState, params: Mapping[str, str], *, now: int) -> dict[s
         raise unknown
 
     failure: OAuthError | None = None
-    token = secrets.token_urlsafe(32)
+    token = ""
     with write_transaction(state.engine) as conn:
         offers.sweep(conn, now=now)
         pending = offers.take(conn, offers.OFFER, code, now=now)
@@ -212,21 +209,15 @@ def redeem(state: IssuerState, params: Mapping[str, str], *, now: int) -> dict[s
                 failure = OAuthError("invalid_grant", f"wrong transaction code; {left} attempt(s) left")
         else:
             _forget_offer(conn, code, pending)
-            grant = {
-                "resident": pending["resident"],
-                "configurations": pending["configurations"],
-                "remaining": batch_size(state),
-                "pending": 0,
-                "refs": [],
-                "keys": [],
-            }
-            offers.put(conn, offers.ACCESS_TOKEN, token, grant, expires=now + TOKEN_TTL)
+            token = tokens.new_token(
+                conn, pending["resident"], pending["configurations"], allowed=batch_size(state), now=now
+            )
     if failure is not None:
         raise failure  # after the commit: an expired row's deletion and a counted attempt stay done
     return {
         "access_token": token,
         "token_type": "Bearer",
-        "expires_in": TOKEN_TTL,
+        "expires_in": tokens.TOKEN_TTL,
         "citykey_credentials_allowed": batch_size(state),
     }
 
@@ -376,7 +367,7 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
     token = bearer_token(authorization)
     expired = invalid_token("the access token is unknown, spent or expired")
     with write_transaction(state.engine) as conn:  # a write: an expired row found is deleted
-        grant = offers.take(conn, offers.ACCESS_TOKEN, token, now=now)
+        grant = tokens.take_grant(conn, token, now=now)
     if grant is None:
         raise expired
     if not isinstance(body, dict):
@@ -390,23 +381,22 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
     proven = check_proofs(texts, aud=state.issuer_id.rstrip("/"), now=now)
     keys = [thumbprint(jwk) for jwk in proven.jwks]
     _refuse_seen_keys(grant, keys)
-    store, passphrase = state.store, state.passphrase
     # Decrypted once per key-store reload (`IssuerState.republish`), held in memory only; asked for
     # here so that a key store that cannot serve fails the request before anything is spent.
-    mac_key, signing = state.receipt_mac_key(), state.signing_key()
+    signing_keys = state.keys
 
     # Reserve: spend the nonces and the allowance in one transaction (the token row is locked), so two
     # concurrent requests cannot both have the last credentials. Nothing is spent if one is refused.
     reserved = False
     with write_transaction(state.engine) as conn:
-        grant = offers.take(conn, offers.ACCESS_TOKEN, token, now=now)
+        grant = tokens.take_grant(conn, token, now=now)
         if grant is not None and len(texts) <= grant["remaining"]:
             _refuse_seen_keys(grant, keys)  # again under the row lock: a concurrent request may have used one
             spend_nonces(conn, proven.nonces, now=now)
             grant["keys"] = [*grant.get("keys", []), *keys]
             grant["remaining"] -= len(texts)
             grant["pending"] += 1
-            offers.replace(conn, offers.ACCESS_TOKEN, token, grant)
+            tokens.save_grant(conn, token, grant)
             reserved = True
     if grant is None:
         raise expired
@@ -417,19 +407,17 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
     try:
         credentials, issued = issue_credentials(
             resident_from_json(grant["resident"]),
-            {kind.name: proven.jwks},
-            store=store,
+            [(kind, jwk) for jwk in proven.jwks],
+            keys=signing_keys,
             registry=state.registry,
-            passphrase=passphrase,
             now=now,
-            signing=signing,
         )
     finally:
         refs, remaining = _record(state, token, issued, now=now)
     publish_new_lists(state, issued)
     return {
         "credentials": [{"credential": text} for text in credentials],
-        "citykey_receipt": make_receipt(mac_key, store.issuer_id, refs),
+        "citykey_receipt": signing_keys.receipt(refs),
         "citykey_credentials_remaining": remaining,
     }
 
@@ -467,27 +455,45 @@ def _record(state: IssuerState, token: str, issued: list[StatusRef], *, now: int
     Returns every ref issued with the token so far (just this request's if the token is gone).
     """
     with write_transaction(state.engine) as conn:
-        grant = offers.take(conn, offers.ACCESS_TOKEN, token, now=now)
+        grant = tokens.take_grant(conn, token, now=now)
         if grant is None:
             return issued, 0
         refs = [StatusRef(uri, idx) for uri, idx in grant["refs"]] + issued
         grant["refs"] = [[ref.uri, ref.idx] for ref in refs]
         grant["pending"] -= 1
         if grant["remaining"] <= 0 and grant["pending"] <= 0:
-            offers.remove(conn, offers.row_key(offers.ACCESS_TOKEN, token))
+            tokens.drop_token(conn, token)
         else:
-            offers.replace(conn, offers.ACCESS_TOKEN, token, grant)
+            tokens.save_grant(conn, token, grant)
         return refs, int(grant["remaining"])
 
 
 __all__ = [
-    "FORMAT",
-    "NO_STORE",
-    "PROOF_TYP",
-    "OAuthError",
+    "CLAIM_NAMES",
+    "CLOCK_LEEWAY",
+    "MAX_PROOF_CHARS",
+    "NONCE_TTL",
+    "PROOF_MAX_AGE",
+    "TYPE_NAMES",
+    "Proven",
     "authorization_server_metadata",
+    "batch_size",
+    "bearer_token",
+    "check_proof",
+    "check_proofs",
+    "city_name",
+    "configuration",
+    "configuration_of",
     "credential",
+    "invalid_credential_request",
+    "invalid_proof",
+    "invalid_request",
+    "invalid_token",
     "issuer_metadata",
     "new_nonce",
+    "nonce_key",
+    "proof_list",
+    "publish_new_lists",
     "redeem",
+    "spend_nonces",
 ]

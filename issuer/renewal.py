@@ -42,9 +42,10 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from issuer import oid4vci
-from issuer.batch import issue_credentials
+from issuer.batch import issue_credentials, requested
 from issuer.db import write_transaction
-from issuer.receipts import MAX_RECEIPT_CHARS, make_receipt, open_receipt
+from issuer.errors import OAuthError
+from issuer.receipts import MAX_RECEIPT_CHARS
 from issuer.statuslists import StatusRef
 from wallet_spec.bundle import load_bundle
 from wallet_spec.errors import (
@@ -122,12 +123,11 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
     assert verified.key_binding is not None  # required by the policy
     used = {*proven.nonces, str(verified.key_binding["nonce"])}
 
-    store, passphrase = state.store, state.passphrase
-    mac_key, signing = state.receipt_mac_key(), state.signing_key()  # decrypted once, held in memory
+    signing_keys = state.keys  # decrypted once, held in memory
     to_revoke: list[StatusRef] = []
     for receipt in receipts:
         try:
-            to_revoke.extend(open_receipt(mac_key, receipt))
+            to_revoke.extend(signing_keys.open_receipt(receipt))
         except ReceiptInvalid as exc:
             raise oid4vci.invalid_request(f"{exc.code}: {exc.message}") from None
 
@@ -138,14 +138,13 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
     for name, group in texts.items():
         holder_keys[name] = [next(jwks) for _ in group]
     credentials, refs = issue_credentials(
-        resident, holder_keys, store=store, registry=state.registry, passphrase=passphrase, now=now,
-        signing=signing,
+        resident, requested(holder_keys), keys=signing_keys, registry=state.registry, now=now
     )
     expires = max(int(SdJwt.parse(text).payload()["exp"]) for text in credentials)
     try:
         revoked = state.registry.renew(spent, refs, expires=expires, revoke=to_revoke)
     except (Revoked, AlreadyRenewed) as exc:  # a revocation or another renewal came first
-        raise oid4vci.OAuthError("invalid_grant", f"the presentation is refused: {exc.code}: {exc.message}") from None
+        raise OAuthError("invalid_grant", f"the presentation is refused: {exc.code}: {exc.message}") from None
     except StatusRefUnknown as exc:
         raise oid4vci.invalid_request(f"{exc.code}: {exc.message}") from None
     if to_revoke:
@@ -161,7 +160,7 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
             {"credential_configuration_id": name, "credentials": [{"credential": next(issued)} for _ in keys]}
             for name, keys in holder_keys.items()
         ],
-        "citykey_receipt": make_receipt(mac_key, store.issuer_id, refs),
+        "citykey_receipt": signing_keys.receipt(refs),
         "revoked": revoked,
     }
 
@@ -172,7 +171,7 @@ def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now:
         bundle = load_bundle(state.published.bundle, state.store.root_thumbprint, now=now)
     except CitykeyError as exc:  # our own bundle: a server problem, not the wallet's
         problem = f"the issuer's trust bundle is unusable: {exc.code}"
-        raise oid4vci.OAuthError("server_error", problem, status=503) from None
+        raise OAuthError("server_error", problem, status=503) from None
 
     def status_bit(uri: Any, idx: Any) -> int:
         for listed, bits in state.registry.lists():
@@ -207,7 +206,7 @@ def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now:
             extra_checks=spendable,
         )
     except VerificationFailed as exc:
-        raise oid4vci.OAuthError("invalid_grant", f"the presentation is refused: {', '.join(exc.codes)}") from None
+        raise OAuthError("invalid_grant", f"the presentation is refused: {', '.join(exc.codes)}") from None
     except FormatError as exc:
         raise oid4vci.invalid_request(f"the presentation is unreadable: {exc.code}") from None
 
@@ -222,7 +221,7 @@ def resident_from_claims(claims: Mapping[str, Any], *, city: str) -> Resident:
     """The attributes a fully disclosed identity (or full) credential carries, for re-issuing."""
     missing = [name for name in REQUIRED_CLAIMS if name not in claims]
     if missing:
-        raise oid4vci.OAuthError("invalid_grant", f"a renewal must disclose every claim; missing: {', '.join(missing)}")
+        raise OAuthError("invalid_grant", f"a renewal must disclose every claim; missing: {', '.join(missing)}")
     obj: dict[str, Any] = {name: claims[name] for name in REQUIRED_CLAIMS}
     obj["resident_of"] = claims.get("resident_of") or city
     address = claims.get("address")
@@ -237,4 +236,4 @@ def resident_from_claims(claims: Mapping[str, Any], *, city: str) -> Resident:
     try:
         return resident_from_json(obj)
     except FormatError as exc:
-        raise oid4vci.OAuthError("invalid_grant", f"the disclosed claims cannot be re-issued: {exc.message}") from None
+        raise OAuthError("invalid_grant", f"the disclosed claims cannot be re-issued: {exc.message}") from None

@@ -49,7 +49,7 @@ class SigningKeys:
 
     @property
     def signing(self) -> tuple[str, PrivateKey]:
-        """(kid, key), as `issuer.publish.build_bundle` takes it."""
+        """(kid, key), as `issuer.trust_bundle.build_bundle` takes it."""
         return self.kid, self.key
 
     def receipt(self, refs: Iterable[StatusRef]) -> str:

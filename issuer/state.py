@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
 
+from citykey_io.passphrase import passphrase_bytes
 from issuer.db import create_schema, make_engine
-from issuer.publish import build_bundle, status_base_uri
 from issuer.settings import IssuerSettings
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from wallet_spec.errors import CitykeyError
-from wallet_spec.jwk import PrivateKey
 
 log = logging.getLogger("citykey.issuer")
 
@@ -59,7 +59,8 @@ class IssuerState:
 
     @property
     def passphrase(self) -> bytes:
-        return self.settings.key_passphrase.get_secret_value().encode("utf-8")
+        """The key store's passphrase, as the bytes of its variable (not UTF-8 is fine: `passphrase_bytes`)."""
+        return passphrase_bytes(self.settings.key_passphrase.get_secret_value())
 
     @property
     def issuer_id(self) -> str:
@@ -85,14 +86,6 @@ class IssuerState:
             if self._keys is None:
                 self._keys = SigningKeys.open(self.store, self.passphrase)
             return self._keys
-
-    def signing_key(self) -> tuple[str, PrivateKey]:
-        """TRANSITIONAL (`issuer/renewal.py`): `keys.signing`."""
-        return self.keys.signing
-
-    def receipt_mac_key(self) -> bytes:
-        """TRANSITIONAL (`issuer/renewal.py`): `keys.receipt_mac_key`."""
-        return self.keys.receipt_mac_key
 
     def try_republish(self, *, now: int | None = None) -> Published | None:
         """`republish`, but a failure is logged and kept for `/health` instead of raised.

@@ -6,7 +6,8 @@ import of one of our packages is checked against `ALLOWED`:
     citykey                              the command, on top: may import everything
     issuer                               keys, wallet_spec, citykey_io
     keys, verifier, wallet               wallet_spec, citykey_io
-    wallet_spec, citykey_io              nothing of ours
+    citykey_io                           wallet_spec (docs/decisions.md 22)
+    wallet_spec                          nothing of ours
 
 `wallet_spec` is the contract every party implements, so it does no I/O: no
 files, sockets, HTTP, environment, subprocesses or logs (`IO_MODULES`,

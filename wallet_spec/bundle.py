@@ -63,7 +63,7 @@ def sign_bundle(
     }
     if verifiers:
         claims["verifiers"] = [v.to_json() for v in verifiers]
-    return jws.sign({"typ": TRUST_BUNDLE_TYP, "kid": kid}, claims, signing_key)
+    return jws.sign_document(TRUST_BUNDLE_TYP, claims, signing_key, kid=kid)
 
 
 @dataclass(frozen=True, slots=True)

@@ -119,3 +119,11 @@ def sign(
     der = key.sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256()))
     r, s = decode_dss_signature(der)
     return signing_input + "." + b64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def sign_document(typ: str, claims: Mapping[str, Any], key: PrivateKey, *, kid: str) -> str:
+    """A document the city or a verifier signs (key list, status list, trust bundle, request).
+
+    Its header says what it is (`typ`, checked by its reader) and which key signed it (`kid`).
+    """
+    return sign({"typ": typ, "kid": kid}, claims, key)

@@ -108,7 +108,7 @@ class KeyList:
 
 def sign_key_list(key_list: KeyList, root: PrivateKey) -> str:
     claims = {**key_list.to_claims(), "root": public_jwk(root)}
-    return jws.sign({"typ": KEY_LIST_TYP, "kid": thumbprint(root)}, claims, root)
+    return jws.sign_document(KEY_LIST_TYP, claims, root, kid=thumbprint(root))
 
 
 def verify_key_list(token: str, root_thumbprint: str, *, now: int) -> KeyList:

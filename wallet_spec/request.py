@@ -235,7 +235,7 @@ def make_request(
 
 def sign_request(request: Request, key: PrivateKey) -> str:
     """The request as a compact JWS signed by the verifier's key (`kid` = its thumbprint)."""
-    return jws.sign({"typ": REQUEST_TYP, "kid": thumbprint(key)}, request.to_json(), key)
+    return jws.sign_document(REQUEST_TYP, request.to_json(), key, kid=thumbprint(key))
 
 
 # --- QR text ----------------------------------------------------------------------------

@@ -97,6 +97,21 @@ class StatusList:
         return cls(int(bits), bytearray(data))
 
 
+@dataclass(frozen=True, slots=True)
+class VerifiedStatusList:
+    """A status list token's claims: the list published at `uri` (`sub`), and when it was signed and expires."""
+
+    uri: str
+    iat: int
+    exp: int
+    ttl: int | None
+    status_list: StatusList
+
+    def to_claims(self) -> dict[str, Any]:
+        ttl = {} if self.ttl is None else {"ttl": self.ttl}
+        return {"sub": self.uri, "iat": self.iat, "exp": self.exp, **ttl, "status_list": self.status_list.to_json()}
+
+
 def sign_token(
     status_list: StatusList,
     *,
@@ -108,17 +123,8 @@ def sign_token(
     ttl: int,
 ) -> str:
     """The `statuslist+jwt` published at `uri` (the token's `sub`)."""
-    payload = {"sub": uri, "iat": iat, "exp": exp, "ttl": ttl, "status_list": status_list.to_json()}
-    return jws.sign({"typ": STATUS_LIST_TYP, "kid": kid}, payload, key)
-
-
-@dataclass(frozen=True, slots=True)
-class VerifiedStatusList:
-    uri: str
-    iat: int
-    exp: int
-    ttl: int | None
-    status_list: StatusList
+    claims = VerifiedStatusList(uri, iat, exp, ttl, status_list).to_claims()
+    return jws.sign_document(STATUS_LIST_TYP, claims, key, kid=kid)
 
 
 KeyLookup = Callable[[Mapping[str, Any], Mapping[str, Any]], PublicKey]

@@ -23,11 +23,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Scope
 
 from issuer import appointments
-from issuer.api.bodies import JSON_TYPE, Rules, json_body, request_body
+from issuer.api.bodies import Rules, json_body, request_body
 from issuer.deps import State
 from issuer.errors import error_responses
 from issuer.ratelimit import Budget
 from wallet_spec.encoding import b64url_encode
+from wallet_spec.oid4vci import JSON_MEDIA_TYPE
 
 DIST = Path(__file__).resolve().parents[1] / "apply" / "web" / "dist"
 HEADERS = {
@@ -88,7 +89,7 @@ BookingBody = Annotated[Booking, Depends(json_body(Booking, BOOKING))]
 
 @router.post(
     "/appointments", status_code=201, response_model=Booked, responses=error_responses(400, 409, 413, 422, 429),
-    openapi_extra=request_body(JSON_TYPE, Booking.model_json_schema()),
+    openapi_extra=request_body(JSON_MEDIA_TYPE, Booking.model_json_schema()),
 )
 async def book(body: BookingBody, request: Request, state: State, now: Now) -> Booked:
     budget: Budget = request.app.state.bookings

@@ -31,9 +31,9 @@ from pydantic import BaseModel, ValidationError
 
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import FormatError, TooLarge
+from wallet_spec.oid4vci import JSON_MEDIA_TYPE
 
 M = TypeVar("M", bound=BaseModel)
-JSON_TYPE = "application/json"
 FORM_TYPE = "application/x-www-form-urlencoded"
 
 
@@ -71,8 +71,8 @@ async def read_bytes(request: Request, rules: Rules) -> bytes:
 
 async def read_json(request: Request, rules: Rules) -> Any:
     """The body as strict JSON (`wallet_spec.encoding.json_loads`)."""
-    if media_type(request) != JSON_TYPE:
-        raise rules.malformed(f"{rules.what} must be {JSON_TYPE}")
+    if media_type(request) != JSON_MEDIA_TYPE:
+        raise rules.malformed(f"{rules.what} must be {JSON_MEDIA_TYPE}")
     raw = await read_bytes(request, rules)
     try:
         return json_loads(raw, what=rules.what)

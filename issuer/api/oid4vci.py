@@ -11,7 +11,6 @@ carries a secret (offer, token, nonce, credentials) is `Cache-Control: no-store`
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Annotated, Any
 from urllib.parse import urlsplit
@@ -21,11 +20,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field, RootModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from citykey_io.clock import now as clock
 from issuer import oid4vci, renewal
-from issuer.api.bodies import FORM_TYPE, JSON_TYPE, Rules, form_body, json_body, request_body
+from issuer.api.bodies import FORM_TYPE, Rules, form_body, json_body, request_body
 from issuer.deps import State
 from issuer.errors import NO_STORE, ErrorBody, OAuthError
 from issuer.offers import take_offer_document
+from wallet_spec.oid4vci import JSON_MEDIA_TYPE
 
 router = APIRouter(tags=["openid4vci"])
 
@@ -73,7 +74,7 @@ def _documented(ok: type[BaseModel] | None, *errors: int) -> dict[int | str, dic
         status: {"model": ErrorBody, "description": "An OAuth error."} for status in errors
     }
     if ok is None:
-        found[200] = {"content": {"application/json": {"schema": {"type": "object"}}}, "description": "JSON"}
+        found[200] = {"content": {JSON_MEDIA_TYPE: {"schema": {"type": "object"}}}, "description": "JSON"}
     else:
         found[200] = {"model": ok, "description": "Success."}
     return found
@@ -109,11 +110,7 @@ _RENEWAL_REQUEST = {
 }
 
 
-def clock() -> int:
-    """The time endpoints use; tests override this dependency to move the clock."""
-    return int(time.time())
-
-
+# `clock` (citykey_io.clock.now) is the time as a dependency: tests override it to move the clock.
 Now = Annotated[int, Depends(clock)]
 
 
@@ -204,7 +201,7 @@ async def nonce(state: State, now: Now) -> JSONResponse:
 @router.post(
     "/credential",
     responses=_documented(CredentialResponse, 400, 401, 413, 503),
-    openapi_extra=request_body(JSON_TYPE, _CREDENTIAL_REQUEST),
+    openapi_extra=request_body(JSON_MEDIA_TYPE, _CREDENTIAL_REQUEST),
 )
 async def credential(authorization: Authorization, body: CredentialBody, state: State, now: Now) -> JSONResponse:
     """Credential endpoint: one configuration, one credential per proof, and the batch's receipt so far."""
@@ -214,7 +211,7 @@ async def credential(authorization: Authorization, body: CredentialBody, state: 
 @router.post(
     "/renewal",
     responses=_documented(RenewalResponse, 400, 413, 503),
-    openapi_extra=request_body(JSON_TYPE, _RENEWAL_REQUEST),
+    openapi_extra=request_body(JSON_MEDIA_TYPE, _RENEWAL_REQUEST),
 )
 async def renew(body: RenewalBody, state: State, now: Now) -> JSONResponse:
     """Renewal: a fully disclosed identity credential bound to a `c_nonce`, for a fresh batch."""

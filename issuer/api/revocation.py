@@ -8,11 +8,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
-from issuer.api.bodies import JSON_TYPE, Rules, json_body, request_body
+from issuer.api.bodies import Rules, json_body, request_body
 from issuer.batch import revoke_with_receipt
 from issuer.deps import Keys, State
 from issuer.errors import error_responses
 from issuer.receipts import MAX_RECEIPT_CHARS
+from wallet_spec.oid4vci import JSON_MEDIA_TYPE
 
 MAX_BODY_BYTES = 2 * MAX_RECEIPT_CHARS
 """A larger body is refused (413 `too_large`): a receipt is at most 8 KiB. A declared length is
@@ -40,7 +41,7 @@ Body = Annotated[RevocationRequest, Depends(json_body(RevocationRequest, REVOCAT
 @router.post(
     "/revocations",
     responses=error_responses(400, 413, 422, 503),
-    openapi_extra=request_body(JSON_TYPE, RevocationRequest.model_json_schema()),
+    openapi_extra=request_body(JSON_MEDIA_TYPE, RevocationRequest.model_json_schema()),
 )
 async def revoke(body: Body, state: State, keys: Keys) -> RevocationResult:
     """Revoke a batch. The change is committed (fsynced) before this answers, then published at once."""

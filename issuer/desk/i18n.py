@@ -11,9 +11,8 @@ from __future__ import annotations
 from starlette.requests import Request
 
 from citykey_io import i18n
-from citykey_io.i18n import from_accept_language
 
-__all__ = ["LANG_COOKIE", "choose", "for_request", "from_accept_language", "switch"]
+__all__ = ["LANG_COOKIE", "choose", "for_request", "switch"]
 
 LANG_COOKIE = "citykey_desk_lang"
 

@@ -7,7 +7,6 @@ time, because `verify` checks against the real clock.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 import shutil
@@ -20,23 +19,19 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from citykey.demo import DOLORES
 from citykey.main import app
 from wallet_spec.encoding import b64url_decode, b64url_encode
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
 from wallet_spec.present import present
-from wallet_spec.profile import Address, Resident, issue_credential
+from wallet_spec.profile import issue_credential
 from wallet_spec.sdjwt import SdJwt
 
 REPO = Path(__file__).resolve().parents[2]
 NONCE = "cli-test-nonce-1"
 AUD = "https://library.springfield.example"
-RESIDENT = Resident(
-    given_name="Dolores",
-    family_name="Sample",
-    birthdate=dt.date(1957, 4, 2),
-    resident_of="Springfield",
-    address=Address(street_address="100 Example Ave", locality="Springfield", postal_code="00000"),
-)
+RESIDENT = DOLORES
+"""The demo's resident (`citykey demo`): a full address, born 1957."""
 
 EXIT_OK, EXIT_REJECTED, EXIT_USAGE = 0, 1, 2
 

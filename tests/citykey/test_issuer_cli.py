@@ -20,9 +20,9 @@ from typer.testing import CliRunner
 
 from citykey.main import app
 from issuer.db import create_schema, make_engine, metadata
-from issuer.publish import status_base_uri
 from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import status_base_uri
 from keys import KeyStore
 from wallet_spec.errors import UsageError
 

@@ -24,8 +24,9 @@ from citykey.main import app
 from citykey_io import pem
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
-from issuer.publish import build_bundle, status_base_uri
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from wallet_spec import jws, qr
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk
@@ -84,8 +85,8 @@ class City:
         directory = self.tmp / name
         ok("wallet", "init", "--dir", directory)
         holders = json.loads(ok("wallet", "keys", "--dir", directory, "--count", count))
-        batch = issue_batch(RESIDENT, holders, store=self.store, registry=self.registry,
-                            passphrase=KEY_PASSPHRASE, now=int(time.time()))
+        batch = issue_batch(RESIDENT, holders, registry=self.registry,
+                            keys=SigningKeys.open(self.store, KEY_PASSPHRASE), now=int(time.time()))
         (self.tmp / f"{name}-batch.json").write_text(json.dumps(batch.to_json()))
         ok("wallet", "import", "--dir", directory, self.tmp / f"{name}-batch.json")
         return directory

@@ -7,7 +7,6 @@ runs `citykey verify` in process with typer's CliRunner.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import time
 from dataclasses import dataclass
@@ -17,16 +16,17 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
+from citykey.demo import DOLORES
 from citykey.main import app
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
-from issuer.publish import build_bundle, status_base_uri
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from tests.support import cheap_kdfs
 from wallet.model import Wallet
 from wallet_spec import jws
-from wallet_spec.profile import Address, Resident
 
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = b"correct horse battery staple"
@@ -34,13 +34,8 @@ NONCE = "library-nonce-31"
 AUD = "https://library.springfield.example"
 DAY = 86_400
 REGISTERED = frozenset({"iss", "iat", "exp", "vct", "cnf", "status"})
-RESIDENT = Resident(
-    given_name="Dolores",
-    family_name="Sample",
-    birthdate=dt.date(1957, 4, 2),
-    resident_of="Springfield",
-    address=Address(street_address="100 Example Ave", locality="Springfield", postal_code="00000"),
-)
+RESIDENT = DOLORES
+"""The demo's resident (`citykey demo`): a full address, born 1957."""
 
 
 @dataclass
@@ -77,8 +72,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> City:
         registry = StatusRegistry(engine, status_base_uri(ISSUER), list_size=1024)
         wallet, foreign = Wallet(), Wallet()
         for owner, issuing in ((wallet, store), (foreign, impostor)):
-            batch = issue_batch(RESIDENT, owner.new_holder_keys(16), store=issuing, registry=registry,
-                                passphrase=PASSPHRASE, now=now)
+            batch = issue_batch(RESIDENT, owner.new_holder_keys(16), registry=registry,
+                                keys=SigningKeys.open(issuing, PASSPHRASE), now=now)
             for text in batch.credentials:
                 owner.import_credential(text)
         for name, when in (("bundle.jwt", now), ("due.jwt", now - 2 * DAY), ("stale.jwt", now - 7 * DAY - 3600)):

@@ -20,8 +20,9 @@ from citykey import wallet as wallet_cli
 from citykey.main import app
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
-from issuer.publish import status_base_uri
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import status_base_uri
 from keys import KeyStore
 from wallet_spec import jws
 from wallet_spec.jwk import public_key_from_jwk, thumbprint
@@ -55,8 +56,8 @@ class Issuer:
         self.tmp = tmp
 
     def batch_file(self, holder_jwks: list[dict[str, Any]], name: str = "batch.json") -> Path:
-        batch = issue_batch(RESIDENT, holder_jwks, store=self.store, registry=self.registry,
-                            passphrase=KEY_PASSPHRASE, now=int(time.time()))
+        batch = issue_batch(RESIDENT, holder_jwks, registry=self.registry,
+                            keys=SigningKeys.open(self.store, KEY_PASSPHRASE), now=int(time.time()))
         path = self.tmp / name
         path.write_text(json.dumps(batch.to_json()))
         return path

@@ -26,13 +26,13 @@ from issuer.api import oid4vci as routes
 from issuer.app import create_app
 from issuer.db import nonces, pending_offers, sqlite_url
 from issuer.offers import Offer, create_offer
-from issuer.oid4vci import PROOF_TYP
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
 from keys import KeyStore
 from wallet_spec.bundle import TrustBundle, load_bundle
 from wallet_spec.encoding import b64url_encode, json_dumps
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
+from wallet_spec.oid4vci import PROOF_TYP
 from wallet_spec.profile import STANDARD_TYPES, Address, Resident
 
 ISSUER = "https://id.springfield.example"

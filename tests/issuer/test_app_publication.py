@@ -24,9 +24,9 @@ from typer.testing import CliRunner
 
 from citykey.main import app as cli_app
 from issuer.app import create_app
-from issuer.publish import BUNDLE_INTERVAL, STATUS_LIFETIME, STATUS_TTL
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
+from issuer.trust_bundle import BUNDLE_INTERVAL, STATUS_LIFETIME, STATUS_TTL
 from keys import KeyStore
 from keys.store import DEFAULT_KEY_LIST_VALIDITY
 from wallet_spec import jws

@@ -27,6 +27,7 @@ from issuer.batch import Batch, issue_batch
 from issuer.db import status_lists
 from issuer.receipts import MAX_RECEIPT_CHARS, make_receipt
 from issuer.settings import IssuerSettings
+from issuer.signing import SigningKeys
 from issuer.state import IssuerState
 from issuer.statuslists import StatusRef
 from keys import KeyStore
@@ -60,8 +61,8 @@ class Service:
 
     def issue(self, n: int) -> tuple[Batch, Wallet]:
         wallet = Wallet()
-        batch = issue_batch(RESIDENT, wallet.new_holder_keys(n), store=self.store, registry=self.state.registry,
-                            passphrase=PASSPHRASE.encode(), now=int(time.time()))
+        batch = issue_batch(RESIDENT, wallet.new_holder_keys(n), registry=self.state.registry,
+                            keys=SigningKeys.open(self.store, PASSPHRASE.encode()), now=int(time.time()))
         for credential in batch.credentials:
             wallet.import_credential(credential)
         return batch, wallet

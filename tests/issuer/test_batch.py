@@ -15,11 +15,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, select
 
+from citykey.demo import DOLORES
 from issuer.batch import MAX_BATCH, issue_batch, revoke_with_receipt
 from issuer.db import status_lists
-from issuer.publish import build_bundle, status_base_uri
 from issuer.receipts import make_receipt, open_receipt
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRef, StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from verifier import Policy, verify
 from wallet.model import Wallet
@@ -34,7 +36,7 @@ from wallet_spec.errors import (
     UsageError,
 )
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk
-from wallet_spec.profile import Address, Resident
+from wallet_spec.profile import Resident
 from wallet_spec.sdjwt import SdJwt
 
 NOW = 1_767_225_600 + 37_000
@@ -42,13 +44,8 @@ NOW = 1_767_225_600 + 37_000
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = b"correct horse battery staple"
 AUD = "https://library.springfield.example"
-RESIDENT = Resident(
-    given_name="Dolores",
-    family_name="Sample",
-    birthdate=dt.date(1957, 4, 2),
-    resident_of="Springfield",
-    address=Address(street_address="100 Example Ave", locality="Springfield", postal_code="00000"),
-)
+RESIDENT = DOLORES
+"""The demo's resident (`citykey demo`): a full address, born 1957."""
 
 
 @pytest.fixture
@@ -62,8 +59,8 @@ def registry(engine: Engine) -> StatusRegistry:
 
 
 def issue(store: KeyStore, registry: StatusRegistry, holders: list[dict[str, Any]], **kwargs: Any) -> Any:
-    return issue_batch(kwargs.pop("resident", RESIDENT), holders, store=store, registry=registry,
-                       passphrase=kwargs.pop("passphrase", PASSPHRASE), now=NOW, **kwargs)
+    return issue_batch(kwargs.pop("resident", RESIDENT), holders, registry=registry,
+                       keys=SigningKeys.open(store, kwargs.pop("passphrase", PASSPHRASE)), now=NOW, **kwargs)
 
 
 def ref_of(credential: str) -> StatusRef:
@@ -124,9 +121,9 @@ def test_the_receipt_opens_to_exactly_the_batch_s_references(store: KeyStore, re
 def test_revoking_by_receipt_revokes_exactly_that_batch(store: KeyStore, registry: StatusRegistry) -> None:
     lost = issue(store, registry, Wallet().new_holder_keys(3))
     kept = issue(store, registry, Wallet().new_holder_keys(2))
-    assert revoke_with_receipt(lost.receipt, store=store, registry=registry, passphrase=PASSPHRASE) == 3
+    assert revoke_with_receipt(lost.receipt, keys=SigningKeys.open(store, PASSPHRASE), registry=registry) == 3
     assert revoked(registry) == {ref_of(c) for c in lost.credentials}
-    assert revoke_with_receipt(lost.receipt, store=store, registry=registry, passphrase=PASSPHRASE) == 0
+    assert revoke_with_receipt(lost.receipt, keys=SigningKeys.open(store, PASSPHRASE), registry=registry) == 0
     bundle = trust(store, registry)
     assert [bundle.status(ref_of(c).uri, ref_of(c).idx, now=NOW) for c in lost.credentials] == [1, 1, 1]
     assert [bundle.status(ref_of(c).uri, ref_of(c).idx, now=NOW) for c in kept.credentials] == [0, 0]
@@ -158,7 +155,7 @@ def test_a_bad_receipt_raises_receipt_invalid_and_revokes_nothing(
     ]
     for receipt in bad:
         with pytest.raises(ReceiptInvalid):
-            revoke_with_receipt(receipt, store=store, registry=registry, passphrase=PASSPHRASE)  # type: ignore[arg-type]
+            revoke_with_receipt(receipt, keys=SigningKeys.open(store, PASSPHRASE), registry=registry)  # type: ignore[arg-type]
     assert revoked(registry) == set()
 
 
@@ -171,7 +168,7 @@ def test_a_receipt_naming_an_index_never_handed_out_revokes_nothing(
     receipt = make_receipt(store.receipt_mac_key(PASSPHRASE), ISSUER,
                            [ref_of(batch.credentials[0]), StatusRef(registry.uri(1), never)])
     with pytest.raises(StatusRefUnknown):
-        revoke_with_receipt(receipt, store=store, registry=registry, passphrase=PASSPHRASE)
+        revoke_with_receipt(receipt, keys=SigningKeys.open(store, PASSPHRASE), registry=registry)
     assert revoked(registry) == set()  # all or nothing
 
 

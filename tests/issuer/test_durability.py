@@ -25,8 +25,9 @@ import pytest
 
 from issuer.batch import Batch, issue_batch
 from issuer.db import create_schema, make_engine, metadata, sqlite_url
-from issuer.publish import status_base_uri
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import status_base_uri
 from keys import KeyStore
 from verifier import Policy, verify
 from wallet.model import Wallet
@@ -91,8 +92,8 @@ def issue(keys_dir: Path, db_url: str, n: int) -> tuple[Batch, Wallet]:
         create_schema(engine)
         registry = StatusRegistry(engine, status_base_uri(store.issuer_id))
         wallet = Wallet()
-        batch = issue_batch(RESIDENT, wallet.new_holder_keys(n), store=store, registry=registry,
-                            passphrase=PASSPHRASE.encode(), now=int(time.time()))
+        batch = issue_batch(RESIDENT, wallet.new_holder_keys(n), registry=registry,
+                            keys=SigningKeys.open(store, PASSPHRASE.encode()), now=int(time.time()))
     finally:
         engine.dispose()
     for credential in batch.credentials:

@@ -23,8 +23,9 @@ from sqlalchemy import Engine, inspect, text
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, metadata, sqlite_url
 from issuer.inventory import StoredTable, database_files, database_tables, key_store_files
-from issuer.publish import build_bundle, status_base_uri
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from wallet_spec.jwk import generate_private_key, public_jwk
 from wallet_spec.profile import Address, Resident
@@ -175,14 +176,16 @@ def test_nothing_personal_is_stored_or_logged_after_50_batches(
     registry = StatusRegistry(engine, status_base_uri(ISSUER))  # production-size lists
     residents = _personal_values(rng, 50)
     issued = []
+    signing_keys = SigningKeys.open(store, PASSPHRASE)
     for i, (resident, _) in enumerate(residents):
         if i == 25:
             store.rotate(PASSPHRASE, now=NOW + 3600, max_credential_lifetime=365 * DAY)
-        batch = issue_batch(resident, holders(rng.randint(1, 4)), store=store, registry=registry,
-                            passphrase=PASSPHRASE, now=NOW + 3600 * (i >= 25))
+            signing_keys = SigningKeys.open(store, PASSPHRASE)
+        batch = issue_batch(resident, holders(rng.randint(1, 4)), registry=registry,
+                            keys=signing_keys, now=NOW + 3600 * (i >= 25))
         issued.append(batch)
         if i % 3 == 0:
-            revoke_with_receipt(batch.receipt, store=store, registry=registry, passphrase=PASSPHRASE)
+            revoke_with_receipt(batch.receipt, keys=signing_keys, registry=registry)
         if i % 10 == 9:
             build_bundle(store, registry, PASSPHRASE, now=NOW + 3600 * (i >= 25))
 

@@ -17,10 +17,11 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
 
-from issuer import offers
+from issuer import offers, tokens
 from issuer.offers import TX_CODE_ATTEMPTS, row_key
-from issuer.oid4vci import NONCE_TTL, PROOF_MAX_AGE, TOKEN_TTL
+from issuer.oid4vci import NONCE_TTL, PROOF_MAX_AGE
 from issuer.receipts import open_receipt
+from issuer.tokens import TOKEN_TTL
 from keys import KeyStore
 from tests.issuer.oid4vci_kit import (
     CITY,
@@ -173,7 +174,7 @@ def test_redeeming_the_code_gives_a_bearer_token_and_deletes_the_offer(kit: Kit)
     keys = {row.code_hash for row in kit.pending_rows()}
     assert row_key(offers.OFFER, offer.pre_authorized_code) not in keys  # the offer is gone
     assert row_key(offers.OFFER_DOCUMENT, offer.offer_id) not in keys  # and its document, never fetched
-    assert keys == {row_key(offers.ACCESS_TOKEN, body["access_token"])}
+    assert keys == {row_key(tokens.ACCESS_TOKEN, body["access_token"])}
     assert "unknown, used or expired" in error(kit.token(offer.pre_authorized_code), 400, "invalid_grant")
 
 
@@ -485,7 +486,7 @@ def test_a_sealed_row_opens_only_with_its_own_secret(kit: Kit) -> None:
     assert opened["resident"]["given_name"] == RESIDENT.given_name
     assert opened["attempts"] == 0
     assert offers.unseal(offers.OFFER, offer.offer_id, sealed) is None
-    assert offers.unseal(offers.ACCESS_TOKEN, offer.pre_authorized_code, sealed) is None
+    assert offers.unseal(tokens.ACCESS_TOKEN, offer.pre_authorized_code, sealed) is None
     moved = by_key[row_key(offers.OFFER_DOCUMENT, offer.offer_id)]
     assert offers.unseal(offers.OFFER, offer.pre_authorized_code, moved) is None
     assert offers.unseal(offers.OFFER, offer.pre_authorized_code, sealed[:-1] + bytes([sealed[-1] ^ 1])) is None

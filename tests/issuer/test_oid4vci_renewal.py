@@ -157,7 +157,7 @@ def test_a_full_credential_renews_with_its_own_resident_of_and_extra_claims(kit:
     keys = wallet.new_holder_keys(1)
     state = kit.state
     batch = issue_batch(
-        resident, keys, store=state.store, registry=state.registry, passphrase=state.passphrase, now=kit.now
+        resident, keys, keys=state.keys, registry=state.registry, now=kit.now
     )
     wallet.import_credential(batch.credentials[0])
     state.republish(now=kit.now)

@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from issuer import renewal as renewal_logic
 from issuer.db import renewals
-from issuer.oid4vci import OAuthError
+from issuer.errors import OAuthError
 from issuer.statuslists import StatusRef, StatusRegistry, sweep_renewals
 from tests.issuer.oid4vci_kit import PERSONAL_VALUES, Kit, service
 from tests.issuer.test_oid4vci_renewal import BUS, DAY, NONCE, enrol, error, everything, imported, renewal

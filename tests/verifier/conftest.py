@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from issuer.db import create_schema, make_engine, sqlite_url
-from issuer.publish import status_base_uri
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import status_base_uri
 from keys import KeyStore
 from tests.verifier.springfield import ISSUER, PASSPHRASE, T0, City, CityMaker
 from wallet_spec.profile import Resident

@@ -14,8 +14,9 @@ import pytest
 from sqlalchemy import Engine
 
 from issuer.batch import Batch, issue_batch
-from issuer.publish import build_bundle
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle
 from keys import KeyStore
 from verifier import Accepted, Policy, verify
 from wallet.model import Wallet
@@ -64,12 +65,14 @@ class City:
         at = now if loaded_at is None else loaded_at
         return load_bundle(self.bundle_text(now=now), self.store.root_thumbprint, now=at)
 
+    def signing_keys(self) -> SigningKeys:
+        return SigningKeys.open(self.store, PASSPHRASE)
+
     def enrol(self, resident: Resident, *, now: int, count: int = 4) -> Holder:
         """The desk: the resident's wallet makes holder keys, the city signs one credential per key."""
         wallet = Wallet()
         batch = issue_batch(
-            resident, wallet.new_holder_keys(count), store=self.store, registry=self.registry,
-            passphrase=PASSPHRASE, now=now,
+            resident, wallet.new_holder_keys(count), keys=self.signing_keys(), registry=self.registry, now=now,
         )
         for credential in batch.credentials:
             wallet.import_credential(credential)

@@ -18,7 +18,6 @@ from tests.verifier.springfield import (
     AUD,
     BUS,
     DAY,
-    PASSPHRASE,
     SHOWN,
     T0,
     City,
@@ -55,8 +54,8 @@ def cache(tmp_path: Path) -> Iterator[ReplayCache]:
 
 
 def revoke(city: City, holder: Holder) -> None:
-    assert revoke_with_receipt(holder.batch.receipt, store=city.store, registry=city.registry,
-                               passphrase=PASSPHRASE) == len(holder.batch.credentials)
+    assert revoke_with_receipt(holder.batch.receipt, keys=city.signing_keys(),
+                               registry=city.registry) == len(holder.batch.credentials)
 
 
 def one_way(holder: Holder, *, now: int = NOW, aud: str = AUD) -> str:

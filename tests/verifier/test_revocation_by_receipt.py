@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from issuer.batch import revoke_with_receipt
-from tests.verifier.springfield import PASSPHRASE, T0, City, CityMaker, accept, refusal
+from tests.verifier.springfield import T0, City, CityMaker, accept, refusal
 from wallet_spec.encoding import b64url_decode, b64url_encode
 from wallet_spec.errors import ReceiptInvalid
 from wallet_spec.profile import Resident
@@ -18,8 +18,8 @@ def test_revoked_batch_is_refused_and_other_residents_are_not_affected(
     other = city.enrol(neighbour, now=T0)
     before = city.bundle(now=T0)
 
-    assert revoke_with_receipt(lost_phone.batch.receipt, store=city.store, registry=city.registry,
-                               passphrase=PASSPHRASE) == 4
+    assert revoke_with_receipt(lost_phone.batch.receipt, keys=city.signing_keys(),
+                               registry=city.registry) == 4
     after = city.bundle(now=T0 + 600)
     now = T0 + 700
     for _ in range(4):  # every credential of the batch
@@ -33,9 +33,9 @@ def test_revoked_batch_is_refused_and_other_residents_are_not_affected(
 
 def test_revoking_with_the_same_receipt_again_changes_nothing(city: City, erika: Resident) -> None:
     holder = city.enrol(erika, now=T0)
-    kwargs = {"store": city.store, "registry": city.registry, "passphrase": PASSPHRASE}
-    assert revoke_with_receipt(holder.batch.receipt, **kwargs) == 4
-    assert revoke_with_receipt(holder.batch.receipt, **kwargs) == 0
+    keys = city.signing_keys()
+    assert revoke_with_receipt(holder.batch.receipt, keys=keys, registry=city.registry) == 4
+    assert revoke_with_receipt(holder.batch.receipt, keys=keys, registry=city.registry) == 0
     now = T0 + 60
     assert refusal(holder.present(now=now), city.bundle(now=T0), now=now) == ["revoked"]
 
@@ -57,7 +57,7 @@ def test_receipt_with_a_flipped_bit_is_refused_and_nothing_is_revoked(
     forged = flip_bit(holder.batch.receipt, part, bit)
     assert forged != holder.batch.receipt
     with pytest.raises(ReceiptInvalid) as info:
-        revoke_with_receipt(forged, store=city.store, registry=city.registry, passphrase=PASSPHRASE)
+        revoke_with_receipt(forged, keys=city.signing_keys(), registry=city.registry)
     assert info.value.code == "receipt_invalid"
     assert all(not any(sl.data) for _, sl in city.registry.lists())
     now = T0 + 60
@@ -69,5 +69,5 @@ def test_receipt_from_another_city_is_refused(new_city: CityMaker, city: City, e
     theirs = other.enrol(erika, now=T0)
     city.enrol(erika, now=T0)
     with pytest.raises(ReceiptInvalid):
-        revoke_with_receipt(theirs.batch.receipt, store=city.store, registry=city.registry, passphrase=PASSPHRASE)
+        revoke_with_receipt(theirs.batch.receipt, keys=city.signing_keys(), registry=city.registry)
     assert all(not any(sl.data) for _, sl in city.registry.lists())

@@ -22,9 +22,9 @@ from typer.testing import CliRunner
 from citykey.main import app as cli_app
 from issuer.app import create_app
 from issuer.db import sqlite_url
-from issuer.publish import STATUS_TTL
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
+from issuer.trust_bundle import STATUS_TTL
 from keys import KeyStore
 from verifier.sync import BUNDLE_FILE, SYNC_FILE, held_bundle, pin_root, sync
 from wallet_spec.errors import BundleOutdated, SyncFailed, VerificationFailed

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from issuer.db import create_schema, make_engine, sqlite_url
-from issuer.publish import DAY, STATUS_LIFETIME, build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import DAY, STATUS_LIFETIME, build_bundle, status_base_uri
 from keys import KeyStore
 from tests.support import with_payload
 from wallet_spec import jws

@@ -35,6 +35,12 @@ def test_the_file_is_what_the_generator_makes() -> None:
     assert FILE.read_text(encoding="utf-8") == module.render(module.build()), "rerun tests/vectors/make_qr.py"
 
 
+def test_the_codec_constants_file_is_what_the_generator_makes() -> None:
+    module = generator()
+    codec = module.CODEC_OUT.read_text(encoding="utf-8")
+    assert codec == module.render(module.codec()), "rerun tests/vectors/make_qr.py"
+
+
 @pytest.mark.parametrize("case", VECTORS["cases"], ids=lambda c: c["name"])
 def test_each_case_round_trips(case: dict[str, str]) -> None:
     assert qr.encode(case["presentation"]) == case["qr"]

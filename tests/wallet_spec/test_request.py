@@ -18,8 +18,8 @@ import base45
 import pytest
 
 from issuer.db import create_schema, make_engine, sqlite_url
-from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from keys.store import VERIFIERS_NAME
 from wallet_spec import jws

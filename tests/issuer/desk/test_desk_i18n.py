@@ -8,6 +8,7 @@ import string
 
 import pytest
 
+from citykey_io.i18n import from_accept_language
 from issuer.desk import i18n, routes
 from tests.issuer.desk.desk_support import Desk
 from wallet_spec.errors import KeyStoreError
@@ -47,7 +48,7 @@ def test_no_string_is_empty_or_left_untranslated_by_accident() -> None:
     ],
 )
 def test_accept_language(header: str | None, expected: str) -> None:
-    assert i18n.from_accept_language(header) == expected
+    assert from_accept_language(header) == expected
 
 
 def test_the_cookie_wins_when_it_names_a_language_we_have() -> None:

@@ -1,28 +1,21 @@
 // The QR transport for presentations: "CK1:" base45(raw-deflate(body, dictionary)).
 // A line-for-line port of wallet_spec/qr.py (the format is documented there); both are
 // held to wallet_spec/vectors/qr.json.
+import codec from "../../../wallet_spec/vectors/qr_codec.json" with { type: "json" };
 import { pack, unpack } from "./alphanumeric.js";
 import { formatError, tooLarge } from "./errors.js";
 import { b64urlDecode, b64urlEncode, concatBytes, dumpsJson, equalBytes, parseJson, utf8Decode, utf8Encode } from "./encoding.js";
 
-export const PREFIX = "CK1:";
-export const MAX_QR_CHARS = 4296;
-export const MAX_BODY = 65536;
-export const MAX_DISCLOSURES = 256;
-const MAX_DEPTH = 16;
+// The constants come from Python's codec through the generated qr_codec.json, so they are defined once.
+export const PREFIX = codec.prefix;
+export const MAX_QR_CHARS = codec.max_qr_chars;
+export const MAX_BODY = codec.max_body;
+export const MAX_DISCLOSURES = codec.max_disclosures;
+const MAX_DEPTH = codec.max_depth;
 
-export const KNOWN = Object.freeze([
-  "alg", "ES256", "typ", "dc+sd-jwt", "kb+jwt", "kid",
-  "_sd", "...", "_sd_alg", "sha-256", "iss", "iat", "exp", "nbf", "vct",
-  "status", "status_list", "idx", "uri", "cnf", "jwk", "kty", "EC", "crv", "P-256", "x", "y",
-  "aud", "nonce", "sd_hash",
-  "given_name", "family_name", "birthdate", "address", "street_address", "locality", "postal_code",
-  "resident_of", "age_over_13", "age_over_16", "age_over_18", "age_over_21", "age_over_55",
-  "age_over_62", "age_over_65",
-  "urn:citykey:id:1", "urn:citykey:identity:1", "urn:citykey:residency:1",
-]);
+export const KNOWN = Object.freeze([...codec.known]);
 const KNOWN_INDEX = new Map(KNOWN.map((s, i) => [s, i]));
-export const DICTIONARY = utf8Encode("https://https://id./statuslists/");
+export const DICTIONARY = utf8Encode(codec.dictionary);
 
 const HAS_KB = 0x01;
 const [NULL, FALSE, TRUE, UINT, NINT, TEXT, B64, ARRAY, OBJECT, B64_32] = [0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87, 0x88, 0x89];

@@ -1,4 +1,4 @@
-"""The trust bundle (`issuer.publish.build_bundle`) and the root kept offline.
+"""The trust bundle (`issuer.trust_bundle.build_bundle`) and the root kept offline.
 
 The root signs the key list; the store keeps the signed list and the bundle
 reuses it while it is current, so the root key file can live on offline media.
@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from issuer.db import create_schema, make_engine
-from issuer.publish import BUNDLE_INTERVAL, STATUS_LIFETIME, STATUS_TTL, build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import BUNDLE_INTERVAL, STATUS_LIFETIME, STATUS_TTL, build_bundle, status_base_uri
 from keys import KeyStore
 from keys.store import DEFAULT_KEY_LIST_RENEWAL, DEFAULT_KEY_LIST_VALIDITY
 from wallet_spec import jws

@@ -1,4 +1,7 @@
-"""What the city publishes for verifiers: status list tokens and the trust bundle."""
+"""The trust bundle the city publishes for verifiers: its status list tokens signed, and the bundle around them.
+
+The routes that serve it are `issuer.api.publication`.
+"""
 
 from __future__ import annotations
 
