@@ -14,13 +14,13 @@ from wallet_spec import jws
 from wallet_spec.bundle import TrustBundle
 from wallet_spec.errors import (
     BundleStale,
+    ChallengeMissing,
     CitykeyError,
     MissingClaim,
     Replayed,
     Revoked,
     StatusUnknown,
     Suspended,
-    UsageError,
     VerificationError,
     VerificationFailed,
 )
@@ -77,7 +77,7 @@ def _replay_key_of(sd_jwt: SdJwt) -> bytes | None:
 def verify(
     text: str,
     bundle: TrustBundle,
-    policy: Policy = Policy(),
+    policy: Policy,
     *,
     now: int | None = None,
     replay: ReplayCache | None = None,
@@ -97,15 +97,8 @@ def verify(
     a cache there also catches a verifier that reused a nonce, at no cost.
     """
     now = int(time.time()) if now is None else now
-    if policy.one_way:
-        if policy.aud is None:
-            raise UsageError("one-way verification needs this verifier's aud: the KB-JWT must be bound to it")
-        if policy.nonce is not None:
-            raise UsageError("one-way verification checks no nonce; give a nonce only in challenge mode")
-        if not policy.require_key_binding:
-            raise UsageError("one-way verification needs key binding: without it nothing can be replay-checked")
-        if replay is None:
-            raise UsageError("one-way verification needs a replay cache")
+    if policy.one_way and replay is None:  # the policy itself has checked its challenge (verifier.policy)
+        raise ChallengeMissing("one-way verification needs a replay cache")
     sd_jwt = SdJwt.parse(text)
     key = _replay_key_of(sd_jwt) if replay is not None else None
     warnings: list[str] = []

@@ -64,6 +64,12 @@ class UsageError(CitykeyError):
     code = "usage"
 
 
+class ChallengeMissing(UsageError):
+    """A verifier's policy names no challenge: its own `aud` and its nonce, or one-way mode with a replay cache."""
+
+    code = "challenge_missing"
+
+
 class ClaimNotFound(UsageError):
     """A requested claim path does not exist in the credential."""
 

@@ -397,7 +397,7 @@ def test_a_rejected_one_way_presentation_does_not_use_up_the_code(city: City) ->
         (["--one-way", "--aud", BUS], "--replay-db"),
         (["--one-way", "--replay-db", "r.db"], "--aud"),
         (["--one-way", "--aud", BUS, "--replay-db", "r.db", "--nonce", "n"], "excludes --nonce"),
-        (["--one-way", "--aud", BUS, "--replay-db", "r.db", "--no-require-kb"], "needs key binding"),
+        (["--one-way", "--aud", BUS, "--replay-db", "r.db", "--accept-paper"], "needs key binding"),
         (["--request", "CKQ1:X", "--aud", BUS], "already names"),
     ],
 )

@@ -145,6 +145,12 @@ def _replayed(kit: Kit) -> CitykeyError:
         return failed(lambda: verify_offline(text, _bundle(kit), policy, now=kit.now + 1, replay=cache), "replayed")
 
 
+def _challenge_missing(kit: Kit) -> CitykeyError:
+    from verifier import Policy
+
+    return raised(lambda: Policy(aud=AUD))  # no nonce and not one-way: docs/security.md item 2
+
+
 def _request(kit: Kit, code: str, *, key: PrivateKey | None = None, at: int = 0, **options: Any) -> CitykeyError:
     from wallet_spec.request import encode_request, make_request, parse_request, sign_request
 
@@ -353,6 +359,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "BundleStale": lambda kit: offline(kit, "bundle_stale", _bundle(kit, issued_at=kit.now - 30 * DAY)),
     "MissingClaim": lambda kit: offline(kit, "missing_claim", _bundle(kit), required=(("given_name",),)),
     "Replayed": _replayed,
+    "ChallengeMissing": _challenge_missing,
     "RequestExpired": lambda kit: _request(kit, "request_expired", at=DAY),
     "VerifierUnknown": lambda kit: _request(kit, "verifier_unknown", key=kit.other_key, verifiers=[]),
     "RequestUnsigned": lambda kit: _request(kit, "request_unsigned", verifiers=[], require_signed=True),
