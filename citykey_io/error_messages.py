@@ -76,6 +76,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "request_expired": N_("This request has expired. Ask the service to show a new one."),
     "verifier_unknown": N_("The city does not list this service. Do not share your information with it."),
     "request_unsigned": N_("This service did not identify itself, so your wallet will not answer it."),
+    "request_out_of_scope": N_(
+        "This service asks for more than the city allows it to. Your wallet will not answer. Do not share it."
+    ),
     "bundle_key_not_valid": N_(
         "This device's list of city keys was signed with a key not allowed to sign it. "
         "Update it from the city."

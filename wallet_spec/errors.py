@@ -337,6 +337,12 @@ class RequestUnsigned(VerificationError):
     code = "request_unsigned"
 
 
+class RequestOutOfScope(VerificationError):
+    """A listed verifier asks for a claim the city has not allowed it to ask for."""
+
+    code = "request_out_of_scope"
+
+
 class MissingClaim(VerificationError):
     """The presentation does not disclose a claim the verifier's policy requires."""
 
