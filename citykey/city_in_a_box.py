@@ -87,7 +87,7 @@ def set_up(home: Path, issuer_port: int, scanner_port: int) -> tuple[Box, str]:
                       "--name", LIBRARY, "--root", root)
     (home / "scanner.jwk").write_text(jwk)
     box.citykey("verifier", "register", "--keys", str(home / "keys"), "--aud", box.scanner_url,
-                "--name", LIBRARY, "--jwk", str(home / "scanner.jwk"))
+                "--name", LIBRARY, "--jwk", str(home / "scanner.jwk"), "--may-ask", "resident_of")
     box.citykey("issuer", "clerk", "add", CLERK, "--role", "admin")
     return box, password
 

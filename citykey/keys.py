@@ -187,7 +187,7 @@ def keylist(
     ] = DEFAULT_KEY_LIST_VALIDITY // DAY,
     json_output: JsonFlag = False,
 ) -> None:
-    """Sign the list of active and retiring keys (and revoked kids) with the root key.
+    """Sign the list of active and retiring keys, revoked kids and registered verifiers with the root key.
 
     The list is also saved in the store (keylist.jwt), where `citykey bundle` finds it,
     so the root can go back offline.
@@ -204,10 +204,12 @@ def keylist(
     except OSError as exc:
         fail_usage(f"usage: cannot write {out}: {exc.strerror or exc}")
     summary = {"out": str(out), "keys": [k.kid for k in key_list.keys], "revoked": sorted(key_list.revoked),
-               "expires": key_list.exp}
+               "verifiers": [{**v.to_json(), "kid": v.kid} for v in key_list.verifiers], "expires": key_list.exp}
     if json_output:
         print_json(summary)
     else:
         typer.echo(f"wrote the key list to {out}: {len(key_list.keys)} key(s), {len(key_list.revoked)} revoked, "
-                   f"valid until {_day(key_list.exp)} UTC")
+                   f"{len(key_list.verifiers)} verifier(s), valid until {_day(key_list.exp)} UTC")
+        for v in key_list.verifiers:  # the root vouches for these: the operator checks them here
+            typer.echo(f"  verifier {v.kid}  {v.aud}  {v.name}  may ask: {', '.join(v.may_ask) or '(nothing)'}")
     raise typer.Exit(EXIT_OK)

@@ -8,11 +8,11 @@ A verifier directory (`--dir V`, 0700) holds:
     trust.json      the pinned root (`init --root`), and the bundle, its freshness and the
                     scanner's files (`sync`, `serve`; listed in `verifier/sync.py`)
 
-The passphrase comes from `CITYKEY_VERIFIER_PASSPHRASE`, or a hidden prompt
-(`citykey_io.passphrase`); with neither (a script with no terminal) the command
-stops with exit 2.
-The city lists a verifier with `citykey verifier register --keys DIR`, and the
-next trust bundle carries it, so wallets can show who signed a request.
+The passphrase comes from `CITYKEY_VERIFIER_PASSPHRASE`, or a hidden prompt;
+with neither (a script with no terminal) the command stops with exit 2.
+The city lists a verifier with `citykey verifier register --keys DIR --may-ask
+CLAIMS`; once the root signs the next key list, trust bundles carry it, so
+wallets can show who signed a request and refuse what it may not ask for.
 Every failure prints `error: <code>: <message>` and exits 2.
 """
 
@@ -139,7 +139,8 @@ def init(
     elif identity is not None:
         print_json(dict(identity.jwk))
         typer.echo(f"verifier key {identity.kid} made in {directory}; the city lists it with: citykey verifier "
-                   f"register --keys DIR --aud {aud} --name '{name}' --jwk FILE (FILE: the JWK above)", err=True)
+                   f"register --keys DIR --aud {aud} --name '{name}' --jwk FILE --may-ask CLAIMS "
+                   "(FILE: the JWK above)", err=True)
     else:
         typer.echo(f"verifier {aud} made in {directory} (no signing key: its challenges go unsigned)")
     raise typer.Exit(EXIT_OK)
@@ -206,17 +207,22 @@ def register(
     aud: Annotated[str, typer.Option("--aud", help="The verifier's audience id.")],
     name: Annotated[str, typer.Option("--name", help="The name wallets will show for it.")],
     jwk: Annotated[Path, typer.Option("--jwk", help="The verifier's public JWK (what `verifier init` printed).")],
+    may_ask: Annotated[
+        str, typer.Option("--may-ask", help="The claims it may ask wallets for, e.g. resident_of,age_over_65.")
+    ],
     json_output: JsonFlag = False,
 ) -> None:
-    """The city vouches for a verifier key: it goes into the next trust bundle. Needs no passphrase."""
+    """The city vouches for a verifier key and its scope, once the root signs the next key list. No passphrase."""
     public = _jwk_from_file(jwk)
+    scope = [c.strip() for c in may_ask.split(",") if c.strip()]
     with reported():
-        entry = KeyStore.open(keys).register_verifier(aud, name, public)
+        entry = KeyStore.open(keys).register_verifier(aud, name, public, scope)
     if json_output:
-        print_json({"kid": entry.kid, "aud": entry.aud, "name": entry.name})
+        print_json({"kid": entry.kid, "aud": entry.aud, "name": entry.name, "may_ask": list(entry.may_ask)})
     else:
-        typer.echo(f"registered verifier key {entry.kid} for {entry.aud} ({entry.name}); "
-                   "wallets see it in the next trust bundle (citykey bundle)")
+        typer.echo(f"registered verifier key {entry.kid} for {entry.aud} ({entry.name}), which may ask for "
+                   f"{', '.join(entry.may_ask)}; wallets trust it once the root signs the next key list "
+                   "(citykey keys keylist), from the next trust bundle on")
     raise typer.Exit(EXIT_OK)
 
 
@@ -232,7 +238,8 @@ def remove(
     if json_output:
         print_json({"removed": entry.kid, "aud": entry.aud, "name": entry.name})
     else:
-        typer.echo(f"removed verifier key {entry.kid} ({entry.aud}); publish a new trust bundle")
+        typer.echo(f"removed verifier key {entry.kid} ({entry.aud}); wallets stop trusting it once the root "
+                   "signs the next key list (citykey keys keylist)")
     raise typer.Exit(EXIT_OK)
 
 
@@ -245,7 +252,7 @@ def list_(keys: KeysOption, json_output: JsonFlag = False) -> None:
         print_json({"verifiers": [{**v.to_json(), "kid": v.kid} for v in listed]})
     else:
         for v in listed:
-            typer.echo(f"{v.kid}  {v.aud}  {v.name}")
+            typer.echo(f"{v.kid}  {v.aud}  {v.name}  may ask: {', '.join(v.may_ask) or '(nothing)'}")
     raise typer.Exit(EXIT_OK)
 
 

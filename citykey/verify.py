@@ -4,7 +4,10 @@ The presentation comes from standard input, or from a photo of its QR code
 (`--image`); either the `CK1:` QR text or a plain compact SD-JWT. Challenge
 mode checks the nonce this verifier showed (`--nonce` and `--aud`, or the
 request it printed, `--request`); one-way mode (`--one-way --aud A
---replay-db FILE`) checks no nonce but accepts each presentation once.
+--replay-db FILE`) checks no nonce but accepts each presentation once. One of
+the two is required (the rule is `verifier.policy.Policy`'s; this module only
+maps options to it). `--accept-paper` also accepts paper cards, which carry no
+key binding (docs/decisions.md 21).
 """
 
 from __future__ import annotations
@@ -20,11 +23,10 @@ from citykey.output import EXIT_OK, error_list, exit_code_for, fail_usage, print
 from citykey_io.clock import now as read_clock
 from verifier import Policy, ReplayCache, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE
-from verifier.verify import check_policy
 from wallet_spec import qr
 from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import json_loads
-from wallet_spec.errors import CitykeyError, UsageError
+from wallet_spec.errors import ChallengeMissing, CitykeyError
 from wallet_spec.jwk import thumbprint
 from wallet_spec.present import parse_claim_path
 from wallet_spec.request import parse_request
@@ -37,9 +39,6 @@ RootOption = Annotated[
         help="The city's root key: its RFC 7638 thumbprint, or a file with its public JWK.",
     ),
 ]
-
-
-ONE_WAY_USE = "--one-way needs --aud and --replay-db and key binding; it excludes --nonce and --request"
 
 
 def root_thumbprint(value: str | None) -> str:
@@ -76,7 +75,9 @@ def run(
                      "aud and claims are checked, and it must not have expired."),
     ] = None,
     require: Annotated[str, typer.Option(help="Claims that must be disclosed, e.g. resident_of,age_over_65.")] = "",
-    require_kb: Annotated[bool, typer.Option("--require-kb/--no-require-kb", help="Demand key binding.")] = True,
+    accept_paper: Annotated[
+        bool, typer.Option("--accept-paper", help="Also accept paper cards (no key binding; a photocopy passes too).")
+    ] = False,
     one_way: Annotated[
         bool, typer.Option("--one-way", help="No challenge (turnstile): needs --aud and --replay-db; no nonce.")
     ] = False,
@@ -97,17 +98,32 @@ def run(
     pin = root_thumbprint(root)
     if request is not None and (nonce is not None or aud is not None):
         fail_usage("usage: --request already names the nonce and aud; do not also give --nonce or --aud")
-    if one_way and request is not None:
-        fail_usage(f"usage: {ONE_WAY_USE}")
-    try:  # the verifier's own rule, checked before anything is read
-        check_policy(Policy(nonce=nonce, aud=aud, require_key_binding=require_kb, one_way=one_way),
-                     replay=replay_db is not None)
-    except UsageError as exc:
-        fail_usage(f"usage: {exc.message} ({ONE_WAY_USE})")
+    if one_way and (nonce is not None or request is not None):
+        fail_usage("usage: --one-way checks no nonce; it excludes --nonce and --request")
+    if one_way and (aud is None or replay_db is None):
+        fail_usage("usage: --one-way needs --aud (this verifier) and --replay-db (to accept each QR code once)")
     try:
         required = tuple(parse_claim_path(p.strip()) for p in require.split(",") if p.strip())
     except CitykeyError as exc:
         fail_usage(exc.message)
+    now = read_clock()
+    if request is not None:
+        try:
+            asked = parse_request(request, now=now)  # our own request: its nonce is what we check
+        except CitykeyError as exc:
+            _reject(exc, json_output)
+        nonce, aud = asked.nonce, asked.aud
+        required = (*asked.paths, *(p for p in required if p not in asked.paths))
+    try:  # the policy decides whether these options make a challenge (verifier.policy)
+        policy = Policy(
+            required=required, nonce=nonce, aud=aud, require_key_binding=not accept_paper, one_way=one_way,
+            kb_max_age=kb_max_age or (ONE_WAY_KB_MAX_AGE if one_way else 300),
+            max_bundle_age=max_bundle_age_days * 86_400,
+        )
+    except ChallengeMissing as exc:
+        fail_usage(f"{exc.code}: {exc.message}; give --nonce and --aud, or --request, or --one-way with --aud")
+    except CitykeyError as exc:
+        fail_usage(f"{exc.code}: {exc.message}")
     try:
         bundle_text = bundle.read_text(encoding="ascii")
     except (OSError, UnicodeDecodeError) as exc:
@@ -117,22 +133,12 @@ def run(
         cache = ReplayCache(replay_db) if replay_db is not None else None
     except (sqlite3.Error, OSError) as exc:
         fail_usage(f"cannot open the replay cache {replay_db}: {exc}")
-    now = read_clock()
     try:
-        if request is not None:
-            asked = parse_request(request, now=now)  # our own request: its nonce is what we check
-            nonce, aud = asked.nonce, asked.aud
-            required = (*asked.paths, *(p for p in required if p not in asked.paths))
         if image is not None:
             from verifier.scan import read_qr  # zxing-cpp and Pillow: loaded only to read photos
 
             text = read_qr(image)
         assert text is not None
-        policy = Policy(
-            required=required, nonce=nonce, aud=aud, require_key_binding=require_kb, one_way=one_way,
-            kb_max_age=kb_max_age or (ONE_WAY_KB_MAX_AGE if one_way else 300),
-            max_bundle_age=max_bundle_age_days * 86_400,
-        )
         trust = load_bundle(bundle_text, pin, now=now)
         accepted = verify(qr.decode(text), trust, policy, now=now, replay=cache)
     except CitykeyError as exc:

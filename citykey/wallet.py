@@ -31,7 +31,7 @@ from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError
 from wallet_spec.present import parse_claim_path
 from wallet_spec.profile import CREDENTIAL_TYPES, STANDARD_TYPES
-from wallet_spec.request import Request, parse_request
+from wallet_spec.request import Request, check_answerable, parse_request
 
 app = typer.Typer(help="The reference holder wallet.", no_args_is_help=True)
 
@@ -147,14 +147,17 @@ def _describe(request: Request) -> str:
     if request.signer is not None:
         who = f"{request.signer.name} ({request.aud}), a verifier the city lists"
     elif request.signed:
-        who = f"{request.name!r} ({request.aud}), signed but not checked: give --bundle and --root to check"
+        who = (f"UNKNOWN ASKER {request.name!r} ({request.aud}), signed but not checked: "
+               "give --bundle and --root to check")
     else:
-        who = f"{request.name!r} ({request.aud}), unsigned: the name is the asker's own claim"
+        who = f"UNKNOWN ASKER {request.name!r} ({request.aud}), unsigned: the name is the asker's own claim"
     return f"request from {who}; it asks for: {', '.join(request.claims) or 'no claims'}"
 
 
-def _read_request(text: str, bundle: Path | None, root: str | None, require_signed: bool) -> Request:
-    """Parse and check a verifier's request before the wallet is opened; refusals exit 1, unreadable 2."""
+def _read_request(text: str, bundle: Path | None, root: str | None, allow_unsigned: bool) -> Request:
+    """Parse and check a verifier's request before the wallet is opened; refusals exit 1, unreadable 2.
+
+    A listed verifier is answered within its scope; an unknown asker only with --allow-unsigned."""
     now = read_clock()
     verifiers = None
     if bundle is not None:
@@ -166,9 +169,13 @@ def _read_request(text: str, bundle: Path | None, root: str | None, require_sign
         except CitykeyError as exc:
             refuse(exc, what="the trust bundle")
     try:
-        return parse_request(text, now=now, verifiers=verifiers, require_signed=require_signed)
+        asked = parse_request(text, now=now, verifiers=verifiers)
+        check_answerable(asked, allow_unsigned=allow_unsigned)
     except CitykeyError as exc:
-        refuse(exc, what="the request")
+        unknown = any(e["code"] == "request_unsigned" for e in error_list(exc))
+        refuse(exc, what="the request" + ("; if you trust it, answer with --allow-unsigned" if unknown else ""))
+    typer.echo(_describe(asked), err=True)
+    return asked
 
 
 def refuse(exc: CitykeyError, *, what: str) -> NoReturn:
@@ -193,8 +200,9 @@ def present(
         Path | None, typer.Option("--bundle", help="The trust bundle: check who signed the request.")
     ] = None,
     root: RootOption = None,
-    require_signed: Annotated[
-        bool, typer.Option("--require-signed", help="Answer only requests signed by a verifier the bundle lists.")
+    allow_unsigned: Annotated[
+        bool, typer.Option("--allow-unsigned", help="Answer a request from an unknown asker (unsigned, or not "
+                           "checked against --bundle): its name is its own claim.")
     ] = False,
     qr_file: Annotated[Path | None, typer.Option("--qr", help="Also write the QR code as a PNG.")] = None,
     terminal: Annotated[bool, typer.Option("--terminal", help="Also draw the QR code (on stderr).")] = False,
@@ -209,17 +217,13 @@ def present(
         fail_usage("usage: give either --claims or --request")
     if request is not None and (nonce is not None or aud is not None):
         fail_usage("usage: a request names its own nonce and aud; do not give --nonce or --aud with --request")
-    if (bundle is not None or require_signed) and request is None:
-        fail_usage("usage: --bundle and --require-signed check a --request")
-    if require_signed and bundle is None:
-        fail_usage("usage: --require-signed needs --bundle (and --root): the city's list of verifiers")
-    asked = _read_request(request, bundle, root, require_signed) if request is not None else None
-    if asked is not None:
-        typer.echo(_describe(asked), err=True)
+    if (bundle is not None or allow_unsigned) and request is None:
+        fail_usage("usage: --bundle and --allow-unsigned check a --request")
+    asked = _read_request(request, bundle, root, allow_unsigned) if request is not None else None
     wallet, secret = load(directory)
     try:
         if asked is not None:
-            text, _ = wallet.answer(asked)
+            text, _ = wallet.answer(asked, allow_unsigned=allow_unsigned)
         else:
             assert claims is not None
             paths = [parse_claim_path(p.strip()) for p in claims.split(",") if p.strip()]

@@ -25,6 +25,9 @@ ERROR_MESSAGES: dict[str, str] = {
     "key_invalid": N_("A key in this request is damaged. Start again."),
     # asked for something that is not possible
     "usage": N_("This action is not possible here."),
+    "challenge_missing": N_(
+        "This scanner is not set up to check whom a code was made for. Set it up with its own request, then scan again."
+    ),
     "claim_not_found": N_("This credential does not hold the information asked for."),
     "holder_key_not_held": N_("This credential belongs to another phone or wallet."),
     "status_ref_unknown": N_("The city does not know this credential. Check the receipt."),
@@ -82,6 +85,9 @@ ERROR_MESSAGES: dict[str, str] = {
         "This credential does not meet this service's condition, such as the age. It cannot be used here."
     ),
     "policy_invalid": N_("This device's service settings are wrong. Call support."),
+    "request_out_of_scope": N_(
+        "This service asks for more than the city allows it to. Your wallet will not answer. Do not share it."
+    ),
     "bundle_key_not_valid": N_(
         "This device's list of city keys was signed with a key not allowed to sign it. "
         "Update it from the city."

@@ -34,8 +34,8 @@ def build_bundle(
     now: int,
     signing: tuple[str, PrivateKey] | None = None,
 ) -> str:
-    """Sign fresh status list tokens and wrap them with the root-signed key list in a bundle,
-    with the verifiers the city vouches for (`KeyStore.register_verifier`).
+    """Sign fresh status list tokens and wrap them with the root-signed key list in a bundle
+    (which names the verifiers the city vouches for, `KeyStore.register_verifier`).
 
     `signing` is the store's active signing key (kid, key) if the caller holds it decrypted already."""
     key_list = store.published_key_list(passphrase, now=now)
@@ -49,7 +49,6 @@ def build_bundle(
         next_update=now + BUNDLE_INTERVAL,
         signing_key=key,
         kid=kid,
-        verifiers=store.verifiers(),
     )
 
 

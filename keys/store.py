@@ -5,7 +5,7 @@ DIR/                 0700
   keystore.json      0600  public metadata (states, windows, public JWKs); no secret
   .lock              0600  flock'ed by every change
   <kid>.pem          0600  one per root, active or retiring signing key, receipt MAC key
-  verifiers.json     0600  verifiers the city vouches for (public: aud, name, JWK); optional
+  verifiers.json     0600  verifiers the city vouches for (public: aud, name, JWK, may_ask); optional
 ```
 
 Reading the metadata needs no passphrase; anything that touches a private key
@@ -186,7 +186,7 @@ class KeyStore:
         return loose
 
     def key_list(self, now: int, *, validity: int = DEFAULT_KEY_LIST_VALIDITY) -> KeyList:
-        """The active and retiring keys still needed at `now`, and every revoked kid."""
+        """The active and retiring keys still needed at `now`, every revoked kid, and the registered verifiers."""
         if validity <= 0:
             raise UsageError("the key list's validity must be positive")
         listed = tuple(
@@ -195,7 +195,7 @@ class KeyStore:
             if k.state == "active" or (k.state == "retiring" and k.retire_after is not None and now < k.retire_after)
         )
         revoked = frozenset(k.kid for k in self._meta.signing_keys if k.state == "revoked")
-        return KeyList(self._meta.issuer, now, now + validity, listed, revoked)
+        return KeyList(self._meta.issuer, now, now + validity, listed, revoked, self.verifiers())
 
     def jwks(self) -> dict[str, Any]:
         """SD-JWT VC issuer metadata (`/.well-known/jwt-vc-issuer`): the keys that verify."""
@@ -212,13 +212,17 @@ class KeyStore:
         """The registered verifiers, in registration order; none when the file does not exist."""
         return _read_verifiers(self._dir)
 
-    def register_verifier(self, aud: str, name: str, jwk: Any) -> ListedVerifier:
-        """List a verifier's public key for its audience id; it goes into the next trust bundle.
+    def register_verifier(self, aud: str, name: str, jwk: Any, may_ask: Any) -> ListedVerifier:
+        """List a verifier's public key for its audience id, with the claims it may ask for.
 
-        Public data only, so no passphrase. Registering a key again replaces its
-        entry (a new name or aud); a verifier may have several keys (rotation).
+        Public data only, so no passphrase; wallets trust the entry only once the root
+        has signed it into the key list (`signed_key_list`). Registering a key again
+        replaces its entry (a new name, aud or scope); a verifier may have several
+        keys (rotation).
         """
-        entry = ListedVerifier.create(aud, name, jwk)
+        entry = ListedVerifier.create(aud, name, jwk, may_ask)
+        if not entry.may_ask:
+            raise UsageError("name the claims the verifier may ask for (may_ask), e.g. resident_of,age_over_65")
         with _os_errors(f"cannot change the verifiers in {self._dir}"), exclusive_lock(self._dir):
             _read_metadata(self._dir)  # only a real key store gets a verifier list
             listed = [v for v in _read_verifiers(self._dir) if v.kid != entry.kid]
@@ -226,7 +230,7 @@ class KeyStore:
         return entry
 
     def remove_verifier(self, kid: str) -> ListedVerifier:
-        """Stop vouching for a verifier key (lost or retired); effective from the next trust bundle."""
+        """Stop vouching for a verifier key (lost or retired); effective from the next root-signed key list."""
         with _os_errors(f"cannot change the verifiers in {self._dir}"), exclusive_lock(self._dir):
             listed = _read_verifiers(self._dir)
             found = next((v for v in listed if v.kid == kid), None)
@@ -266,6 +270,8 @@ class KeyStore:
         directory could add a public key of theirs to it. Before the root vouches
         for a key, its private key file must decrypt with the passphrase and
         match: a key the city did not make can never get into a signed list.
+        The registered verifiers (`verifiers.json`) are signed as they are: the
+        ceremony shows them (`citykey keys keylist`) for the operator to check.
         """
         key_list = self.key_list(now, validity=validity)
         root = self.root_key(passphrase)
@@ -287,8 +293,10 @@ class KeyStore:
     ) -> str:
         """The root-signed key list to publish: the saved one while it is current, else a fresh one.
 
-        Current means it lists exactly the keys and revocations the store has now
-        and stays valid for `renew_before` more seconds. Otherwise the root signs
+        Current means it lists exactly the keys, revocations and verifiers the store
+        has now and stays valid for `renew_before` more seconds; a saved list that
+        differs only in its verifiers is still used while the root is offline (the
+        change waits for the next ceremony, `citykey keys keylist`). Otherwise the root signs
         again when its key file is here. When the root is offline (as in
         production), a saved list that is still valid and still right is used
         until it expires (`/health` counts down to that), so an offline root never
@@ -305,7 +313,8 @@ class KeyStore:
             wanted = self.key_list(now, validity=validity)
             if saved is not None and _same_keys(saved, wanted):
                 root_offline = not self.key_file(self.root_thumbprint).exists()
-                if saved.exp - now > renew_before or root_offline:
+                current = saved.exp - now > renew_before and saved.verifiers == wanted.verifiers
+                if current or root_offline:  # a verifier change waits for the root; a key change cannot
                     return path.read_text(encoding="ascii")
         token = self.signed_key_list(passphrase, now=now, validity=validity)
         atomic_write(path, token.encode("ascii"))

@@ -13,10 +13,10 @@ from wallet_spec import jws
 from wallet_spec.bundle import TrustBundle
 from wallet_spec.errors import (
     BundleStale,
+    ChallengeMissing,
     CitykeyError,
     MissingClaim,
     Replayed,
-    UsageError,
     VerificationError,
     VerificationFailed,
 )
@@ -45,17 +45,9 @@ def replay_key(kb_token: jws.CompactJws) -> bytes:
 
 
 def check_policy(policy: Policy, *, replay: bool) -> None:
-    """Raise UsageError for a policy `verify` cannot apply (one-way without aud, key binding or a cache)."""
-    if not policy.one_way:
-        return
-    if policy.aud is None:
-        raise UsageError("one-way verification needs this verifier's aud: the KB-JWT must be bound to it")
-    if policy.nonce is not None:
-        raise UsageError("one-way verification checks no nonce; give a nonce only in challenge mode")
-    if not policy.require_key_binding:
-        raise UsageError("one-way verification needs key binding: without it nothing can be replay-checked")
-    if not replay:
-        raise UsageError("one-way verification needs a replay cache")
+    """Refuse a policy `verify` cannot apply: one-way mode without a replay cache (`Policy` checked the rest)."""
+    if policy.one_way and not replay:
+        raise ChallengeMissing("one-way verification needs a replay cache")
 
 
 def _bundle_age(bundle: TrustBundle, policy: Policy, now: int) -> tuple[list[VerificationError], list[str]]:
@@ -72,7 +64,7 @@ def _bundle_age(bundle: TrustBundle, policy: Policy, now: int) -> tuple[list[Ver
 def verify(
     text: str,
     bundle: TrustBundle,
-    policy: Policy = Policy(),
+    policy: Policy,
     *,
     now: int | None = None,
     replay: ReplayCache | None = None,

@@ -30,7 +30,7 @@ from wallet_spec.errors import (
 )
 from wallet_spec.jwk import generate_private_key, private_jwk, private_key_from_jwk, public_jwk, thumbprint
 from wallet_spec.present import present
-from wallet_spec.request import Request
+from wallet_spec.request import Request, check_answerable
 from wallet_spec.sdjwt import ClaimPath, SdJwt, has_claim, unfold
 
 _MAGIC = b"ckw1"
@@ -122,13 +122,16 @@ class Wallet:
         return text, chosen
 
     def answer(
-        self, request: Request, *, iat: int | None = None, vct: str | None = None
+        self, request: Request, *, allow_unsigned: bool = False, iat: int | None = None, vct: str | None = None
     ) -> tuple[str, StoredCredential]:
         """Answer a presentation request: exactly its claims, bound to its nonce and audience.
 
-        Checking the request (expiry, who signed it) is `wallet_spec.request.parse_request`'s
-        job, done before the holder is asked.
+        Reading the request (expiry, who signed it, its scope) is `wallet_spec.request.parse_request`'s
+        job, done before the holder is asked. Here the wallet refuses what it must not answer
+        (`check_answerable`): a listed verifier's request beyond the claims the city lets it ask
+        for, and an unknown asker's unless the holder accepted that warning (`allow_unsigned`).
         """
+        check_answerable(request, allow_unsigned=allow_unsigned)
         return self.present(request.paths, nonce=request.nonce, aud=request.aud, iat=iat, vct=vct)
 
     def to_json(self) -> dict[str, Any]:

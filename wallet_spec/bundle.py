@@ -6,10 +6,11 @@ tokens. The bundle itself is signed by one of the listed signing keys, so its
 fresh, and an old status list (from before a revocation) cannot be swapped in
 without the status token's own `iat`/`exp` giving it away.
 
-It also lists the verifiers the city vouches for (`verifiers`: `aud`, `name`,
-public `jwk`), whose signed presentation requests a wallet can then attribute
-(`wallet_spec.request`); the member is absent when there are none, and a
-bundle from before it existed loads as listing none.
+The verifiers the city vouches for (whose signed presentation requests a
+wallet can attribute, within the claims each may ask for: `wallet_spec.request`)
+come from the root-signed key list, never from the bundle's own claims: a
+signing key, on the issuer's online machine, cannot add one. A `verifiers`
+member in the bundle itself (bundles before the root signed the list) is ignored.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from wallet_spec.errors import (
 )
 from wallet_spec.jwk import PrivateKey, PublicKey, public_key_from_jwk
 from wallet_spec.keylist import KeyList, ListedKey, verify_key_list
-from wallet_spec.request import ListedVerifier, verifiers_from_json
+from wallet_spec.request import ListedVerifier
 from wallet_spec.statuslist import VerifiedStatusList, verify_token
 
 TRUST_BUNDLE_TYP = "citykey-trust+jwt"
@@ -51,9 +52,8 @@ def sign_bundle(
     next_update: int,
     signing_key: PrivateKey,
     kid: str,
-    verifiers: Sequence[ListedVerifier] = (),
 ) -> str:
-    """Sign a bundle. `verifiers` are the verifiers the city vouches for (their signed requests)."""
+    """Sign a bundle; the verifiers the city vouches for travel in the root-signed key list."""
     claims: dict[str, Any] = {
         "iss": issuer,
         "issued_at": issued_at,
@@ -61,8 +61,6 @@ def sign_bundle(
         "key_list": key_list_token,
         "status_lists": list(status_list_tokens),
     }
-    if verifiers:
-        claims["verifiers"] = [v.to_json() for v in verifiers]
     return jws.sign_document(TRUST_BUNDLE_TYP, claims, signing_key, kid=kid)
 
 
@@ -73,9 +71,12 @@ class TrustBundle:
     next_update: int
     key_list: KeyList
     status_lists: Mapping[str, VerifiedStatusList]
-    verifiers: tuple[ListedVerifier, ...] = ()
-    """Verifiers the city vouches for: a wallet shows their name and may refuse everyone else.
-    A bundle from before the list existed has none."""
+
+    @property
+    def verifiers(self) -> tuple[ListedVerifier, ...]:
+        """Verifiers the city vouches for, from the root-signed key list: a wallet shows their
+        name, answers them only within their `may_ask`, and warns about everyone else."""
+        return self.key_list.verifiers
 
     def issuer_key(self, header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
         """Key resolver for credentials: issuer must match, key chosen by `kid` and `iat`."""
@@ -144,7 +145,6 @@ def load_bundle(text: str, root_thumbprint: str, *, now: int, leeway: int = CLOC
     def status_key(header: Mapping[str, Any], payload: Mapping[str, Any]) -> PublicKey:
         return key_list.key_for(header.get("kid"), payload.get("iat"))
 
-    verifiers = verifiers_from_json(claims.get("verifiers", []))
     lists: dict[str, VerifiedStatusList] = {}
     tokens = claims.get("status_lists", [])
     if not isinstance(tokens, list) or not all(isinstance(t, str) for t in tokens):
@@ -157,4 +157,4 @@ def load_bundle(text: str, root_thumbprint: str, *, now: int, leeway: int = CLOC
         if listed.uri in lists:
             raise FormatError("trust bundle holds two status lists for one URI")
         lists[listed.uri] = listed
-    return TrustBundle(str(issuer), issued_at, next_update, key_list, lists, verifiers)
+    return TrustBundle(str(issuer), issued_at, next_update, key_list, lists)

@@ -70,6 +70,12 @@ class UsageError(CitykeyError):
     code = "usage"
 
 
+class ChallengeMissing(UsageError):
+    """A verifier's policy names no challenge: its own `aud` and its nonce, or one-way mode with a replay cache."""
+
+    code = "challenge_missing"
+
+
 class ClaimNotFound(UsageError):
     """A requested claim path does not exist in the credential."""
 
@@ -353,6 +359,12 @@ class RequestUnsigned(VerificationError):
     """The request is not signed, and this wallet answers only verifiers the city lists."""
 
     code = "request_unsigned"
+
+
+class RequestOutOfScope(VerificationError):
+    """A listed verifier asks for a claim the city has not allowed it to ask for."""
+
+    code = "request_out_of_scope"
 
 
 class MissingClaim(VerificationError):

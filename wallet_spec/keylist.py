@@ -4,6 +4,11 @@ Verifiers pin only the root (its RFC 7638 thumbprint, short enough to print
 on paper). The root, kept offline, signs a list of signing keys with the window
 of credential `iat` values each may have signed, and the kids it has revoked.
 A rotation publishes a new list; no verifier changes its configuration.
+
+The same list names the verifiers the city vouches for (`verifiers`: `aud`,
+`name`, public `jwk`, and `may_ask`, the claims each may ask a wallet for), so
+that only the root can add a verifier a wallet will trust; a list without the
+member lists none.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from wallet_spec.errors import (
     VerificationFailed,
 )
 from wallet_spec.jwk import PrivateKey, PublicKey, public_jwk, public_key_from_jwk, thumbprint
+from wallet_spec.request import ListedVerifier, verifiers_from_json
 
 KEY_LIST_TYP = "citykey-keylist+jwt"
 SHORT_KID_CHARS = 8
@@ -79,6 +85,8 @@ class KeyList:
     exp: int
     keys: tuple[ListedKey, ...]
     revoked: frozenset[str] = field(default_factory=frozenset)
+    verifiers: tuple[ListedVerifier, ...] = ()
+    """The verifiers the city vouches for, each with the claims it may ask for."""
 
     def key_for(self, kid: Any, iat: Any) -> PublicKey:
         """The key that may have signed a token with this `kid` (full or short) and `iat`, or why not."""
@@ -103,6 +111,7 @@ class KeyList:
             "exp": self.exp,
             "keys": [k.to_json() for k in self.keys],
             "revoked": sorted(self.revoked),
+            "verifiers": [v.to_json() for v in self.verifiers],
         }
 
 
@@ -139,6 +148,7 @@ def verify_key_list(token: str, root_thumbprint: str, *, now: int) -> KeyList:
     if not isinstance(listed_revoked, list) or not all(isinstance(k, str) for k in listed_revoked):
         raise FormatError("key list revoked must be a list of kids")
     revoked = frozenset(listed_revoked)
+    verifiers = verifiers_from_json(claims.get("verifiers", []))
     if now >= exp:
         raise VerificationFailed([BundleStale("the root-signed key list has expired; sync the bundle")])
-    return KeyList(issuer, iat, exp, keys, revoked)
+    return KeyList(issuer, iat, exp, keys, revoked, verifiers)

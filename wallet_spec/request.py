@@ -6,10 +6,14 @@ needs, an expiry and a display name:
     {"aud":"https://bus.example","nonce":"q3v-8ZtYpL0aBc9d","claims":["resident_of",
      "address.postal_code"],"exp":1767262600,"name":"Springfield Transit"}
 
-It travels unsigned, or signed by a verifier key the city lists in its trust
-bundle (a compact JWS, `typ` `citykey-request+jwt`, header `kid` = the key's
-RFC 7638 thumbprint), so a wallet can show who is asking and refuse unlisted
-askers, like ISO 18013-5 reader authentication. As QR text:
+It travels unsigned, or signed by a verifier key the city lists (a compact JWS,
+`typ` `citykey-request+jwt`, header `kid` = the key's RFC 7638 thumbprint), so a
+wallet can show who is asking and refuse unlisted askers, like ISO 18013-5 reader
+authentication. The city's list travels in the root-signed key list
+(`wallet_spec.keylist`) and names, for each key, the claims it may ask for
+(`may_ask`); a wallet refuses a listed verifier's request outside them
+(`request_out_of_scope`) and answers an unattributed request only when the holder
+has accepted an unknown asker (`check_answerable`). As QR text:
 
     text  = "CKQ1:" base45( raw-deflate( body, preset dictionary v1 ) )
     body  = 0x00 json                                   unsigned: the request, compact JSON
@@ -40,6 +44,7 @@ from wallet_spec.errors import (
     FormatError,
     KeyInvalid,
     RequestExpired,
+    RequestOutOfScope,
     RequestUnsigned,
     SignatureInvalid,
     UsageError,
@@ -111,13 +116,38 @@ def check_verifier(aud: Any, name: Any, *, error: type[CitykeyError] = UsageErro
     _check_name(name, error, "the verifier's")
 
 
+def _check_claims(claims: Any, error: type[CitykeyError], what: str) -> tuple[str, ...]:
+    if not isinstance(claims, list | tuple) or not all(isinstance(c, str) for c in claims):
+        raise error(f"{what} claims must be a list of claim paths")
+    if len(claims) > MAX_CLAIMS:
+        raise error(f"{what} claims may name at most {MAX_CLAIMS} claims")
+    if len(set(claims)) != len(claims):
+        raise error(f"{what} claims name a claim twice")
+    for claim in claims:
+        try:
+            parse_claim_path(claim)
+        except UsageError as exc:
+            raise error(exc.message) from None
+    return tuple(claims)
+
+
+def in_scope(claim: str, may_ask: Iterable[str]) -> bool:
+    """Whether `may_ask` covers `claim`: the claim itself, or a claim it is part of (`address` covers
+    `address.postal_code`; `address.postal_code` does not cover `address`)."""
+    path = parse_claim_path(claim)
+    return any(path[: len(allowed)] == allowed for allowed in (parse_claim_path(a) for a in may_ask))
+
+
 @dataclass(frozen=True, slots=True)
 class ListedVerifier:
-    """A verifier the city vouches for in its trust bundle: its audience id, name and public key."""
+    """A verifier the city vouches for: its audience id, name, public key, and the claims it may ask for."""
 
     aud: str
     name: str
     jwk: Mapping[str, str]
+    may_ask: tuple[str, ...] = ()
+    """Claim paths as on the command line (`resident_of`, `address.postal_code`): its scope.
+    Empty (a verifier's own identity file, or an entry registered with no scope) allows nothing."""
     kid: str = field(init=False)
     """The RFC 7638 thumbprint of `jwk`: the `kid` its signed requests carry."""
 
@@ -125,10 +155,13 @@ class ListedVerifier:
         object.__setattr__(self, "kid", thumbprint(self.jwk))
 
     @classmethod
-    def create(cls, aud: Any, name: Any, jwk: Any, *, error: type[CitykeyError] = UsageError) -> ListedVerifier:
+    def create(
+        cls, aud: Any, name: Any, jwk: Any, may_ask: Any = (), *, error: type[CitykeyError] = UsageError
+    ) -> ListedVerifier:
         """A checked entry; the JWK must be a public P-256 key (a private one is refused, not trimmed)."""
         what = "the verifier's"
         aud, name = _check_aud(aud, error, what), _check_name(name, error, what)
+        scope = _check_claims(may_ask, error, "the verifier's may_ask")
         if not isinstance(jwk, Mapping):
             raise error("the verifier's key must be a JWK object")
         if holds_private_key(jwk):
@@ -137,16 +170,16 @@ class ListedVerifier:
             public = public_jwk(public_key_from_jwk(jwk))
         except KeyInvalid as exc:
             raise error(f"the verifier's key is unusable: {exc.message}") from None
-        return cls(aud, name, public)
+        return cls(aud, name, public, scope)
 
     def to_json(self) -> dict[str, Any]:
-        return {"aud": self.aud, "name": self.name, "jwk": dict(self.jwk)}
+        return {"aud": self.aud, "name": self.name, "jwk": dict(self.jwk), "may_ask": list(self.may_ask)}
 
     @classmethod
     def from_json(cls, obj: Any) -> ListedVerifier:
         if not isinstance(obj, Mapping):
             raise FormatError("a verifier entry must be an object")
-        return cls.create(obj.get("aud"), obj.get("name"), obj.get("jwk"), error=FormatError)
+        return cls.create(obj.get("aud"), obj.get("name"), obj.get("jwk"), obj.get("may_ask", []), error=FormatError)
 
 
 def verifiers_from_json(items: Any) -> tuple[ListedVerifier, ...]:
@@ -202,18 +235,7 @@ def _checked(obj: Any, error: type[CitykeyError]) -> Request:
         raise error(f"the request's nonce must be {MIN_NONCE_CHARS} to {MAX_NONCE_CHARS} base64url characters")
     if not is_int(exp) or exp < 0:
         raise error("the request's exp must be a non-negative integer")
-    if not isinstance(claims, list | tuple) or not all(isinstance(c, str) for c in claims):
-        raise error("the request's claims must be a list of claim paths")
-    if len(claims) > MAX_CLAIMS:
-        raise error(f"a request may ask for at most {MAX_CLAIMS} claims")
-    if len(set(claims)) != len(claims):
-        raise error("the request asks for a claim twice")
-    for claim in claims:
-        try:
-            parse_claim_path(claim)
-        except UsageError as exc:
-            raise error(exc.message) from None
-    return Request(aud, nonce, tuple(claims), exp, name)
+    return Request(aud, nonce, _check_claims(claims, error, "the request's"), exp, name)
 
 
 def make_request(
@@ -343,6 +365,7 @@ def parse_request(
                     errors.append(SignatureInvalid("the request's signature does not verify"))
                 if signer.aud != request.aud:
                     errors.append(VerifierUnknown("the request's aud is not the one the city lists for its signer"))
+                errors.extend(_scope_errors(request.claims, signer))
     else:
         raise FormatError("request payload has an unknown kind")
     if now >= request.exp + leeway:
@@ -351,3 +374,35 @@ def parse_request(
         raise VerificationFailed(errors)
     return Request(request.aud, request.nonce, request.claims, request.exp, request.name,
                    signed=body[0] == _SIGNED, signer=signer)
+
+
+def _scope_errors(claims: Iterable[str], signer: ListedVerifier) -> list[VerificationError]:
+    outside = [c for c in claims if not in_scope(c, signer.may_ask)]
+    if not outside:
+        return []
+    return [RequestOutOfScope(
+        f"the city lets {signer.name} ask only for {', '.join(signer.may_ask)}; "
+        f"this request also asks for {', '.join(outside)}"
+    )]
+
+
+def check_answerable(request: Request, *, allow_unsigned: bool) -> None:
+    """Raise VerificationFailed unless a wallet may answer `request` now.
+
+    A request from a verifier the city lists (`signer`, set by `parse_request` against the
+    key list) is answered only within the claims the city lets it ask for. Any other request
+    (unsigned, or signed but not checked against a list) comes from an unknown asker whose
+    name is its own claim: answered only when the holder has seen that warning and accepted
+    it (`allow_unsigned`), never silently.
+    """
+    if request.signer is not None:
+        errors = _scope_errors(request.claims, request.signer)
+    elif not allow_unsigned:
+        errors = [RequestUnsigned(
+            f"unknown asker: the city does not vouch for {request.name!r}, the name is the request's own claim; "
+            "answer only if you trust it"
+        )]
+    else:
+        errors = []
+    if errors:
+        raise VerificationFailed(errors)

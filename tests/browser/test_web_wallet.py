@@ -96,7 +96,7 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     try:
         store = KeyStore.init(tmp / "keys", "https://id.springfield.example", PASSPHRASE.encode(), now=int(time.time()))
         bus_key = generate_private_key()
-        store.register_verifier(BUS, BUS_NAME, public_jwk(bus_key))
+        store.register_verifier(BUS, BUS_NAME, public_jwk(bus_key), ["resident_of", "age_over_18", "age_over_65"])
         app = create_app(
             IssuerSettings(
                 data_dir=tmp / "data",
@@ -301,6 +301,16 @@ def test_a_resident_receives_at_the_desk_and_shows_codes_online_and_offline(brow
     assert ("age_over_18",) in accepted.disclosed
     assert personal(accepted.claims) == {"age_over_18", "resident_of"}  # resident_of is never hidden in a pass
     assert disclosed_on_screen(page) == ["Resident of", "18 or older"]
+
+    # The same listed verifier asking beyond what the city lets it ask for: refused, nothing to share.
+    greedy = request.make_request(aud=BUS, claims=["age_over_18", "birthdate"], name="Bus 42", now=int(time.time()))
+    go(page, "answer")
+    page.locator("#request-input").fill(request.encode_request(request.sign_request(greedy, city.bus_key)))
+    page.locator("#request-check").click()
+    page.wait_for_selector("#error")
+    assert page.locator("#error").inner_text() == (
+        "This service asks for more than the city allows it to. Your wallet will not answer.")
+    assert page.locator("#share").count() == 0
 
     # An unsigned request: an unknown asker; declining shares nothing.
     unsigned = request.make_request(

@@ -163,16 +163,18 @@ def test_init_refusals_exit_2_and_leave_nothing(tmp_path: Path, args: list[str],
 def test_the_city_registers_lists_and_removes_verifiers_without_a_passphrase(city: City) -> None:
     new_verifier(city.tmp)
     result = citykey("verifier", "register", "--keys", city.keys, "--aud", BUS, "--name", "Springfield Transit",
-                     "--jwk", city.tmp / "v.jwk", "--json", env={"CITYKEY_KEY_PASSPHRASE": None})
+                     "--jwk", city.tmp / "v.jwk", "--may-ask", "resident_of,age_over_65", "--json",
+                     env={"CITYKEY_KEY_PASSPHRASE": None})
     assert result.exit_code == 0, result.stderr
     entry = json.loads(result.stdout)
     (listed,) = KeyStore.open(city.keys).verifiers()
-    assert entry == {"kid": listed.kid, "aud": BUS, "name": "Springfield Transit"}
+    assert entry == {"kid": listed.kid, "aud": BUS, "name": "Springfield Transit",
+                     "may_ask": ["resident_of", "age_over_65"]}  # the scope is recorded (security item 3)
     assert json.loads(ok("verifier", "list", "--keys", city.keys, "--json"))["verifiers"] == [
         {**listed.to_json(), "kid": listed.kid}]
     # verifier.json handed over whole works too
     ok("verifier", "register", "--keys", city.keys, "--aud", BUS, "--name", "Transit",
-       "--jwk", city.tmp / "v" / verifier_cli.PUBLIC_FILE)
+       "--jwk", city.tmp / "v" / verifier_cli.PUBLIC_FILE, "--may-ask", "resident_of,age_over_65")
     assert [v.name for v in KeyStore.open(city.keys).verifiers()] == ["Transit"]
     removed = json.loads(ok("verifier", "remove", "--keys", city.keys, "--json", "--", listed.kid))
     assert removed["removed"] == listed.kid
@@ -184,12 +186,12 @@ def test_the_city_registers_lists_and_removes_verifiers_without_a_passphrase(cit
 def test_registering_a_private_jwk_or_into_no_key_store_exits_2(city: City) -> None:
     (city.tmp / "private.jwk").write_text(json.dumps(private_jwk(generate_private_key())))
     result = citykey("verifier", "register", "--keys", city.keys, "--aud", BUS, "--name", "Bus",
-                     "--jwk", city.tmp / "private.jwk")
+                     "--jwk", city.tmp / "private.jwk", "--may-ask", "resident_of,age_over_65")
     assert result.exit_code == 2
     assert "private key" in result.stderr
     (city.tmp / "public.jwk").write_text(json.dumps(public_jwk(generate_private_key())))
     nowhere = citykey("verifier", "register", "--keys", city.tmp / "nowhere", "--aud", BUS, "--name", "Bus",
-                      "--jwk", city.tmp / "public.jwk")
+                      "--jwk", city.tmp / "public.jwk", "--may-ask", "resident_of,age_over_65")
     assert nowhere.exit_code == 2
     assert nowhere.stderr.startswith("error: keystore_error: ")
 
@@ -262,12 +264,12 @@ def test_challenge_writes_a_qr_png_that_scans_back_to_the_same_text(tmp_path: Pa
 def test_challenge_answer_verify_with_a_listed_signed_verifier(city: City) -> None:
     directory = new_verifier(city.tmp)
     ok("verifier", "register", "--keys", city.keys, "--aud", BUS, "--name", "Springfield Transit",
-       "--jwk", city.tmp / "v.jwk")
+       "--jwk", city.tmp / "v.jwk", "--may-ask", "resident_of,age_over_65")
     wallet = city.wallet()
     bundle = city.bundle()  # after the issuance, so that it holds the batch's status list
     request = ok("verifier", "challenge", "--dir", directory, "--claims", "resident_of,age_over_65").strip()
     result = citykey("wallet", "present", "--dir", wallet, "--request", request, "--bundle", bundle,
-                     "--root", city.root, "--require-signed")
+                     "--root", city.root)
     assert result.exit_code == 0, result.stderr
     assert "Springfield Transit" in result.stderr
     assert "the city lists" in result.stderr
@@ -285,7 +287,7 @@ def test_challenge_answer_verify_with_a_listed_signed_verifier(city: City) -> No
 def test_an_unsigned_request_is_answered_and_verified_with_its_own_nonce(city: City) -> None:
     wallet = city.wallet()
     request = ok("verifier", "challenge", "--aud", BUS, "--claims", "address.postal_code").strip()
-    result = citykey("wallet", "present", "--dir", wallet, "--request", request)
+    result = citykey("wallet", "present", "--dir", wallet, "--request", request, "--allow-unsigned")
     assert result.exit_code == 0, result.stderr
     assert "unsigned" in result.stderr
     code, out = city.verify("--request", request, "--require", "resident_of", stdin=result.stdout)
@@ -298,7 +300,7 @@ def test_present_to_a_qr_png_and_verify_from_the_photo(city: City) -> None:
     wallet = city.wallet()
     request = ok("verifier", "challenge", "--aud", BUS, "--claims", "resident_of,age_over_65").strip()
     png = city.tmp / "presentation.png"
-    result = citykey("wallet", "present", "--dir", wallet, "--request", request, "--qr", png)
+    result = citykey("wallet", "present", "--dir", wallet, "--request", request, "--allow-unsigned", "--qr", png)
     assert result.exit_code == 0, result.stderr
     text = result.stdout.strip()
     assert text.startswith(qr.PREFIX)
@@ -307,7 +309,7 @@ def test_present_to_a_qr_png_and_verify_from_the_photo(city: City) -> None:
     assert (code, disclosed(out["claims"])) == (0, {"resident_of": "Springfield", "age_over_65": True})
     code, out = city.verify("--request", request, stdin=text)  # a keyboard-wedge scanner types the CK1 text
     assert code == 0
-    terminal = citykey("wallet", "present", "--dir", wallet, "--request", request, "--terminal")
+    terminal = citykey("wallet", "present", "--dir", wallet, "--request", request, "--allow-unsigned", "--terminal")
     assert terminal.exit_code == 0
     assert terminal.stdout.startswith(qr.PREFIX)
     assert len(terminal.stderr.splitlines()) > 20  # the drawing
@@ -327,9 +329,9 @@ def test_the_wallet_refuses_unlisted_askers_and_expired_requests_with_exit_1(cit
     cases: dict[str, list[object]] = {
         "verifier_unknown": ["--request", signed, "--bundle", bundle, "--root", city.root],
         "request_unsigned": ["--request", ok("verifier", "challenge", "--aud", BUS, "--claims", "resident_of").strip(),
-                             "--bundle", bundle, "--root", city.root, "--require-signed"],
+                             "--bundle", bundle, "--root", city.root],
         "request_expired": ["--request", encode_request(make_request(
-            aud=BUS, claims=["resident_of"], name="Bus", now=int(time.time()) - 600))],
+            aud=BUS, claims=["resident_of"], name="Bus", now=int(time.time()) - 600)), "--allow-unsigned"],
     }
     for code, args in cases.items():
         result = citykey("wallet", "present", "--dir", wallet, *args)
@@ -347,7 +349,7 @@ def test_the_wallet_refuses_unlisted_askers_and_expired_requests_with_exit_1(cit
         (["--claims", "resident_of", "--request", "CKQ1:X"], "either --claims or --request"),
         (["--request", "CKQ1:X", "--nonce", "n"], "do not give --nonce"),
         (["--claims", "resident_of", "--bundle", "b.jwt"], "check a --request"),
-        (["--request", "CKQ1:X", "--require-signed"], "needs --bundle"),
+        (["--claims", "resident_of", "--allow-unsigned"], "check a --request"),
     ],
 )
 def test_present_option_conflicts_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
@@ -399,7 +401,7 @@ def test_a_rejected_one_way_presentation_does_not_use_up_the_code(city: City) ->
         (["--one-way", "--aud", BUS], "--replay-db"),
         (["--one-way", "--replay-db", "r.db"], "--aud"),
         (["--one-way", "--aud", BUS, "--replay-db", "r.db", "--nonce", "n"], "excludes --nonce"),
-        (["--one-way", "--aud", BUS, "--replay-db", "r.db", "--no-require-kb"], "needs key binding"),
+        (["--one-way", "--aud", BUS, "--replay-db", "r.db", "--accept-paper"], "needs key binding"),
         (["--request", "CKQ1:X", "--aud", BUS], "already names"),
     ],
 )
@@ -417,3 +419,50 @@ def test_an_unusable_replay_db_exits_2(city: City) -> None:
     assert result.exit_code == 2
     assert "cannot open the replay cache" in result.stderr
     assert os.path.getsize(junk) == 2600
+
+
+# --- docs/security.md item 3: verifiers are scoped by the city -------------------------------------------
+
+
+def test_verifier_register_records_what_it_may_ask_and_list_shows_it(city: City) -> None:
+    new_verifier(city.tmp)
+    missing = citykey("verifier", "register", "--keys", city.keys, "--aud", BUS, "--name", "Springfield Transit",
+                      "--jwk", city.tmp / "v.jwk")
+    assert missing.exit_code == 2
+    assert "--may-ask" in missing.stderr
+    ok("verifier", "register", "--keys", city.keys, "--aud", BUS, "--name", "Springfield Transit",
+       "--jwk", city.tmp / "v.jwk", "--may-ask", "resident_of, age_over_65")
+    assert "may ask: resident_of, age_over_65" in ok("verifier", "list", "--keys", city.keys)
+
+
+def test_the_wallet_refuses_a_listed_verifier_asking_beyond_its_scope_with_exit_1(city: City) -> None:
+    directory = new_verifier(city.tmp)
+    ok("verifier", "register", "--keys", city.keys, "--aud", BUS, "--name", "Springfield Transit",
+       "--jwk", city.tmp / "v.jwk", "--may-ask", "resident_of,age_over_65")
+    wallet = city.wallet()
+    bundle = city.bundle()
+    greedy = ok("verifier", "challenge", "--dir", directory, "--claims", "resident_of,given_name,birthdate").strip()
+    for extra in ([], ["--allow-unsigned"]):
+        result = citykey("wallet", "present", "--dir", wallet, "--request", greedy, "--bundle", bundle,
+                         "--root", city.root, *extra)
+        assert result.exit_code == 1, result.stderr
+        assert result.stderr.startswith("error: request_out_of_scope: ")
+        assert result.stdout == ""
+    listing = json.loads(ok("wallet", "list", "--dir", wallet, "--json"))
+    assert [c["uses"] for c in listing["credentials"]] == [0, 0, 0, 0]  # nothing was shown
+
+
+def test_an_unsigned_request_is_answered_only_with_allow_unsigned_never_silently(city: City) -> None:
+    wallet = city.wallet()
+    bundle = city.bundle()
+    fake = ok("verifier", "challenge", "--aud", "https://cityhall.example", "--name", "Springfield City Hall",
+              "--claims", "resident_of").strip()
+    for where in ([], ["--bundle", bundle, "--root", city.root]):
+        refused = citykey("wallet", "present", "--dir", wallet, "--request", fake, *where)
+        assert refused.exit_code == 1
+        assert refused.stderr.startswith("error: request_unsigned: unknown asker")
+        assert "--allow-unsigned" in refused.stderr
+        assert refused.stdout == ""
+    answered = citykey("wallet", "present", "--dir", wallet, "--request", fake, "--allow-unsigned")
+    assert answered.exit_code == 0, answered.stderr
+    assert "UNKNOWN ASKER 'Springfield City Hall'" in answered.stderr

@@ -33,6 +33,7 @@ PASSPHRASE = b"correct horse battery staple"
 NONCE = "library-nonce-31"
 AUD = "https://library.springfield.example"
 DAY = 86_400
+CHALLENGE = ("--nonce", NONCE, "--aud", AUD)
 REGISTERED = frozenset({"iss", "iat", "exp", "vct", "cnf", "status"})
 RESIDENT = DOLORES
 """The demo's resident (`citykey demo`): a full address, born 1957."""
@@ -159,7 +160,7 @@ def test_the_root_may_be_given_as_a_jwk_file(city: City, tmp_path: Path) -> None
     code, out = verdict(city, stdin=city.present(), root=str(jwk_file))
     assert (code, out["valid"]) == (0, True)
     jwk_file.write_text("{not a jwk")
-    assert verify(city, stdin=city.present(), root=str(jwk_file)).exit_code == 2
+    assert verify(city, *CHALLENGE, stdin=city.present(), root=str(jwk_file)).exit_code == 2
 
 
 @pytest.mark.parametrize(
@@ -172,18 +173,18 @@ def test_the_root_may_be_given_as_a_jwk_file(city: City, tmp_path: Path) -> None
     ],
 )
 def test_unreadable_input_exits_2(city: City, stdin: str) -> None:
-    result = verify(city, stdin=stdin, root=city.root)
+    result = verify(city, *CHALLENGE, stdin=stdin, root=city.root)
     assert result.exit_code == 2
     assert "Traceback" not in result.output
 
 
 def test_a_missing_or_unreadable_bundle_exits_2(city: City, tmp_path: Path) -> None:
-    result = verify(city, stdin=city.present(), bundle=tmp_path / "nowhere.jwt", root=city.root)
+    result = verify(city, *CHALLENGE, stdin=city.present(), bundle=tmp_path / "nowhere.jwt", root=city.root)
     assert result.exit_code == 2
     assert result.stderr.startswith("error: cannot read the trust bundle")
     broken = tmp_path / "broken.jwt"
     broken.write_text("not.a.bundle")
-    assert verify(city, stdin=city.present(), bundle=broken, root=city.root).exit_code == 2
+    assert verify(city, *CHALLENGE, stdin=city.present(), bundle=broken, root=city.root).exit_code == 2
 
 
 def test_a_required_claim_that_is_not_disclosed_is_missing_claim(city: City) -> None:
@@ -213,3 +214,40 @@ def test_an_old_bundle_warns_when_due_and_refuses_when_stale(city: City) -> None
     code, out = verdict(city, stdin=city.present(), bundle=city.bundle_built("stale.jwt"))
     assert code == 1
     assert "bundle_stale" in codes(out)
+
+
+# --- docs/security.md item 2: key-bound verification always has a challenge ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "challenge",
+    [[], ["--aud", AUD], ["--nonce", NONCE], ["--accept-paper"], ["--accept-paper", "--aud", AUD]],
+    ids=["nothing", "aud-alone", "nonce-alone", "paper-alone", "paper-aud-alone"],
+)
+def test_verify_without_a_challenge_exits_2_instead_of_accepting_a_presentation_for_another_verifier(
+    city: City, challenge: list[str]
+) -> None:
+    made_for_the_bus = city.present(nonce="bus-nonce-000001", aud="https://bus.springfield.example")
+    for _ in range(2):  # and again: nothing is accepted, the first time or the second
+        result = verify(city, *challenge, stdin=made_for_the_bus, root=city.root)
+        assert result.exit_code == 2
+        assert "VALID" not in result.stdout
+        assert "challenge_missing" in result.stderr
+        assert "--nonce and --aud, or --request, or --one-way" in result.stderr
+
+
+def test_a_paper_card_is_accepted_only_with_accept_paper_and_a_phone_code_still_answers_the_challenge(
+    city: City,
+) -> None:
+    paper, _ = city.wallet.present([("resident_of",)])  # no key binding: what a paper card carries
+    refused = verify(city, "--nonce", NONCE, "--aud", AUD, "--json", stdin=paper, root=city.root)
+    assert refused.exit_code == 1
+    assert [e["code"] for e in json.loads(refused.stdout)["errors"]] == ["kb_missing"]
+    accepted = verify(city, "--nonce", NONCE, "--aud", AUD, "--accept-paper", "--json", stdin=paper, root=city.root)
+    assert accepted.exit_code == 0
+    assert json.loads(accepted.stdout)["claims"]["resident_of"] == "Springfield"
+    elsewhere = city.present(nonce="bus-nonce-000001", aud="https://bus.springfield.example")
+    result = verify(city, "--nonce", NONCE, "--aud", AUD, "--accept-paper", "--json", stdin=elsewhere,
+                    root=city.root)
+    assert result.exit_code == 1
+    assert {e["code"] for e in json.loads(result.stdout)["errors"]} == {"nonce_mismatch", "aud_mismatch"}

@@ -465,8 +465,10 @@ def deterministic_jws(header: dict[str, Any], payload: dict[str, Any], key: ec.E
 def requests() -> dict[str, Any]:
     bus_key, library_key, rogue_key = fixed_key("bus"), fixed_key("library"), fixed_key("rogue")
     listed = [
-        request.ListedVerifier.create(BUS, "Springfield Transit", public_jwk(bus_key)),
-        request.ListedVerifier.create("https://library.springfield.example", "City Library", public_jwk(library_key)),
+        request.ListedVerifier.create(BUS, "Springfield Transit", public_jwk(bus_key), ["resident_of", "age_over_65"]),
+        request.ListedVerifier.create(
+            "https://library.springfield.example", "City Library", public_jwk(library_key), ["address"]
+        ),
     ]
     base = {
         "aud": BUS,
@@ -497,6 +499,11 @@ def requests() -> dict[str, Any]:
                 },
                 library_key,
             ),
+        ),
+        (
+            "signed-out-of-scope",
+            "A listed verifier asking for more than the claims the city lets it ask for (may_ask).",
+            signed({**base, "claims": ["resident_of", "given_name", "birthdate"]}, bus_key),
         ),
         ("signed-unlisted", "Signed by a key the city does not list.", signed(base, rogue_key)),
         (

@@ -168,6 +168,18 @@ def _replayed(kit: Kit) -> CitykeyError:
         return failed(lambda: verify_offline(text, _bundle(kit), policy, now=kit.now + 1, replay=cache), "replayed")
 
 
+def _challenge_missing(kit: Kit) -> CitykeyError:
+    from verifier import Policy
+
+    return raised(lambda: Policy(aud=AUD))  # no nonce and not one-way: docs/security.md item 2
+
+
+def _listed(key: PrivateKey, *, may_ask: list[str]) -> Any:
+    from wallet_spec.request import ListedVerifier
+
+    return ListedVerifier.create(AUD, "Bus", public_jwk(key), may_ask)
+
+
 def _request(kit: Kit, code: str, *, key: PrivateKey | None = None, at: int = 0, **options: Any) -> CitykeyError:
     from wallet_spec.request import encode_request, make_request, parse_request, sign_request
 
@@ -415,8 +427,11 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "ClaimNotMet": lambda kit: _verifier_error(kit, "claim_not_met"),
     "PolicyInvalid": lambda kit: _verifier_error(kit, "policy_invalid"),
     "ReplayUnavailable": lambda kit: _verifier_error(kit, "replay_unavailable"),
+    "ChallengeMissing": _challenge_missing,
     "RequestExpired": lambda kit: _request(kit, "request_expired", at=DAY),
     "VerifierUnknown": lambda kit: _request(kit, "verifier_unknown", key=kit.other_key, verifiers=[]),
+    "RequestOutOfScope": lambda kit: _request(kit, "request_out_of_scope", key=kit.other_key, verifiers=[
+        _listed(kit.other_key, may_ask=["age_over_65"])]),
     "RequestUnsigned": lambda kit: _request(kit, "request_unsigned", verifiers=[], require_signed=True),
     "BundleKeyNotValid": lambda kit: _bundle_window(
         kit, "bundle_key_not_valid", issued_at=kit.now, not_after=kit.now - DAY

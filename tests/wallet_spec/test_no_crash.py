@@ -160,7 +160,7 @@ def test_a_qr_code_with_damaged_body_bytes_decodes_or_is_a_typed_error(
 
 @pytest.fixture(scope="module")
 def listed(other_key: PrivateKey) -> list[ListedVerifier]:
-    return [ListedVerifier.create(AUD, "Springfield Transit", public_jwk(other_key))]
+    return [ListedVerifier.create(AUD, "Springfield Transit", public_jwk(other_key), ["resident_of"])]
 
 
 def _parse_request_everywhere(text: str, verifiers: list[ListedVerifier]) -> None:

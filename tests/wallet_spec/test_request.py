@@ -1,7 +1,7 @@
 """Presentation requests (challenge QR): forms, QR text, who may ask, and the city's list of verifiers.
 
 The request format is pure (`wallet_spec.request`); the list of verifiers goes
-from the key store (`KeyStore.register_verifier`) into the signed trust bundle,
+from the key store (`KeyStore.register_verifier`) into the root-signed key list in the trust bundle,
 built as the city builds it, with the key store's KDF cost lowered.
 """
 
@@ -48,6 +48,8 @@ BUS = "https://bus.springfield.example"
 LIBRARY = "https://library.springfield.example"
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = b"correct horse battery staple"
+SCOPE = ("resident_of", "age_over_65")
+"""What the bus may ask for (`may_ask`)."""
 QR_ALPHANUMERIC = re.compile(r"[0-9A-Z $%*+\-./:]*")
 
 
@@ -58,7 +60,7 @@ def bus_key() -> PrivateKey:
 
 @pytest.fixture(scope="module")
 def listed(bus_key: PrivateKey) -> list[ListedVerifier]:
-    return [ListedVerifier.create(BUS, "Springfield Transit", public_jwk(bus_key))]
+    return [ListedVerifier.create(BUS, "Springfield Transit", public_jwk(bus_key), SCOPE)]
 
 
 def bus_request(**changes: Any) -> Request:
@@ -201,7 +203,7 @@ def test_a_listed_key_asking_in_another_verifiers_name_is_verifier_unknown(
 
 def test_a_verifier_with_two_listed_keys_may_sign_with_either(listed: list[ListedVerifier]) -> None:
     new_key = generate_private_key()
-    both = [*listed, ListedVerifier.create(BUS, "Springfield Transit", public_jwk(new_key))]
+    both = [*listed, ListedVerifier.create(BUS, "Springfield Transit", public_jwk(new_key), SCOPE)]
     parsed = parse_request(encode_request(sign_request(bus_request(), new_key)), now=NOW, verifiers=both)
     assert parsed.signer == both[1]
 
@@ -376,10 +378,10 @@ def registry(tmp_path: Path) -> Iterator[StatusRegistry]:
 def test_the_key_store_keeps_a_list_of_verifiers_without_a_passphrase(store: KeyStore, bus_key: PrivateKey) -> None:
     assert store.verifiers() == ()
     library_key = generate_private_key()
-    bus = store.register_verifier(BUS, "Transit", public_jwk(bus_key))
-    library = store.register_verifier(LIBRARY, "Library", public_jwk(library_key))
+    bus = store.register_verifier(BUS, "Transit", public_jwk(bus_key), SCOPE)
+    library = store.register_verifier(LIBRARY, "Library", public_jwk(library_key), ["given_name"])
     assert KeyStore.open(store.directory).verifiers() == (bus, library)
-    renamed = store.register_verifier(BUS, "Springfield Transit", public_jwk(bus_key))  # same key: replaced
+    renamed = store.register_verifier(BUS, "Springfield Transit", public_jwk(bus_key), SCOPE)  # same key: replaced
     assert store.verifiers() == (library, renamed)
     assert (store.directory / VERIFIERS_NAME).stat().st_mode & 0o777 == 0o600
     assert store.remove_verifier(library.kid) == library
@@ -387,7 +389,7 @@ def test_the_key_store_keeps_a_list_of_verifiers_without_a_passphrase(store: Key
     with pytest.raises(KeyStoreError, match="no verifier key"):
         store.remove_verifier(library.kid)
     with pytest.raises(UsageError, match="private"):
-        store.register_verifier(LIBRARY, "Library", private_jwk(library_key))
+        store.register_verifier(LIBRARY, "Library", private_jwk(library_key), ["given_name"])
 
 
 def test_a_damaged_verifier_list_is_a_key_store_error(store: KeyStore) -> None:
@@ -402,28 +404,33 @@ def test_a_damaged_verifier_list_is_a_key_store_error(store: KeyStore) -> None:
 def test_registering_into_a_directory_that_is_no_key_store_fails(tmp_path: Path, store: KeyStore) -> None:
     (store.directory / "keystore.json").unlink()
     with pytest.raises(KeyStoreError):
-        store.register_verifier(BUS, "Transit", public_jwk(generate_private_key()))
+        store.register_verifier(BUS, "Transit", public_jwk(generate_private_key()), SCOPE)
     assert not (store.directory / VERIFIERS_NAME).exists()
 
 
-def test_the_trust_bundle_carries_the_registered_verifiers_under_its_signature(
+def test_the_trust_bundle_carries_the_registered_verifiers_under_the_roots_signature(
     store: KeyStore, registry: StatusRegistry, bus_key: PrivateKey
 ) -> None:
     assert load_bundle(build_bundle(store, registry, PASSPHRASE, now=NOW), store.root_thumbprint, now=NOW
                        ).verifiers == ()
-    entry = store.register_verifier(BUS, "Springfield Transit", public_jwk(bus_key))
+    entry = store.register_verifier(BUS, "Springfield Transit", public_jwk(bus_key), SCOPE)
     text = build_bundle(store, registry, PASSPHRASE, now=NOW)
     bundle = load_bundle(text, store.root_thumbprint, now=NOW)
     assert bundle.verifiers == (entry,)
+    assert bundle.key_list.verifiers == (entry,)  # in the root-signed key list, not the bundle's own claims
     request = encode_request(sign_request(bus_request(), bus_key))
     assert parse_request(request, now=NOW, verifiers=bundle.verifiers).display_name == "Springfield Transit"
 
-    head, _, signature = text.split(".")
-    mallory = ListedVerifier.create(BUS, "Springfield Transit", public_jwk(generate_private_key()))
-    payload = {**jws.parse(text).payload, "verifiers": [entry.to_json(), mallory.to_json()]}
+    key_list = jws.parse(text).payload["key_list"]
+    head, _, signature = key_list.split(".")
+    mallory = ListedVerifier.create(BUS, "Springfield Transit", public_jwk(generate_private_key()), SCOPE)
+    payload = {**jws.parse(key_list).payload, "verifiers": [entry.to_json(), mallory.to_json()]}
     forged = f"{head}.{b64url_encode(json_dumps(payload).encode())}.{signature}"
+    kid, key = store.active_signing_key(PASSPHRASE)
+    rewrapped = sign_bundle(key_list_token=forged, status_list_tokens=[], issuer=ISSUER, issued_at=NOW,
+                            next_update=NOW + 86_400, signing_key=key, kid=kid)
     with pytest.raises(VerificationFailed) as info:
-        load_bundle(forged, store.root_thumbprint, now=NOW)
+        load_bundle(rewrapped, store.root_thumbprint, now=NOW)
     assert info.value.codes == ["bundle_invalid"]
 
 
@@ -437,12 +444,14 @@ def test_a_bundle_from_before_the_list_existed_lists_no_verifiers(store: KeyStor
     assert load_bundle(text, store.root_thumbprint, now=NOW).verifiers == ()
 
 
-def test_a_signed_bundle_with_a_malformed_verifier_list_is_a_format_error(store: KeyStore) -> None:
+def test_a_root_signed_key_list_with_a_malformed_verifier_list_is_a_format_error(store: KeyStore) -> None:
+    root = store.root_key(PASSPHRASE)
+    claims = {**store.key_list(NOW).to_claims(), "root": public_jwk(root),
+              "verifiers": [{"aud": BUS, "name": "Transit", "jwk": {"kty": "EC"}, "may_ask": ["resident_of"]}]}
+    key_list = jws.sign({"typ": "citykey-keylist+jwt", "kid": thumbprint(root)}, claims, root)
     kid, key = store.active_signing_key(PASSPHRASE)
-    claims = {"iss": ISSUER, "issued_at": NOW, "next_update": NOW + 86_400,
-              "key_list": store.published_key_list(PASSPHRASE, now=NOW), "status_lists": [],
-              "verifiers": [{"aud": BUS, "name": "Transit", "jwk": {"kty": "EC"}}]}
-    text = jws.sign({"typ": "citykey-trust+jwt", "kid": kid}, claims, key)
+    text = sign_bundle(key_list_token=key_list, status_list_tokens=[], issuer=ISSUER, issued_at=NOW,
+                       next_update=NOW + 86_400, signing_key=key, kid=kid)
     with pytest.raises(FormatError, match="verifier"):
         load_bundle(text, store.root_thumbprint, now=NOW)
 

@@ -19,7 +19,8 @@ from wallet_spec.errors import VerificationFailed
 from wallet_spec.sdjwt import SdJwt
 
 HIDDEN_RE = re.compile(r'<input type="hidden" name="([a-z_]+)" value="([^"]*)">')
-PAPER = Policy(required=(("resident_of",),), require_key_binding=False)
+NONCE, AUD = "library-nonce-0001", "https://library.springfield.example"
+PAPER = Policy(required=(("resident_of",),), nonce=NONCE, aud=AUD, require_key_binding=False)
 
 
 def receipt_in(page: str) -> str:
@@ -57,7 +58,8 @@ def test_the_card_qr_verifies_without_key_binding_and_shows_only_residency_and_a
 def test_a_verifier_that_requires_key_binding_refuses_the_card(signed_in: Desk) -> None:
     presentation = presentation_in(signed_in.enrol(path="/desk/paper-card").text)
     with pytest.raises(VerificationFailed) as refused:
-        verify(presentation, bundle_of(signed_in), Policy(required=(("resident_of",),)), now=signed_in.now)
+        verify(presentation, bundle_of(signed_in), Policy(required=(("resident_of",),), nonce=NONCE, aud=AUD),
+               now=signed_in.now)
     assert "kb_missing" in {e.code for e in refused.value.errors}
 
 

@@ -4,7 +4,7 @@ import { chooseLanguage, formatDate, language, t } from "./i18n.js";
 import { resolveOffer } from "./oid4vci.js";
 import { encode } from "./qr.js";
 import { qrCanvas } from "./qrdraw.js";
-import { parseRequest } from "./request.js";
+import { checkAnswerable, parseRequest } from "./request.js";
 import { parseClaimPath } from "./sdjwt.js";
 import * as store from "./store.js";
 import * as wallet from "./wallet.js";
@@ -36,7 +36,7 @@ function problem(err) {
   const code = err && err.code;
   const message = {
     offline: "error_offline", invalid_grant: "error_tx_code", tx_code_needed: "error_tx_code",
-    request_expired: "error_request_expired", claim_not_found: "error_claim_missing", malformed: "error_request_bad",
+    request_expired: "error_request_expired", request_out_of_scope: "error_out_of_scope", claim_not_found: "error_claim_missing", malformed: "error_request_bad",
   }[code];
   const expired = code === "http_404" || (code === "invalid_request" && /offer/.test(err.message));
   const text = expired ? t("error_offer_gone") : message ? t(message) : t("error_generic", { detail: err && err.message ? err.message : String(err) });
@@ -235,12 +235,18 @@ async function answer() {
 
 function asked(request, out) {
   const listed = request.signer !== null;
+  // Shown only after the holder saw who asks: a listed verifier within its scope (parseRequest
+  // refused anything beyond it), or an unknown asker under its warning, which pressing Share accepts.
+  const share = () => {
+    checkAnswerable(request, { allowUnsigned: true });
+    return code(request.displayName, request.aud, request.claims, request.nonce);
+  };
   out.replaceChildren(
     h("p", { class: "lead", id: "asker", text: listed ? t("asker_listed", { name: request.displayName }) : t("asker_unknown", { name: request.name }) }),
     listed ? null : h("p", { class: "warning", text: t("asker_unknown_note") }),
     h("ul", { id: "asked" }, request.claims.map((c) => h("li", { text: claimName(c) }))),
     h("div", { class: "actions" },
-      h("button", { class: "primary", id: "share", onclick: () => code(request.displayName, request.aud, request.claims, request.nonce).catch((err) => out.append(problem(err))), text: t("share") }),
+      h("button", { class: "primary", id: "share", onclick: () => Promise.resolve().then(share).catch((err) => out.append(problem(err.errors ? err.errors[0] : err))), text: t("share") }),
       h("button", { id: "decline", onclick: () => out.replaceChildren(h("p", { text: t("declined") })), text: t("decline") })));
 }
 

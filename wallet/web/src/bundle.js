@@ -1,9 +1,10 @@
 // The city's trust bundle for the wallet (wallet_spec/bundle.py, keylist.py): the root-signed
 // key list checked against the pinned root thumbprint, the bundle's own signature, and what a
-// wallet uses from it: the issuer's signing keys and the verifiers the city lists.
+// wallet uses from it: the issuer's signing keys and the verifiers the city lists, with the
+// claims each may ask for, both from the root-signed key list (never the bundle's own claims).
 import { CitykeyError, formatError, tooLarge } from "./errors.js";
 import { headerErrors, importPublicKey, parseJws, signatureValid, thumbprint, VerificationFailed } from "./jose.js";
-import { checkAud, checkName } from "./request.js";
+import { checkAud, checkMayAsk, checkName } from "./request.js";
 
 const MAX_BUNDLE_CHARS = 8 << 20;
 const SHORT_KID = 8;
@@ -36,8 +37,16 @@ async function verifyKeyList(token, root, now) {
     if ((await thumbprint(k.jwk)) !== k.kid) throw formatError("key list entry's kid is not its key's thumbprint");
     listed.push({ kid: k.kid, jwk: k.jwk, notBefore: k.not_before, notAfter: k.not_after });
   }
+  const verifiers = [];
+  for (const v of claims.verifiers ?? []) {
+    if (!v || typeof v !== "object") throw formatError("a verifier entry must be an object");
+    if (v.jwk && "d" in v.jwk) throw formatError("a verifier entry holds a private key");
+    verifiers.push({ aud: checkAud(v.aud, "the verifier's"), name: checkName(v.name, "the verifier's"), jwk: v.jwk,
+      kid: await thumbprint(v.jwk), mayAsk: checkMayAsk(v.may_ask) });
+  }
+  if (new Set(verifiers.map((v) => v.kid)).size !== verifiers.length) throw formatError("a verifier key is listed twice");
   if (now >= exp) throw new VerificationFailed([new CitykeyError("bundle_stale", "the root-signed key list has expired")]);
-  return { issuer: iss, keys: listed, revoked };
+  return { issuer: iss, keys: listed, revoked, verifiers };
 }
 
 /** Verify a bundle against the pinned root; returns `{issuer, issuedAt, nextUpdate, keys, revoked, verifiers, text}`. */
@@ -56,14 +65,7 @@ export async function loadBundle(text, root, { now }) {
   if (claims.iss !== keyList.issuer) errors.push(new CitykeyError("bundle_invalid", "the bundle's issuer differs from its key list's"));
   if (!isInt(claims.issued_at) || !isInt(claims.next_update)) errors.push(new CitykeyError("bundle_invalid", "the bundle needs integer issued_at and next_update"));
   if (errors.length) throw new VerificationFailed(errors);
-  const verifiers = [];
-  for (const v of claims.verifiers ?? []) {
-    if (!v || typeof v !== "object") throw formatError("a verifier entry must be an object");
-    if (v.jwk && "d" in v.jwk) throw formatError("a verifier entry holds a private key");
-    verifiers.push({ aud: checkAud(v.aud, "the verifier's"), name: checkName(v.name, "the verifier's"), jwk: v.jwk, kid: await thumbprint(v.jwk) });
-  }
-  if (new Set(verifiers.map((v) => v.kid)).size !== verifiers.length) throw formatError("a verifier key is listed twice");
-  return { issuer: claims.iss, issuedAt: claims.issued_at, nextUpdate: claims.next_update, keys: keyList.keys, revoked: keyList.revoked, verifiers, root };
+  return { issuer: claims.iss, issuedAt: claims.issued_at, nextUpdate: claims.next_update, keys: keyList.keys, revoked: keyList.revoked, verifiers: keyList.verifiers, root };
 }
 
 /** The signing key for a credential's header and payload (`kid` full or short, `iat` in the key's window). */

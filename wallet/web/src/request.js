@@ -63,6 +63,47 @@ function checked(obj) {
   return { aud, nonce, claims: [...claims], exp, name };
 }
 
+/** The claim paths a verifier may ask for (`may_ask` of the root-signed list), checked like a request's claims. */
+export function checkMayAsk(value) {
+  if (value === undefined) return []; // an entry with no scope may ask for nothing
+  if (!Array.isArray(value) || !value.every((c) => typeof c === "string")) throw formatError("the verifier's may_ask must be a list of claim paths");
+  if (value.length > MAX_CLAIMS || new Set(value).size !== value.length) throw formatError("the verifier's may_ask is too long or names a claim twice");
+  for (const c of value) {
+    try {
+      parseClaimPath(c);
+    } catch (err) {
+      throw formatError(err.message);
+    }
+  }
+  return [...value];
+}
+
+/** Whether `mayAsk` covers `claim`: the claim itself or a claim it is part of (`address` covers `address.locality`). */
+export function inScope(claim, mayAsk) {
+  const path = parseClaimPath(claim);
+  return mayAsk.some((allowed) => {
+    const a = parseClaimPath(allowed);
+    return a.length <= path.length && a.every((part, i) => part === path[i]);
+  });
+}
+
+function scopeErrors(claims, signer) {
+  const outside = claims.filter((c) => !inScope(c, signer.mayAsk));
+  if (!outside.length) return [];
+  return [new CitykeyError("request_out_of_scope",
+    `the city lets ${signer.name} ask only for ${signer.mayAsk.join(", ")}; this request also asks for ${outside.join(", ")}`)];
+}
+
+/**
+ * Throw unless the wallet may answer now (wallet_spec.request.check_answerable): a listed verifier
+ * only within its scope; an unknown asker only once the holder has accepted that warning.
+ */
+export function checkAnswerable(request, { allowUnsigned }) {
+  const errors = request.signer !== null ? scopeErrors(request.claims, request.signer)
+    : allowUnsigned ? [] : [new CitykeyError("request_unsigned", "unknown asker: the city does not vouch for it; answer only if you trust it")];
+  if (errors.length) throw new VerificationFailed(errors);
+}
+
 function jwsFromBody(body) {
   const parts = [];
   let pos = 1;
@@ -90,7 +131,7 @@ function jwsFromBody(body) {
 
 /**
  * Read a request and decide whether to answer it (wallet_spec.request.parse_request).
- * `verifiers` is the bundle's list ([{aud, name, jwk, kid}]); without it a signature cannot be
+ * `verifiers` is the bundle's list ([{aud, name, jwk, kid, mayAsk}]); without it a signature cannot be
  * checked and `signer` stays null. Throws a `malformed` error for unreadable text, and
  * `VerificationFailed` listing every reason for a request the wallet must not answer.
  */
@@ -121,6 +162,7 @@ export async function parseRequest(text, { now, verifiers = null, requireSigned 
           errors.push(new CitykeyError("signature_invalid", "the request's signature does not verify"));
         }
         if (signer.aud !== request.aud) errors.push(new CitykeyError("verifier_unknown", "the request's aud is not the one the city lists for its signer"));
+        errors.push(...scopeErrors(request.claims, signer));
       }
     }
   } else {

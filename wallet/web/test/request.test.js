@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { thumbprint } from "../src/jose.js";
-import { encodeUnsignedRequest, parseRequest } from "../src/request.js";
+import { checkAnswerable, encodeUnsignedRequest, inScope, parseRequest } from "../src/request.js";
 
 const { requests } = JSON.parse(readFileSync(new URL("../../../wallet_spec/vectors/qr.json", import.meta.url), "utf8"));
-const verifiers = await Promise.all(requests.verifiers.map(async (v) => ({ ...v, kid: await thumbprint(v.jwk) })));
+const verifiers = await Promise.all(requests.verifiers.map(async (v) => ({ ...v, mayAsk: v.may_ask, kid: await thumbprint(v.jwk) })));
 
 for (const c of requests.cases) {
   test(`request: ${c.name}`, async () => {
@@ -47,4 +47,26 @@ test("an unsigned request made here reads back", async () => {
   const got = await parseRequest(encodeUnsignedRequest(request), { now: 1900000000 });
   assert.deepEqual(got.claims, ["age_over_18"]);
   assert.equal(got.displayName, "Bus");
+});
+
+test("a listed verifier asking beyond the claims the city lets it ask for is refused (security item 3)", async () => {
+  const greedy = requests.cases.find((c) => c.name === "signed-out-of-scope");
+  await assert.rejects(parseRequest(greedy.qr, { now: requests.now, verifiers }), (err) =>
+    err.errors.map((e) => e.code).join() === "request_out_of_scope" && /given_name/.test(err.errors[0].message));
+  const listed = await parseRequest(requests.cases.find((c) => c.name === "signed-listed").qr, { now: requests.now, verifiers });
+  assert.throws(() => checkAnswerable({ ...listed, claims: [...listed.claims, "birthdate"] }, { allowUnsigned: true }),
+    (err) => err.errors[0].code === "request_out_of_scope");
+  checkAnswerable(listed, { allowUnsigned: false });
+});
+
+test("an unknown asker is answered only once the holder has accepted the warning", async () => {
+  const unsigned = await parseRequest(requests.cases.find((c) => c.name === "unsigned").qr, { now: requests.now, verifiers });
+  assert.throws(() => checkAnswerable(unsigned, { allowUnsigned: false }), (err) => err.errors[0].code === "request_unsigned");
+  checkAnswerable(unsigned, { allowUnsigned: true });
+});
+
+test("a scope covers the parts of a claim, not the whole of a part", () => {
+  assert.equal(inScope("address.locality", ["address"]), true);
+  assert.equal(inScope("address", ["address.locality"]), false);
+  assert.equal(inScope("age_over_18", ["age_over_65"]), false);
 });
