@@ -17,6 +17,7 @@ key-bound one is never checked under the paper rules.
 
 from __future__ import annotations
 
+import secrets
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -67,11 +68,17 @@ class ServicePolicy:
             max_bundle_age=self.max_bundle_age, one_way=one_way,
         )
 
-    def paper_card(self) -> Policy:
-        """The rules for a printed card (no KB-JWT); only for a policy with `paper = true`."""
+    def paper_card(self, *, aud: str) -> Policy:
+        """The rules for a printed card (no KB-JWT); only for a policy with `paper = true`.
+
+        Every policy names this verifier's `aud` and a challenge (verifier.policy). A card carries no
+        KB-JWT, so the nonce here is one no phone has seen: a phone's code checked under these rules
+        could only fail (`nonce_mismatch`), never be accepted without its challenge.
+        """
         if not self.paper:
             raise UsageError(f"the policy {self.name} does not accept paper cards")
-        return Policy(required=self.paths, require_key_binding=False, max_bundle_age=self.max_bundle_age)
+        return Policy(required=self.paths, aud=aud, nonce=secrets.token_urlsafe(16), require_key_binding=False,
+                      max_bundle_age=self.max_bundle_age)
 
     def unmet(self, claims: Mapping[str, Any]) -> list[ClaimNotMet]:
         """The claims whose disclosed value is not the one `expect` asks for (e.g. age_over_65 false)."""

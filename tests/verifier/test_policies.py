@@ -47,9 +47,9 @@ def test_key_bound_rules_always_name_this_verifier_and_paper_only_where_allowed(
     assert (challenge.one_way, challenge.nonce, challenge.aud) == (False, "n" * 16, "https://bank.example")
     with pytest.raises(UsageError):
         bank.key_bound(aud="https://bank.example", nonce=None)
-    assert senior.paper_card().require_key_binding is False
+    assert senior.paper_card(aud="https://bus.example").require_key_binding is False
     with pytest.raises(UsageError, match="does not accept paper"):
-        bank.paper_card()
+        bank.paper_card(aud="https://bank.example")
 
 
 def test_expected_values_are_checked_not_only_presence() -> None:

@@ -230,7 +230,7 @@ class Gate:
             sd_jwt = SdJwt.parse(compact)
             paper = sd_jwt.kb_jwt is None and self.policy.paper
             if paper:
-                rules = self.policy.paper_card()
+                rules = self.policy.paper_card(aud=self.identity.aud)
             else:
                 nonce = self._take_nonce(sd_jwt, now=now) if self.policy.mode == "challenge" else None
                 if self.policy.mode == "challenge" and nonce is None:
