@@ -48,6 +48,18 @@ def exit_code_for(exc: CitykeyError) -> int:
     return EXIT_USAGE if isinstance(exc, FormatError) else EXIT_REJECTED
 
 
+def verdict(exc: CitykeyError) -> str:
+    """The word a person reads first: UNREADABLE (exit 2: the input could not be read) or REJECTED (exit 1)."""
+    return "UNREADABLE" if exit_code_for(exc) == EXIT_USAGE else "REJECTED"
+
+
+def echo_refusal(exc: CitykeyError) -> None:
+    """`UNREADABLE code: message` or `REJECTED code: message`, one line per error."""
+    word = verdict(exc)
+    for e in error_list(exc):
+        typer.echo(f"{word} {e['code']}: {e['message']}")
+
+
 @contextmanager
 def reported() -> Iterator[None]:
     """Every citykey error raised inside becomes `error: <code>: <message>` and exit 2."""

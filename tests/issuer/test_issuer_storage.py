@@ -20,6 +20,7 @@ EXPECTED_SCHEMA = {
     "audit_events": {"id", "hour", "office", "event", "count"},
     "nonces": {"nonce_hash", "expires"},
     "renewals": {"from_list", "from_idx", "to_list", "to_idx", "expires"},
+    "key_store": {"id", "issuer_id", "root_thumbprint"},
 }
 """Every table the issuer may have and its columns (DESIGN.md, "What the issuer may persist")."""
 INDEXES = {"renewals": [("renewals_from", ["from_list", "from_idx"])]}
