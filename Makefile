@@ -60,10 +60,12 @@ WEB := wallet/web
 WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/build.mjs
 
 $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	@echo "Installing the web wallet's packages (first run: npm ci from $(WEB)/package-lock.json)..."
 	cd $(WEB) && npm ci --no-audit --no-fund
 	touch $@
 
 $(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	@echo "Building the web wallet into $(WEB)/dist/ (served by the issuer at /wallet/)..."
 	cd $(WEB) && npm run --silent build
 
 web: $(WEB)/dist/index.html
