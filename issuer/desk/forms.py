@@ -11,6 +11,7 @@ adds its message below, then `make i18n` and a translation in every `.po` file
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -26,7 +27,7 @@ FIELDS = (*NAME_FIELDS, "birthdate", *ADDRESS_FIELDS)
 MAX_LENGTH = {
     "given_name": 100,
     "family_name": 100,
-    "birthdate": 10,
+    "birthdate": 10,  # 1961-04-23; the shorter forms `parse_birthdate` accepts fit too
     "street_address": 200,
     "locality": 100,
     "postal_code": 20,
@@ -61,6 +62,24 @@ class ResidentForm:
         return self.resident is not None
 
 
+_DATE = re.compile(r"([0-9]{4})[-/. ]([0-9]{1,2})[-/. ]([0-9]{1,2})|([0-9]{4})([0-9]{2})([0-9]{2})")
+"""Year, month, day, as the hint says: 1961-04-23, also 1961-4-23, 1961/04/23, 1961.04.23, 1961 04 23
+and 19610423 (a phone's numeric keypad may have no dash). Never day-first or month-first: 03/04 is
+ambiguous, and the year first is the one order no one reads another way."""
+
+
+def parse_birthdate(text: str) -> dt.date | None:
+    """The date typed year first, in any of the forms `_DATE` accepts; None if it is not one."""
+    found = _DATE.fullmatch(text)
+    if found is None:
+        return None
+    year, month, day = (int(part) for part in (found.groups()[:3] if found[1] else found.groups()[3:]))
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
 def _clean(value: object) -> str:
     text = value if isinstance(value, str) else ""
     return unicodedata.normalize("NFC", text).strip()
@@ -80,22 +99,19 @@ def read_resident(form: Mapping[str, Any], *, city: str, today: dt.date) -> Resi
     values = {name: _clean(form.get(name)) for name in FIELDS}
     errors: dict[str, FieldError] = {}
     for name, value in values.items():
-        if len(value) > MAX_LENGTH[name]:
+        if len(value) > MAX_LENGTH[name]:  # refused with the message, shown whole for correction, never cut
             errors[name] = FieldError(TOO_LONG, {"max": MAX_LENGTH[name]})
-            values[name] = value[: MAX_LENGTH[name]]
         elif _has_refused_characters(name, value):
             errors[name] = FieldError(BAD_CHARACTERS)
     for name in (*NAME_FIELDS, "birthdate"):
         if not values[name] and name not in errors:
             errors[name] = FieldError(REQUIRED)
     if "birthdate" not in errors:
-        try:
-            birthdate = dt.date.fromisoformat(values["birthdate"])
-            if len(values["birthdate"]) != 10:
-                raise ValueError
-        except ValueError:
+        birthdate = parse_birthdate(values["birthdate"])
+        if birthdate is None:
             errors["birthdate"] = FieldError(BAD_DATE)
         else:
+            values["birthdate"] = birthdate.isoformat()
             if birthdate > today:
                 errors["birthdate"] = FieldError(DATE_IN_FUTURE)
             elif birthdate < EARLIEST_BIRTHDATE:
