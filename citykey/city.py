@@ -115,7 +115,8 @@ def issue(
 
 def revoke(
     receipt: Annotated[
-        Path, typer.Option("--receipt", help="The batch's revocation receipt (or the issued batch file).")
+        Path, typer.Option("--receipt", help="The batch's revocation receipt, several a line each, or the issued "
+                           "batch file.")
     ],
     home: HomeOption = DEFAULT_HOME,
     keys: KeysOption = None,
@@ -128,10 +129,15 @@ def revoke(
         fail_usage(f"cannot read the receipt {receipt}: {exc}")
     if text.startswith("{"):
         batch = read_json(receipt, "the batch")
-        text = batch.get("receipt", "") if isinstance(batch, dict) else ""
+        texts = [batch.get("receipt", "") if isinstance(batch, dict) else ""]
+    else:  # one receipt, or several a line each (`citykey wallet receipts`)
+        texts = [line.strip() for line in text.splitlines() if line.strip()]
+    count = 0
     with reported():
         store, registry = open_home(home, keys, db)
-        count = revoke_with_receipt(text, store=store, registry=registry, passphrase=read_passphrase())
+        passphrase = read_passphrase()
+        for one in texts:
+            count += revoke_with_receipt(one, store=store, registry=registry, passphrase=passphrase)
     typer.echo(f"revoked: {count} credential(s) newly marked; verifiers see it after their next sync")
     raise typer.Exit(EXIT_OK)
 

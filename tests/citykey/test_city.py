@@ -515,3 +515,17 @@ def test_asking_one_presentation_for_a_name_and_an_age_says_how_to_ask(city: Cit
     assert printed == json.loads(batch.read_text())["receipt"]
     ok("revoke", "--keys", city.keys, "--db", city.db, "--receipt", city.write("receipt.txt", printed))
     assert revoked_bits(city.db) == 4
+
+
+def test_revoke_takes_the_receipts_the_wallet_prints_one_a_line(city: City) -> None:
+    directory = city.tmp / "w"
+    ok("wallet", "init", "--dir", directory)
+    for n in (1, 2):
+        holders = city.write(f"holders-{n}.json", ok("wallet", "keys", "--dir", directory, "--count", 1))
+        assert city.issue(holders, city.tmp / f"batch-{n}.json").exit_code == 0
+        ok("wallet", "import", "--dir", directory, city.tmp / f"batch-{n}.json")
+    printed = ok("wallet", "receipts", "--dir", directory)
+    assert len(printed.splitlines()) == 2
+    out = ok("revoke", "--keys", city.keys, "--db", city.db, "--receipt", city.write("receipts.txt", printed))
+    assert out.startswith("revoked: 2 credential(s) newly marked")
+    assert revoked_bits(city.db) == 2
