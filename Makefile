@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean lock audit i18n web web-test
+.PHONY: demo city test lint bench clean lock audit i18n web web-test
 
 # Dependencies come from requirements.lock (exact versions, hashes); `make lock` updates it.
 $(STAMP): pyproject.toml requirements.lock
@@ -17,6 +17,10 @@ $(STAMP): pyproject.toml requirements.lock
 
 demo: $(STAMP) web
 	$(BIN)/citykey demo
+
+# A city in a box on loopback: desk, web wallet and scanner (Ctrl-C stops it).
+city: $(STAMP) web
+	$(BIN)/citykey demo --serve --home $$(mktemp -d)/city
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -60,10 +64,12 @@ WEB := wallet/web
 WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/build.mjs wallet_spec/vectors/qr_codec.json
 
 $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	@echo "Installing the web wallet's packages (first run: npm ci from $(WEB)/package-lock.json)..."
 	cd $(WEB) && npm ci --no-audit --no-fund
 	touch $@
 
 $(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	@echo "Building the web wallet into $(WEB)/dist/ (served by the issuer at /wallet/)..."
 	cd $(WEB) && npm run --silent build
 
 # The /apply/ page (issuer/apply/web): built with the web wallet's toolchain and modules, with the

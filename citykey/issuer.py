@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
+from urllib.parse import urlsplit
 
 import typer
 import uvicorn
@@ -21,7 +22,7 @@ from citykey_io.files import atomic_write
 from issuer.app import create_app
 from issuer.db import make_engine
 from issuer.inventory import StoredFile, database_files, database_tables, key_store_files, other_files
-from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings
+from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings, start_up_public_url
 from issuer.state import IssuerState
 from issuer.trust_bundle import static_files
 from keys import KeyStore
@@ -29,11 +30,21 @@ from keys import KeyStore
 app = typer.Typer(help="The city's issuer service: serve it, list what it stores.", no_args_is_help=True)
 
 
-def settings() -> IssuerSettings:
-    """The settings from CITYKEY_* variables and the file CITYKEY_SETTINGS_FILE names; exit 2 if incomplete."""
+UNUSED_PASSPHRASE = "not needed by this command"  # noqa: S105 - a stand-in for commands that open no key
+
+
+def settings(*, passphrase: bool = True) -> IssuerSettings:
+    """The settings from CITYKEY_* variables and the file CITYKEY_SETTINGS_FILE names; exit 2 if incomplete.
+
+    Commands that open no private key (`inventory`, `clerk …`) pass `passphrase=False`: they neither
+    ask for `CITYKEY_KEY_PASSPHRASE` nor read it.
+    """
+    from pydantic import SecretStr
+
+    given: dict[str, Any] = {} if passphrase else {"key_passphrase": SecretStr(UNUSED_PASSPHRASE)}
     with reported():
         try:
-            found = IssuerSettings()  # type: ignore[call-arg]  # read from CITYKEY_* variables
+            found = IssuerSettings(**given)
         except ValidationError as exc:
             missing = ["CITYKEY_" + str(e["loc"][0]).upper() for e in exc.errors() if e["type"] == "missing"]
             invalid = [
@@ -59,6 +70,14 @@ def serve(
     """Serve the issuer (configured by CITYKEY_* variables: data dir, database URL, key passphrase)."""
     configured = settings()  # fail early, with a usage message, when the configuration is incomplete
     with reported():
+        issuer_id = KeyStore.open(configured.keys_path).issuer_id
+        public_url, notes = start_up_public_url(configured.public_url, issuer_id, host, port)
+        configured = configured.model_copy(update={"public_url": public_url})
+        if configured.city_name is None:
+            notes.append(f"CITYKEY_CITY_NAME is not set: the desk issues credentials as resident of "
+                         f"{urlsplit(issuer_id).hostname}; set it to the city's name")
+        for note in notes:
+            typer.echo(f"note: {note}", err=True)
         application = create_app(configured)
     # The app object, not an import string: uvicorn would put the working directory on sys.path,
     # where a key store folder named `keys` could shadow the `keys` package.
@@ -92,9 +111,10 @@ def publish(
 def inventory(json_output: Annotated[bool, typer.Option("--json")] = False) -> None:
     """Everything the issuer stores, read from disk and database: for a city's lawyers.
 
-    Reads only: a database that does not exist yet is reported as such, not created.
+    Reads only: a database that does not exist yet is reported as such, not created. Opens no
+    private key, so it needs no passphrase.
     """
-    configured = settings()
+    configured = settings(passphrase=False)
     with reported():
         store = KeyStore.open(configured.keys_path)
     files = key_store_files(store)
@@ -151,14 +171,10 @@ app.add_typer(clerk_app, name="clerk")
 @contextmanager
 def clerk_database() -> Iterator[Engine]:
     """The issuer's database, schema in place, closed at the end. Managing clerks needs no key passphrase."""
-    from pydantic import SecretStr
 
     from issuer.db import create_schema
 
-    try:
-        configured = IssuerSettings(key_passphrase=SecretStr("not needed for clerk accounts"))
-    except ValidationError:
-        configured = settings()  # reports what is wrong and exits 2
+    configured = settings(passphrase=False)
     if configured.db_url is None:  # the default SQLite file: its folder holds the password hashes
         configured.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
     with reported():
@@ -176,11 +192,16 @@ def clerk_password() -> str:
 
     password = os.environ.get(CLERK_PASSWORD_ENV)
     if password is None:
-        password = typer.prompt(
-            f"Password for the clerk (at least {MIN_PASSWORD_LENGTH} characters)",
-            hide_input=True,
-            confirmation_prompt=True,
-        )
+        try:
+            password = typer.prompt(
+                f"Password for the clerk (at least {MIN_PASSWORD_LENGTH} characters)",
+                hide_input=True,
+                confirmation_prompt=True,
+            )
+        except typer.Abort:  # no terminal (a script, a pipe at its end) or Ctrl-D
+            typer.echo("", err=True)
+            fail_usage(f"no password: set {CLERK_PASSWORD_ENV} (at least {MIN_PASSWORD_LENGTH} characters), "
+                       "or run this in a terminal to type it twice")
     return str(password)
 
 

@@ -6,6 +6,7 @@ import logging
 import sys
 
 import typer
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from citykey import city, demo, i18n, issuer, keys, sdjwt, verifier, verify, wallet
 
@@ -13,6 +14,7 @@ app = typer.Typer(
     help="citykey: privacy-first city ID credentials, verified offline.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,  # plain help: option names whole at 80 columns, no `<bool>` column
 )
 
 
@@ -29,6 +31,32 @@ def _main() -> None:
     if not any(isinstance(h, _StderrWarnings) for h in logger.handlers):
         handler = _StderrWarnings(logging.WARNING)
         logger.addHandler(handler)
+
+
+DIRECTORY_OPTIONS = frozenset({"--dir", "--keys", "--home"})
+
+
+def plain_metavars(command: object) -> None:
+    """Name each option's value as people write it (`--bundle FILE`, `--dir DIR`, `--count N`, `--nonce TEXT`)
+    instead of typer's `<path>`, `<str>`, `<int range>`, and arguments by name (`KID`), everywhere."""
+    for param in getattr(command, "params", ()):
+        if isinstance(param, TyperOption) and not param.is_flag and param.metavar is None:
+            if param.opts[0] in DIRECTORY_OPTIONS:
+                param.metavar = "DIR"
+            else:
+                param.metavar = {"Path": "FILE", "int": "N", "float": "N"}.get(param.bare_type(), "TEXT")
+        elif isinstance(param, TyperArgument) and param.metavar is None and param.name:
+            param.metavar = param.name.upper()
+    if isinstance(command, TyperGroup):
+        for sub in command.commands.values():
+            plain_metavars(sub)
+
+
+def main() -> None:
+    """The console script: the command tree with plain option names in its help."""
+    command = typer.main.get_command(app)
+    plain_metavars(command)
+    command(prog_name="citykey")
 
 
 app.add_typer(sdjwt.app, name="sdjwt")

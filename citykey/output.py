@@ -64,6 +64,18 @@ def ask_passphrase(
     raise AssertionError("unreachable")  # pragma: no cover - reported() exits
 
 
+def verdict(exc: CitykeyError) -> str:
+    """The word a person reads first: UNREADABLE (exit 2: the input could not be read) or REJECTED (exit 1)."""
+    return "UNREADABLE" if exit_code_for(exc) == EXIT_USAGE else "REJECTED"
+
+
+def echo_refusal(exc: CitykeyError) -> None:
+    """`UNREADABLE code: message` or `REJECTED code: message`, one line per error."""
+    word = verdict(exc)
+    for e in error_list(exc):
+        typer.echo(f"{word} {e['code']}: {e['message']}")
+
+
 @contextmanager
 def reported() -> Iterator[None]:
     """Every citykey error raised inside becomes `error: <code>: <message>` and exit 2."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -12,6 +13,7 @@ from rich.table import Table
 
 from citykey.output import (
     EXIT_OK,
+    echo_refusal,
     error_list,
     exit_code_for,
     fail_usage,
@@ -20,11 +22,12 @@ from citykey.output import (
 )
 from wallet_spec import jws
 from wallet_spec.encoding import json_loads
-from wallet_spec.errors import CitykeyError
-from wallet_spec.jwk import public_key_from_jwk
+from wallet_spec.errors import CitykeyError, FormatError, UnknownKey
+from wallet_spec.jwk import PublicKey, public_key_from_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.keylist import short_kid
 from wallet_spec.sdjwt import SdJwt
-from wallet_spec.verify import verify
+from wallet_spec.verify import KeyResolver, verify
 
 app = typer.Typer(help="Decode and verify any SD-JWT (RFC 9901).", no_args_is_help=True)
 
@@ -65,9 +68,43 @@ def decode(json_output: JsonFlag = False) -> None:
         console.print_json(json.dumps(result["kb_jwt"]))
 
 
+def issuer_keys(document: Any) -> PublicKey | KeyResolver:
+    """The key of a JWK, or a resolver by `kid` over a JWK Set or SD-JWT VC issuer metadata (`keys jwks`).
+
+    The city's credentials carry the short form of a key's kid (`wallet_spec.keylist.short_kid`); the
+    set may list either form."""
+    if isinstance(document, dict) and isinstance(document.get("jwks"), dict):
+        document = document["jwks"]  # issuer metadata: {"issuer": ..., "jwks": {"keys": [...]}}
+    if not (isinstance(document, dict) and "keys" in document):
+        return public_key_from_jwk(document)
+    entries = document["keys"]
+    if not isinstance(entries, list) or not entries:
+        raise FormatError("the JWK Set has no keys")
+    by_kid = {}
+    for entry in entries:
+        if not isinstance(entry, dict) or not isinstance(entry.get("kid"), str):
+            raise FormatError("every key of a JWK Set needs a kid, to pick it by the token's kid")
+        by_kid[entry["kid"]] = public_key_from_jwk(entry)
+
+    def resolve(header: Mapping[str, Any], _payload: Mapping[str, Any]) -> PublicKey:
+        kid = header.get("kid")
+        if not isinstance(kid, str):
+            raise UnknownKey("the token names no key (kid), and the file holds several")
+        found = [key for listed, key in by_kid.items() if kid in (listed, short_kid(listed))]  # as the key list
+        if not found:
+            raise UnknownKey(f"the token's key {kid} is not in the JWK Set")
+        return found[0]
+
+    return resolve
+
+
 @app.command("verify")
 def verify_command(
-    issuer_jwk: Annotated[Path, typer.Option("--issuer-jwk", help="The issuer's public JWK (JSON file).")],
+    issuer_jwk: Annotated[
+        Path,
+        typer.Option("--issuer-jwk", help="The issuer's public key: a JWK, a JWK Set, or `citykey keys jwks` output "
+                     "(JSON file); a set's key is picked by the token's kid."),
+    ],
     nonce: Annotated[str | None, typer.Option(help="Nonce the KB-JWT must carry; implies --require-kb.")] = None,
     aud: Annotated[str | None, typer.Option(help="Audience the KB-JWT must name; implies --require-kb.")] = None,
     require_kb: Annotated[bool, typer.Option("--require-kb", help="Reject without a KB-JWT.")] = False,
@@ -76,9 +113,11 @@ def verify_command(
 ) -> None:
     """Verify an SD-JWT or SD-JWT+KB from stdin. Exit 0 valid, 1 invalid, 2 unreadable input."""
     try:
-        key = public_key_from_jwk(json_loads(issuer_jwk.read_bytes(), what="the issuer JWK"))
-    except (OSError, CitykeyError) as exc:
-        fail_usage(f"cannot read the issuer JWK from {issuer_jwk}: {exc}")
+        key = issuer_keys(json_loads(issuer_jwk.read_bytes(), what="the issuer JWK"))
+    except OSError as exc:
+        fail_usage(f"cannot read the issuer JWK from {issuer_jwk}: {exc.strerror or exc}")
+    except CitykeyError as exc:
+        fail_usage(f"cannot read the issuer JWK from {issuer_jwk}: {exc.message}")
     text = read_stdin_text("SD-JWT")
     # A nonce or audience can only be checked in a KB-JWT: asking for one and accepting a
     # presentation without any would let a replayed, unbound SD-JWT through.
@@ -87,12 +126,10 @@ def verify_command(
     try:
         verified = verify(text, key, typ=typ, key_binding=policy)
     except CitykeyError as exc:
-        errors = error_list(exc)
         if json_output:
-            print_json({"valid": False, "claims": {}, "errors": errors})
+            print_json({"valid": False, "claims": {}, "errors": error_list(exc)})
         else:
-            for e in errors:
-                typer.echo(f"REJECTED {e['code']}: {e['message']}")
+            echo_refusal(exc)
         raise typer.Exit(exit_code_for(exc)) from None
     if json_output:
         print_json({"valid": True, "claims": verified.claims, "errors": []})

@@ -13,13 +13,14 @@ key binding (docs/decisions.md 21).
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
-from citykey.output import EXIT_OK, error_list, exit_code_for, fail_usage, print_json, read_stdin_text
+from citykey.output import EXIT_OK, echo_refusal, error_list, exit_code_for, fail_usage, print_json, read_stdin_text
 from citykey_io.clock import now as read_clock
 from verifier import Policy, ReplayCache, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE
@@ -30,6 +31,9 @@ from wallet_spec.errors import ChallengeMissing, CitykeyError
 from wallet_spec.jwk import thumbprint
 from wallet_spec.present import parse_claim_path
 from wallet_spec.request import parse_request
+
+THUMBPRINT = re.compile(r"[A-Za-z0-9_-]{43}")
+"""An RFC 7638 SHA-256 thumbprint, base64url without padding: what `--root` pins."""
 
 RootOption = Annotated[
     str | None,
@@ -51,6 +55,9 @@ def root_thumbprint(value: str | None) -> str:
             return thumbprint(json_loads(path.read_bytes(), what="root JWK"))
         except (OSError, CitykeyError) as exc:
             fail_usage(f"cannot read the root JWK from {value}: {exc}")
+    if not THUMBPRINT.fullmatch(value):
+        fail_usage(f"usage: --root {value} is neither the root key's thumbprint (43 characters, printed by "
+                   "`citykey keys init` and `citykey bundle`) nor a file holding its public JWK")
     return value
 
 
@@ -59,8 +66,7 @@ def _reject(exc: CitykeyError, json_output: bool) -> NoReturn:
     if json_output:
         print_json({"valid": False, "claims": {}, "errors": errors, "warnings": []})
     else:
-        for e in errors:
-            typer.echo(f"REJECTED {e['code']}: {e['message']}")
+        echo_refusal(exc)
     raise typer.Exit(exit_code_for(exc)) from None
 
 

@@ -280,6 +280,35 @@ def _run_flow(directory: Path, flow: Any, json_output: bool, verb: str) -> None:
     typer.echo(f"{verb} {result.total} credentials from {result.issuer} ({kinds})")
     if result.revoked:
         typer.echo(f"revoked the old batch ({result.revoked} credentials)")
+    if result.receipt:
+        typer.echo(receipt_note(directory))
+
+
+def receipt_note(directory: Path) -> str:
+    """Where a batch's revocation receipt went, and how to get it out to keep apart from the wallet."""
+    return (
+        f"the batch's revocation receipt is kept in the wallet ({directory / FILENAME}); keep a copy apart "
+        f"from it (printed, or on another device): `citykey wallet receipts --dir {directory} > receipt.txt` "
+        "(or --qr receipt.png to print). With it a lost wallet's batch is revoked: "
+        "`citykey revoke --receipt receipt.txt` at the city, or POST /revocations"
+    )
+
+
+@app.command()
+def receipts(
+    directory: WalletDir,
+    qr_file: Annotated[
+        Path | None, typer.Option("--qr", help="Also write the newest receipt as a QR code (PNG) to print.")
+    ] = None,
+) -> None:
+    """Print the revocation receipts the wallet keeps, newest last, one a line: keep a copy apart from it."""
+    wallet, _ = load(directory)
+    if not wallet.receipts:
+        fail_usage(f"the wallet in {directory} holds no revocation receipt")
+    if qr_file is not None:
+        show_qr(wallet.receipts[-1], png=qr_file)
+    for receipt in wallet.receipts:
+        sys.stdout.write(receipt + "\n")
 
 
 @app.command()

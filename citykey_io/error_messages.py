@@ -33,6 +33,7 @@ ERROR_MESSAGES: dict[str, str] = {
     "status_ref_unknown": N_("The city does not know this credential. Check the receipt."),
     "receipt_invalid": N_("This receipt is not valid. Check that it was copied completely."),
     "keystore_error": N_("The city's keys cannot be used right now. Call support."),
+    "keystore_mismatch": N_("The city's keys and its database do not belong together. Call support."),
     "passphrase_invalid": N_("The passphrase is wrong."),
     # verification
     "verification_failed": N_("This credential could not be accepted."),

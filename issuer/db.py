@@ -41,10 +41,14 @@ from sqlalchemy import (
     Text,
     create_engine,
     event,
+    insert,
     inspect,
+    select,
     text,
 )
 from sqlalchemy.types import TypeEngine
+
+from wallet_spec.errors import KeyStoreMismatch
 
 _log = logging.getLogger("citykey.issuer.db")
 
@@ -148,6 +152,37 @@ appointments = Table(
     Column("slot", Integer, nullable=False),
     Index("appointments_slot", "slot"),
 )
+
+
+key_store = Table(
+    "key_store",
+    metadata,
+    # One row: the key store this database belongs to. Its status list URIs name that issuer, so a
+    # second key store on the same database would publish the same lists under another root.
+    Column("id", Integer, primary_key=True, autoincrement=False),  # always 1
+    Column("issuer_id", Text, nullable=False),
+    Column("root_thumbprint", Text, nullable=False),
+)
+
+
+def bind_key_store(engine: Engine, issuer_id: str, root_thumbprint: str) -> None:
+    """Record which key store this database belongs to; refuse a database made with another one.
+
+    The first issuer to open an empty database writes the row; every later opening compares.
+    """
+    with write_transaction(engine) as conn:
+        if is_postgresql(engine):
+            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+        row = conn.execute(select(key_store.c.issuer_id, key_store.c.root_thumbprint)).first()
+        if row is None:
+            conn.execute(insert(key_store).values(id=1, issuer_id=issuer_id, root_thumbprint=root_thumbprint))
+            return
+    if (row.issuer_id, row.root_thumbprint) != (issuer_id, root_thumbprint):
+        raise KeyStoreMismatch(
+            f"this issuer database belongs to the key store of {row.issuer_id} with root {row.root_thumbprint}, "
+            f"not to the one given ({issuer_id}, root {root_thumbprint}): use that key store, or a new "
+            "database for this one (each key store has its own status lists)"
+        )
 
 
 def sqlite_url(path: str | Path) -> str:

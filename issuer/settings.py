@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
 from citykey_io.passphrase import KEY_PASSPHRASE_ENV, not_empty
 from wallet_spec.errors import UsageError
+
+DEFAULT_HOME = Path("citykey-data")
+"""The issuer's home: its key store (`keys/`) and SQLite database (`issuer.db`), for the service and the
+command line alike (`CITYKEY_DATA_DIR`, `--home`)."""
+HOME_ENV = "CITYKEY_DATA_DIR"
+KEYS_ENV = "CITYKEY_KEYS_DIR"
+DB_ENV = "CITYKEY_DB_URL"
 
 SETTINGS_FILE_ENV = "CITYKEY_SETTINGS_FILE"
 """Names an `.env`-style file (`CITYKEY_NAME=value` lines); variables set in the environment win over it."""
@@ -25,7 +33,7 @@ class IssuerSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="CITYKEY_", extra="ignore")
 
-    data_dir: Path = Path("citykey-data")
+    data_dir: Path = DEFAULT_HOME
     keys_dir: Path | None = None
     """The key store (default: `data_dir/keys`)."""
     db_url: str | None = None
@@ -39,8 +47,9 @@ class IssuerSettings(BaseSettings):
     office: str = "main"
     """This desk's office, recorded in audit events (hour, office, event, count)."""
     city_name: str | None = None
-    """The city's name, `resident_of` in residency passes issued at renewal (an identity credential
-    does not carry it). Default: the issuer id's host name. Use what the desk enters as `resident_of`."""
+    """The city's name: `resident_of` of every credential the desk issues (offers and paper cards) and
+    of residency passes issued at renewal, and the issuer's display name in its metadata.
+    Default: the issuer id's host name (e.g. `id.city.example`), which is rarely what a city wants."""
     offer_ttl: int = 600
     """Seconds a credential offer stays redeemable."""
     max_batch: int = 16
@@ -89,13 +98,60 @@ class IssuerSettings(BaseSettings):
 
     @property
     def keys_path(self) -> Path:
-        return self.keys_dir or self.data_dir / "keys"
+        return home_keys(self.data_dir, self.keys_dir)
 
     @property
     def database_url(self) -> str:
-        """The SQLAlchemy URL; a bare `postgresql://` (or `postgres://`) gets the installed driver, psycopg 3."""
-        url = self.db_url or f"sqlite:///{self.data_dir / 'issuer.db'}"
-        for bare in ("postgresql://", "postgres://"):
-            if url.startswith(bare):
-                return "postgresql+psycopg://" + url.removeprefix(bare)
-        return url
+        return home_database_url(self.data_dir, self.db_url)
+
+
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "::1", "localhost"})
+
+
+def start_up_public_url(public_url: str | None, issuer_id: str, host: str, port: int) -> tuple[str | None, list[str]]:
+    """The public URL a starting service uses, and what to tell the operator about it.
+
+    Without `CITYKEY_PUBLIC_URL`, a service listening on a loopback address is reached there (a trial
+    on one machine): offers point at it rather than at the issuer id's host, which nothing serves
+    yet. A public URL on another host than the issuer id's works (wallets follow the offer) but
+    credentials still name the issuer id, so the operator is told why that may not be meant.
+    """
+    notes: list[str] = []
+    issuer_host = urlsplit(issuer_id).hostname
+    if public_url is None:
+        if host not in LOOPBACK_HOSTS:
+            notes.append(f"CITYKEY_PUBLIC_URL is not set: offers and metadata name {issuer_id} (the issuer id), "
+                         "so wallets must reach this service there")
+            return None, notes
+        shown = f"[{host}]" if ":" in host else host
+        public_url = f"http://{shown}:{port}"
+        notes.append(f"CITYKEY_PUBLIC_URL is not set: offers point at {public_url}, where this service listens "
+                     f"(for a trial on this machine); set it to the address wallets reach, normally {issuer_id}")
+        return public_url, notes
+    public_host = urlsplit(public_url).hostname
+    if public_host != issuer_host:
+        notes.append(f"CITYKEY_PUBLIC_URL {public_url} is not on the issuer id's host ({issuer_host}): wallets "
+                     f"receive from {public_url}, but credentials name {issuer_id} as their issuer, where "
+                     "residents and verifiers will look for the city (fine for a trial; in service the public "
+                     "URL is the issuer id, or a proxy on its host forwards here: docs/operations.md)")
+    return public_url, notes
+
+
+def home_keys(home: Path, keys_dir: Path | None = None) -> Path:
+    """The key store: `keys_dir` if given, else `home/keys`."""
+    return keys_dir or home / "keys"
+
+
+def home_database_url(home: Path, db: str | None = None) -> str:
+    """The SQLAlchemy URL of the issuer database: `db` (a URL, or a path for SQLite), else SQLite at
+    `home/issuer.db`. A bare `postgresql://` (or `postgres://`) gets the installed driver, psycopg 3."""
+    if db is None:
+        url = f"sqlite:///{home / 'issuer.db'}"
+    elif "://" not in db:
+        url = f"sqlite:///{Path(db)}"
+    else:
+        url = db
+    for bare in ("postgresql://", "postgres://"):
+        if url.startswith(bare):
+            return "postgresql+psycopg://" + url.removeprefix(bare)
+    return url

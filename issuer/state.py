@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Engine
 
 from citykey_io.passphrase import passphrase_bytes
-from issuer.db import create_schema, make_engine
+from issuer.db import bind_key_store, create_schema, make_engine
 from issuer.settings import IssuerSettings
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
@@ -53,6 +53,7 @@ class IssuerState:
             settings.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
         engine = make_engine(settings.database_url)
         create_schema(engine)
+        bind_key_store(engine, store.issuer_id, store.root_thumbprint)
         registry = StatusRegistry(engine, status_base_uri(store.issuer_id))
         registry.ensure_open()  # published from the first bundle on, before any credential points into it
         return cls(settings, store, engine, registry)

@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 from wallet_spec.encoding import is_int, json_dumps, json_loads
 from wallet_spec.errors import (
     CitykeyError,
+    ClaimNotFound,
     FormatError,
     HolderKeyNotHeld,
     KeyBindingUnexpected,
@@ -92,6 +93,7 @@ class Wallet:
             raise UsageError("the wallet holds no credential" + (f" of type {vct}" if vct else ""))
         holding = [c for c in candidates if _holds(c, paths)] if paths else []
         if not holding:
+            _refuse_split(candidates, paths)
             return min(candidates, key=lambda c: c.uses)
         return min(holding, key=lambda c: (_disclosure_count(c), c.uses))
 
@@ -232,6 +234,28 @@ def _read_stored(entry: Any, n: int, wallet: Wallet) -> StoredCredential:
 def _disclosure_count(credential: StoredCredential) -> int:
     sd_jwt = SdJwt.parse(credential.sd_jwt)
     return len(sd_jwt.disclosures)
+
+
+def _refuse_split(candidates: Sequence[StoredCredential], paths: Sequence[ClaimPath]) -> None:
+    """Claims each held by some credential but by no one of them (a name and an age): say so, and how to ask.
+
+    One presentation shows one credential, so such a request needs one presentation per credential.
+    """
+    if len(paths) < 2:
+        return
+    groups: dict[str, list[str]] = {}
+    for path in paths:
+        holder = next((c for c in candidates if _holds(c, (path,))), None)
+        if holder is None:
+            return  # a claim no credential holds: presenting reports it as missing
+        groups.setdefault(holder.vct, []).append(".".join(str(p) for p in path))
+    if len(groups) > 1:
+        parts = "; ".join(f"{', '.join(names)} in {vct}" for vct, names in groups.items())
+        asks = " and ".join(f"--claims {','.join(names)}" for names in groups.values())
+        raise ClaimNotFound(
+            f"no one credential holds all these claims ({parts}); one presentation shows one credential, "
+            f"so ask for them in separate presentations: {asks}"
+        )
 
 
 def _holds(credential: StoredCredential, paths: Sequence[ClaimPath]) -> bool:

@@ -106,6 +106,12 @@ class KeyStoreError(CitykeyError):
     code = "keystore_error"
 
 
+class KeyStoreMismatch(KeyStoreError):
+    """The issuer database was made with another key store; its status lists belong to that one."""
+
+    code = "keystore_mismatch"
+
+
 class PassphraseInvalid(KeyStoreError):
     """The passphrase does not decrypt the key store's private keys."""
 

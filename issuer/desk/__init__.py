@@ -14,6 +14,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from issuer.desk.auth import MIN_SECRET_BYTES, Sessions
 from issuer.ratelimit import Budget
@@ -35,7 +36,7 @@ class DeskConfig:
 
 def install(app: FastAPI) -> None:
     """Add the desk to the issuer app (after `app.state.issuer` is set)."""
-    from issuer.desk.routes import router  # the routes import this package's helpers
+    from issuer.desk.routes import not_found, router  # the routes import this package's helpers
     from issuer.desk.scan import router as scan_router
 
     state: IssuerState = app.state.issuer
@@ -53,4 +54,5 @@ def install(app: FastAPI) -> None:
     app.state.desk = DeskConfig(Sessions(secret))
     app.include_router(router)
     app.include_router(scan_router)
+    app.add_exception_handler(StarletteHTTPException, not_found)
     app.mount("/desk/static", StaticFiles(directory=STATIC_DIR), name="desk-static")

@@ -11,6 +11,7 @@ adds its message below, then `make i18n` and a translation in every `.po` file
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,7 +21,9 @@ from wallet_spec.attributes import ADDRESS_FIELDS, EARLIEST_BIRTHDATE, FIELDS, M
 from wallet_spec.errors import FormatError
 from wallet_spec.profile import Resident, resident_from_json
 
-__all__ = ["EARLIEST_BIRTHDATE", "FIELDS", "MAX_LENGTH", "FieldError", "ResidentForm", "read_resident"]
+__all__ = [
+    "EARLIEST_BIRTHDATE", "FIELDS", "MAX_LENGTH", "FieldError", "ResidentForm", "parse_birthdate", "read_resident",
+]
 
 REQUIRED = N_("This field is required.")
 BAD_DATE = N_("Enter a valid date as year-month-day (YYYY-MM-DD).")
@@ -66,13 +69,32 @@ class ResidentForm:
         return self.resident is not None
 
 
+_DATE = re.compile(r"([0-9]{4})[-/. ]([0-9]{1,2})[-/. ]([0-9]{1,2})|([0-9]{4})([0-9]{2})([0-9]{2})")
+"""Year, month, day, as the hint says: 1961-04-23, also 1961-4-23, 1961/04/23, 1961.04.23, 1961 04 23
+and 19610423 (a phone's numeric keypad may have no dash). Never day-first or month-first: 03/04 is
+ambiguous, and the year first is the one order no one reads another way."""
+
+
+def parse_birthdate(text: str) -> dt.date | None:
+    """The date typed year first, in any of the forms `_DATE` accepts; None if it is not one."""
+    found = _DATE.fullmatch(text)
+    if found is None:
+        return None
+    year, month, day = (int(part) for part in (found.groups()[:3] if found[1] else found.groups()[3:]))
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
 def read_resident(form: Mapping[str, Any], *, city: str, today: dt.date) -> ResidentForm:
     """Check every field and, if all pass, build the `Resident` (`resident_of` is the city's name)."""
     values = {name: clean(form.get(name)) for name in FIELDS}
+    typed = parse_birthdate(values["birthdate"])
+    if typed is not None:  # 1950-3-17, 1950/03/17, 19500317 ... become the one form the contract checks
+        values["birthdate"] = typed.isoformat()
+    # A refused value is shown back whole for correction, never cut (a clerk must see what was typed).
     errors = {name: field_error(name, problem) for name, problem in check_fields(values, today=today).items()}
-    for name, error in errors.items():
-        if error.message == TOO_LONG:  # shown back in the form cut to what fits
-            values[name] = values[name][: MAX_LENGTH[name]]
     if errors:
         return ResidentForm(values, errors)
     attributes: dict[str, Any] = {

@@ -5,21 +5,24 @@
     POST /desk/login           name, password, csrf
     POST /desk/logout          csrf
     GET  /desk/enrol           the attributes form
-    POST /desk/enrol           attributes, csrf → the offer page: QR, code, countdown, "print paper card"
-    POST /desk/paper-card      attributes, csrf → the printable paper card and its revocation receipt
+    POST /desk/enrol           attributes, csrf → 303 to the offer page
+    GET  /desk/offers/{handle} the offer page: QR, code, countdown, "print paper card"
+    POST /desk/paper-card      attributes (or the offer page's handle), csrf → 303 to the card page
+    GET  /desk/cards/{handle}  the printable paper card and its revocation receipt
     GET  /desk/lang/{en|es}    sets the language cookie, back to /desk
     GET  /desk/admin           admins only: audit counts of the last 48 hours, accounts and lockouts
     POST /desk/admin/unlock    admins only: name, csrf
+    POST /desk/admin/end-sessions  admins only: name, csrf
 
 Every POST is refused (403) unless it is same-origin and carries the
-session's CSRF token (`issuer.desk.auth`). The attributes a clerk types travel
-only in POST bodies: they reach `create_offer` (sealed under the offer's code)
-or the paper card, and the HTML answer, which is sent `Cache-Control:
-no-store`. The offer page carries them again in hidden fields of the "print
-paper card" form, so the card can be made without the session or the
-database ever holding them; the page is not cached, and the form posts them
-back with the CSRF token. They are never logged, never in a URL, never in the
-session, and validation messages name fields, not values.
+session's CSRF token (`issuer.desk.auth`). A POST that makes something answers
+with a redirect to a page shown by its own URL (post/redirect/get), so back,
+forward and reload never make a second offer or card: the page is a sealed
+row under a handle that names no one (`issuer.desk.pages`). The attributes a
+clerk types travel only in POST bodies: they reach `create_offer` (sealed under
+the offer's code) or the paper card, and never a log, a URL or the session;
+validation messages name fields, not values. "Print paper card" on the offer
+page posts the page's handle, which opens the sealed offer while it is unredeemed.
 """
 
 from __future__ import annotations
@@ -34,16 +37,18 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citykey_io.clock import now as clock
 from citykey_io.i18n import N_, error_message, languages
 from citykey_io.qrimage import svg_element
 from issuer import clerks
 from issuer.api.bodies import Rules, read_form
-from issuer.desk import DeskConfig, audit, i18n
+from issuer.desk import DeskConfig, audit, i18n, pages
 from issuer.desk.auth import CSRF_FIELD, Session, csrf_ok, same_origin, signed_in
 from issuer.desk.forms import FIELDS, MAX_LENGTH, ResidentForm, read_resident
 from issuer.desk.paper import issue_paper_card
@@ -304,7 +309,12 @@ class _Submitted:
 
 
 async def _resident_post(request: Request, now: int) -> _Submitted | Response:
-    """The checked attributes of an enrolment POST, or the page to answer instead."""
+    """The checked attributes of an enrolment POST, or the page to answer instead.
+
+    A paper card asked for from the offer page posts the page's handle (`offer`) instead of the
+    attributes: they come from the sealed offer, opened with the code the page's row holds. Once the
+    wallet has redeemed the offer (or it expired) they are gone, and the clerk enters them again.
+    """
     session = _desk(request).sessions.load(request, now)
     clerk = _clerk(request, session)
     if clerk is None:  # signed out or timed out: nothing is done, whatever was posted
@@ -314,8 +324,19 @@ async def _resident_post(request: Request, now: int) -> _Submitted | Response:
     session, posted, refusal = await _posted(request, now)
     if refusal is not None or posted is None:
         return refusal or _forbidden(request, session, now)
+    state = _state(request)
+    if "offer" in posted and request.url.path.endswith("/paper-card"):
+        offer = await run_in_threadpool(
+            pages.shown, state.engine, pages.OFFER_PAGE, posted["offer"], clerk=clerk.name, now=now
+        )
+        resident = None if offer is None else await run_in_threadpool(
+            pages.offer_resident, state, str(offer["code"]), now
+        )
+        if resident is None:
+            return _ended(request, session, now, clerk)
+        return _Submitted(session, clerk, ResidentForm({}, {}, resident), resident, False)
     today = dt.datetime.fromtimestamp(now, dt.UTC).date()
-    form = read_resident(posted, city=city_name(_state(request)), today=today)
+    form = read_resident(posted, city=city_name(state), today=today)
     tx_code = posted.get("tx_code") == "on"
     if form.resident is None:
         return _enrol_page(request, session, now, clerk, form, status=422, tx_code=tx_code)
@@ -372,22 +393,50 @@ async def enrol(request: Request, now: Now) -> Response:
         return acted
     submitted, offer = acted
     state = _state(request)
+    value = {"offer_uri": offer.offer_uri, "tx_code": offer.tx_code, "expires": offer.expires,
+             "code": offer.pre_authorized_code}
+    handle = await run_in_threadpool(
+        pages.keep, state.engine, pages.OFFER_PAGE, value, clerk=submitted.clerk.name, now=now, expires=offer.expires
+    )
+    return _redirect(request, f"/desk/offers/{handle}", submitted.session, now)
+
+
+@router.get("/offers/{handle}")
+def offer_page(handle: str, request: Request, now: Now) -> Response:
+    session = _desk(request).sessions.load(request, now)
+    clerk = _clerk(request, session)
+    if clerk is None:
+        return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
+    state = _state(request)
+    offer = pages.shown(state.engine, pages.OFFER_PAGE, handle, clerk=clerk.name, now=now)
+    if offer is None:
+        return _ended(request, session, now, clerk)
     _ = i18n.for_request(request)
+    offer_uri = str(offer["offer_uri"])
     return _page(
         request,
         "offer.html",
-        submitted.session,
+        session,
         now,
-        clerk=submitted.clerk,
-        offer_uri=offer.offer_uri,
-        qr=_qr(offer.offer_uri, title=_("Credential offer QR code")),
-        web_link=(web_link := web_wallet_link(state, offer.offer_uri)),
-        web_qr=_qr(web_link, title=_("Web wallet link QR code")),
-        tx_code=offer.tx_code,
-        expires_iso=_iso(offer.expires),
-        expires_local=_local_time(offer.expires),
-        seconds_left=max(0, offer.expires - now),
-        values=submitted.form.values,
+        clerk=clerk,
+        handle=handle,
+        offer_uri=offer_uri,
+        qr=_qr(offer_uri, title=_("Credential offer QR code: the resident scans it with the city wallet app")),
+        web_link=(web_link := web_wallet_link(state, offer_uri)),
+        web_qr=_qr(web_link, title=_("Web wallet QR code: the resident scans it with the phone camera")),
+        tx_code=offer["tx_code"],
+        expires_iso=_iso(int(offer["expires"])),
+        expires_local=_local_time(int(offer["expires"])),
+        seconds_left=max(0, int(offer["expires"]) - now),
+    )
+
+
+def _ended(request: Request, session: Session, now: int, clerk: clerks.Clerk) -> HTMLResponse:
+    return _page(
+        request, "message.html", session, now, status=404, clerk=clerk,
+        title=N_("This page has ended"),
+        text=N_("The offer or card shown here has expired or was used. Enter the resident again to make a new one."),
+        back="/desk/enrol",
     )
 
 
@@ -408,17 +457,38 @@ async def paper_card(request: Request, now: Now) -> Response:
     if isinstance(acted, Response):
         return acted
     submitted, card = acted
+    state = _state(request)
+    value = {"qr_text": card.qr_text, "receipt": card.receipt, "expires": card.expires,
+             "resident_of": card.resident_of, "ages": [list(age) for age in card.ages]}
+    handle = await run_in_threadpool(
+        pages.keep, state.engine, pages.CARD_PAGE, value, clerk=submitted.clerk.name, now=now,
+        expires=now + pages.CARD_PAGE_TTL,
+    )
+    return _redirect(request, f"/desk/cards/{handle}", submitted.session, now)
+
+
+@router.get("/cards/{handle}")
+def card_page(handle: str, request: Request, now: Now) -> Response:
+    session = _desk(request).sessions.load(request, now)
+    clerk = _clerk(request, session)
+    if clerk is None:
+        return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
+    card = pages.shown(_state(request).engine, pages.CARD_PAGE, handle, clerk=clerk.name, now=now)
+    if card is None:
+        return _ended(request, session, now, clerk)
     _ = i18n.for_request(request)
     return _page(
         request,
         "card.html",
-        submitted.session,
+        session,
         now,
-        clerk=submitted.clerk,
+        clerk=clerk,
         card=card,
-        card_qr=_qr(card.qr_text, title=_("Residency card QR code"), css_class="qr card-qr"),
-        receipt_qr=_qr(card.receipt, title=_("Revocation receipt QR code"), css_class="qr receipt-qr"),
-        valid_until=dt.datetime.fromtimestamp(card.expires, dt.UTC).date().isoformat(),
+        card_qr=_qr(str(card["qr_text"]), title=_("Residency card QR code: services scan it to check the card"),
+                    css_class="qr card-qr"),
+        receipt_qr=_qr(str(card["receipt"]), title=_("Revocation receipt QR code: scanned at a city desk to "
+                                                     "cancel a lost card"), css_class="qr receipt-qr"),
+        valid_until=dt.datetime.fromtimestamp(int(card["expires"]), dt.UTC).date().isoformat(),
     )
 
 
@@ -426,12 +496,20 @@ ADMIN_WINDOW = 48 * 3600
 """How far back the administration page shows audit counts."""
 
 
+ADMIN_DONE = {
+    "unlocked": N_("{name} is unlocked and can sign in again."),
+    "sessions_ended": N_("Every session of {name} has ended; they must sign in again."),
+    "unknown": N_("There is no account named {name}."),
+}
+"""What an administrator's action did, announced on the page it returns to."""
+
+
 @router.get("/admin")
-def admin(request: Request, now: Now) -> Response:
-    return _for_clerk(request, now, lambda session, clerk: _admin_page(request, session, clerk, now))
-
-
-def _admin_page(request: Request, session: Session, clerk: clerks.Clerk, now: int) -> Response:
+def admin(request: Request, now: Now, done: str | None = None, who: str | None = None) -> Response:
+    session = _desk(request).sessions.load(request, now)
+    clerk = _clerk(request, session)
+    if clerk is None:
+        return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
     if clerk.role != "admin":
         return _forbidden(request, session, now)
     engine = _state(request).engine
@@ -444,11 +522,12 @@ def _admin_page(request: Request, session: Session, clerk: clerks.Clerk, now: in
         {"name": a.name, "role": a.role, "locked_text": _local_time(a.locked_until) if a.locked_until > now else None}
         for a in clerks.list_clerks(engine)
     ]
-    return _page(request, "admin.html", session, now, clerk=clerk, counts=counts, accounts=accounts)
+    status = ADMIN_DONE.get(done or "") if who and len(who) <= 64 else None
+    return _page(request, "admin.html", session, now, clerk=clerk, counts=counts, accounts=accounts,
+                 done=status, who=who or "")
 
 
-@router.post("/admin/unlock")
-async def admin_unlock(request: Request, now: Now) -> Response:
+async def _admin_action(request: Request, now: int, action: Callable[[Any, str], bool], done: str) -> Response:
     session, form, refusal = await _posted(request, now)
     if refusal is not None or form is None:
         return refusal or _forbidden(request, session, now)
@@ -456,9 +535,41 @@ async def admin_unlock(request: Request, now: Now) -> Response:
     if clerk is None or clerk.role != "admin":
         return _forbidden(request, session, now)
     name = form.get("name")
-    if isinstance(name, str):
-        await run_in_threadpool(clerks.unlock_clerk, _state(request).engine, name)
-    return _redirect(request, "/desk/admin", session, now)
+    if not isinstance(name, str) or not name:
+        return _redirect(request, "/desk/admin", session, now)
+    found = await run_in_threadpool(action, _state(request).engine, name)
+    query = urlencode({"done": done if found else "unknown", "who": name})
+    return _redirect(request, f"/desk/admin?{query}#admin-status", session, now)
+
+
+@router.post("/admin/unlock")
+async def admin_unlock(request: Request, now: Now) -> Response:
+    return await _admin_action(request, now, clerks.unlock_clerk, "unlocked")
+
+
+@router.post("/admin/end-sessions")
+async def admin_end_sessions(request: Request, now: Now) -> Response:
+    """End every session of an account (a lost or shared computer); the admin's own too, if named."""
+    return await _admin_action(request, now, clerks.end_sessions, "sessions_ended")
+
+
+async def not_found(request: Request, exc: Exception) -> Response:
+    """An unknown URL: a page in the desk's language for a browser, FastAPI's JSON for an API client.
+
+    A browser's navigation asks for `text/html` first; wallets, verifiers and scripts ask for JSON
+    (or anything) and keep getting `{"detail": ...}`.
+    """
+    assert isinstance(exc, StarletteHTTPException)
+    accept = request.headers.get("accept", "")
+    if exc.status_code != 404 or "text/html" not in accept.split(",")[0]:
+        return await http_exception_handler(request, exc)
+    now = clock()
+    session = _desk(request).sessions.load(request, now)
+    return _page(
+        request, "message.html", session, now, status=404, clerk=_clerk(request, session),
+        title=N_("Page not found"),
+        text=N_("There is no page at this address. Check the address, or start again from the desk."),
+    )
 
 
 def _iso(timestamp: int) -> str:

@@ -463,3 +463,69 @@ def test_issue_refuses_what_the_desk_refuses_naming_the_field_not_the_value(
                                                                    for v in d.values()]
     assert not any(value in result.stderr for value in values)  # the field is named, its value never shown
     assert not out.exists()
+
+
+# --- one home for the command line and the service ------------------------------------------------------
+
+
+def test_issue_revoke_and_bundle_use_the_services_home_by_default(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    home = tmp_path / "citykey-data"
+    ok("keys", "init", "--dir", home / "keys", "--issuer-id", ISSUER)
+    claims, holders = tmp_path / "claims.json", tmp_path / "holders.json"
+    claims.write_text(json.dumps(DOLORES))
+    ok("wallet", "init", "--dir", tmp_path / "w")
+    holders.write_text(ok("wallet", "keys", "--dir", tmp_path / "w", "--count", 2))
+    ok("issue", "--claims", claims, "--holder-keys", holders, "--out", tmp_path / "batch.json")
+    assert allocated(home / "issuer.db") == 2  # the service's database, next to its keys
+    ok("bundle", "--out", tmp_path / "bundle.jwt")
+    ok("revoke", "--receipt", tmp_path / "batch.json")
+    assert revoked_bits(home / "issuer.db") == 2
+    elsewhere = tmp_path / "elsewhere"
+    ok("keys", "init", "--dir", elsewhere / "keys", "--issuer-id", ISSUER)
+    ok("bundle", "--home", elsewhere, "--out", tmp_path / "other.jwt")
+    assert (elsewhere / "issuer.db").is_file()
+
+
+def test_a_database_refuses_another_key_store_in_plain_words(city: City) -> None:
+    city.bundle()
+    other = city.tmp / "other-keys"
+    ok("keys", "init", "--dir", other, "--issuer-id", ISSUER)
+    refused = citykey("bundle", "--keys", other, "--db", city.db, "--out", city.tmp / "b.jwt")
+    assert refused.exit_code == 2
+    assert refused.stderr.startswith("error: keystore_mismatch: this issuer database belongs to the key store of")
+    assert city.root in refused.stderr
+    assert not (city.tmp / "b.jwt").exists()
+
+
+def test_asking_one_presentation_for_a_name_and_an_age_says_how_to_ask(city: City) -> None:
+    directory = city.tmp / "w"
+    ok("wallet", "init", "--dir", directory)
+    holders = city.write("holders.json", ok("wallet", "keys", "--dir", directory, "--count", 1, "--types", "standard"))
+    batch = city.tmp / "batch.json"
+    assert city.issue(holders, batch).exit_code == 0
+    ok("wallet", "import", "--dir", directory, batch)
+    result = citykey("wallet", "present", "--dir", directory, "--claims", "given_name,age_over_65")
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: claim_not_found: no one credential holds all these claims")
+    assert "separate presentations: --claims given_name and --claims age_over_65" in result.stderr
+    printed = ok("wallet", "receipts", "--dir", directory).strip()
+    assert printed == json.loads(batch.read_text())["receipt"]
+    ok("revoke", "--keys", city.keys, "--db", city.db, "--receipt", city.write("receipt.txt", printed))
+    assert revoked_bits(city.db) == 4
+
+
+def test_revoke_takes_the_receipts_the_wallet_prints_one_a_line(city: City) -> None:
+    directory = city.tmp / "w"
+    ok("wallet", "init", "--dir", directory)
+    for n in (1, 2):
+        holders = city.write(f"holders-{n}.json", ok("wallet", "keys", "--dir", directory, "--count", 1))
+        assert city.issue(holders, city.tmp / f"batch-{n}.json").exit_code == 0
+        ok("wallet", "import", "--dir", directory, city.tmp / f"batch-{n}.json")
+    printed = ok("wallet", "receipts", "--dir", directory)
+    assert len(printed.splitlines()) == 2
+    out = ok("revoke", "--keys", city.keys, "--db", city.db, "--receipt", city.write("receipts.txt", printed))
+    assert out.startswith("revoked: 2 credential(s) newly marked")
+    assert revoked_bits(city.db) == 2

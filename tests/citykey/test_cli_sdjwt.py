@@ -443,3 +443,24 @@ def test_an_issuer_jwk_file_in_utf16_is_refused_not_guessed(issuer_jwk: Path, wi
     assert result.exit_code == EXIT_USAGE
     assert "not UTF-8" in result.output
     assert verify_json(issuer_jwk, with_kb)[0] == EXIT_OK
+
+
+def test_the_keys_jwks_output_is_accepted_and_its_key_picked_by_kid(tmp_path: Path, keys: Keys, with_kb: str) -> None:
+    def entry(key: PrivateKey) -> dict[str, Any]:
+        return {**public_jwk(key), "kid": thumbprint(key), "use": "sig", "alg": "ES256"}
+
+    metadata = tmp_path / "jwks.json"  # what `citykey keys jwks` prints
+    metadata.write_text(json.dumps({"issuer": "https://id.springfield.example",
+                                    "jwks": {"keys": [entry(keys.other), entry(keys.issuer)]}}))
+    status, report = verify_json(metadata, with_kb, "--nonce", NONCE, "--aud", AUD)
+    assert (status, report["valid"]) == (EXIT_OK, True)
+    only_other = tmp_path / "other-set.json"
+    only_other.write_text(json.dumps({"keys": [entry(keys.other)]}))
+    status, report = verify_json(only_other, with_kb, "--nonce", NONCE, "--aud", AUD)
+    assert (status, codes(report)) == (EXIT_REJECTED, ["unknown_key"])
+
+
+def test_unreadable_input_says_unreadable_not_rejected(issuer_jwk: Path) -> None:
+    result = run(["sdjwt", "verify", "--issuer-jwk", str(issuer_jwk)], "not an sd-jwt")
+    assert result.exit_code == EXIT_USAGE
+    assert result.stdout.startswith("UNREADABLE ")

@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 
 from citykey.main import app
 from issuer.db import create_schema, make_engine, metadata
-from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings
+from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings, start_up_public_url
 from issuer.statuslists import StatusRegistry
 from issuer.trust_bundle import status_base_uri
 from keys import KeyStore
@@ -133,7 +133,7 @@ def test_a_postgresql_url_gets_the_installed_driver(given: str, used_url: str) -
 # --- configuration errors ----------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("command", [["inventory"], ["inventory", "--json"], ["serve"]])
+@pytest.mark.parametrize("command", [["serve"]])
 def test_missing_configuration_is_exit_2_naming_the_variables(command: list[str], tmp_path: Path) -> None:
     result = issuer(command, {"CITYKEY_DATA_DIR": str(tmp_path)})
     assert result.exit_code == 2
@@ -141,6 +141,17 @@ def test_missing_configuration_is_exit_2_naming_the_variables(command: list[str]
     assert SETTINGS_FILE_ENV in result.stderr
     assert "docs/operations.md" in result.stderr
     assert result.stdout == ""
+
+
+def test_inventory_needs_no_passphrase_since_it_opens_no_key(data_dir: Path) -> None:
+    used(data_dir)
+    result = issuer(["inventory", "--json"], {"CITYKEY_DATA_DIR": str(data_dir), "CITYKEY_KEY_PASSPHRASE": None})
+    assert result.exit_code == 0, result.stderr
+    assert "status_lists" in {t["name"] for t in json.loads(result.stdout)["tables"]}
+    missing = issuer(["inventory"], {"CITYKEY_DATA_DIR": str(data_dir / "nowhere")})
+    assert missing.exit_code == 2
+    assert "no key store" in missing.stderr
+    assert "CITYKEY_KEY_PASSPHRASE" not in missing.stderr
 
 
 def test_an_invalid_setting_is_exit_2_naming_it(data_dir: Path) -> None:
@@ -265,3 +276,25 @@ def test_the_operations_guide_documents_every_setting() -> None:
     guide = (Path(__file__).resolve().parents[2] / "docs" / "operations.md").read_text()
     for name in [*IssuerSettings.model_fields, "settings_file"]:
         assert f"`CITYKEY_{name.upper()}`" in guide, name
+
+
+# --- what `serve` says at start-up ------------------------------------------------------------------------------
+
+
+def test_a_loopback_service_without_a_public_url_uses_where_it_listens_and_says_so() -> None:
+    url, notes = start_up_public_url(None, ISSUER, "127.0.0.1", 8123)
+    assert url == "http://127.0.0.1:8123"
+    assert notes == [f"CITYKEY_PUBLIC_URL is not set: offers point at http://127.0.0.1:8123, where this service "
+                     f"listens (for a trial on this machine); set it to the address wallets reach, normally {ISSUER}"]
+    assert start_up_public_url(None, ISSUER, "::1", 80)[0] == "http://[::1]:80"
+    url, notes = start_up_public_url(None, ISSUER, "0.0.0.0", 8080)  # noqa: S104 - the value under test
+    assert url is None
+    assert f"offers and metadata name {ISSUER}" in notes[0]
+
+
+def test_a_public_url_on_another_host_than_the_issuer_id_is_explained() -> None:
+    url, notes = start_up_public_url("http://10.0.0.5:8080", ISSUER, "0.0.0.0", 8080)  # noqa: S104
+    assert url == "http://10.0.0.5:8080"
+    assert notes[0].startswith("CITYKEY_PUBLIC_URL http://10.0.0.5:8080 is not on the issuer id's host "
+                               "(id.springfield.example)")
+    assert start_up_public_url(ISSUER + "/", ISSUER, "0.0.0.0", 8080) == (ISSUER + "/", [])  # noqa: S104

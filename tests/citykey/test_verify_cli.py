@@ -178,6 +178,21 @@ def test_unreadable_input_exits_2(city: City, stdin: str) -> None:
     assert "Traceback" not in result.output
 
 
+def test_unreadable_input_says_unreadable_with_the_reason(city: City) -> None:
+    result = verify(city, "--nonce", NONCE, "--aud", AUD, stdin="this is not a presentation", root=city.root)
+    assert result.exit_code == 2
+    assert result.stdout.startswith("UNREADABLE malformed: ")
+    assert "REJECTED" not in result.stdout
+
+
+@pytest.mark.parametrize("placeholder", ["ROOT_THUMBPRINT", "…", "root.json"])
+def test_a_placeholder_root_is_a_usage_error_not_a_rejection(city: City, placeholder: str) -> None:
+    result = verify(city, "--nonce", NONCE, "--aud", AUD, stdin=city.present(), root=placeholder)
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: usage: --root {placeholder} is neither the root key's thumbprint")
+    assert result.stdout == ""
+
+
 def test_a_missing_or_unreadable_bundle_exits_2(city: City, tmp_path: Path) -> None:
     result = verify(city, *CHALLENGE, stdin=city.present(), bundle=tmp_path / "nowhere.jwt", root=city.root)
     assert result.exit_code == 2

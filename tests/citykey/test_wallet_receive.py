@@ -135,6 +135,11 @@ def test_receive_with_more_per_type_and_plain_output(city: City) -> None:
     out = ok("receive", "--dir", city.wallet_dir, city.offer().offer_uri, "--per-type", "4")
     assert out.startswith(f"received 16 credentials from {ISSUER}")
     assert len(city.wallet().credentials) == 16
+    assert f"revocation receipt is kept in the wallet ({city.wallet_dir / 'wallet.ckw'})" in out
+    assert f"citykey wallet receipts --dir {city.wallet_dir} > receipt.txt" in out
+    receipts = ok("receipts", "--dir", city.wallet_dir).split()
+    assert receipts == city.wallet().receipts
+    assert len(receipts) == 1
 
 
 def test_more_than_the_batch_is_refused_before_the_offer_is_redeemed(city: City) -> None:

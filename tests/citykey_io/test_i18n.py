@@ -75,7 +75,7 @@ def template() -> Catalog:
 def test_extraction_finds_the_desk_and_the_error_messages() -> None:
     assert "Staff sign-in" in used_messages()  # a page
     assert "This field is required." in used_messages()  # the form, marked with N_
-    assert "Credential offer QR code" in used_messages()  # a route
+    assert "Credential offer QR code: the resident scans it with the city wallet app" in used_messages()  # a route
     assert ERROR_MESSAGES["replayed"] in used_messages()
 
 

@@ -21,6 +21,7 @@ EXPECTED_SCHEMA = {
     "nonces": {"nonce_hash", "expires"},
     "renewals": {"from_list", "from_idx", "to_list", "to_idx", "expires"},
     "appointments": {"token_hash", "slot"},
+    "key_store": {"id", "issuer_id", "root_thumbprint"},
 }
 """Every table the issuer may have and its columns (DESIGN.md, "What the issuer may persist")."""
 INDEXES = {

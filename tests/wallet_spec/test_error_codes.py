@@ -283,6 +283,20 @@ def _keystore_error(kit: Kit) -> CitykeyError:
     return raised(lambda: decrypt(b"-----BEGIN PRIVATE KEY-----\n", b"pw", what="signing key"))
 
 
+def _keystore_mismatch(kit: Kit) -> CitykeyError:
+    from sqlalchemy.pool import StaticPool
+
+    from issuer.db import bind_key_store, create_schema, make_engine
+
+    engine = make_engine("sqlite://", poolclass=StaticPool)  # one in-memory database for every connection
+    try:
+        create_schema(engine)
+        bind_key_store(engine, "https://id.springfield.example", "root-one")
+        return raised(lambda: bind_key_store(engine, "https://id.springfield.example", "root-two"))
+    finally:
+        engine.dispose()
+
+
 def _passphrase_invalid(kit: Kit) -> CitykeyError:
     from wallet.model import Wallet, seal, unseal
 
@@ -373,6 +387,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "StatusRefUnknown": _status_ref_unknown,
     "ReceiptInvalid": _receipt_invalid,
     "KeyStoreError": _keystore_error,
+    "KeyStoreMismatch": _keystore_mismatch,
     "PassphraseInvalid": _passphrase_invalid,
     # verification
     "HolderKeyNotHeld": lambda kit: _wallet_import(kit, kit.credential.serialize()),

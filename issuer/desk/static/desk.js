@@ -1,4 +1,4 @@
-// The offer's countdown and the card's print button. The pages work without this file:
+// The offer's countdown, the card's print button, focus on a refused form's error summary. The pages work without this file:
 // the offer page states its expiry time, and the card prints with the browser's own command.
 (function () {
   "use strict";
@@ -22,6 +22,10 @@
     tick();
     timer = setInterval(tick, 1000);
   }
+  // A refused form: the summary of what to correct takes focus, so a screen reader reads it first
+  // and a keyboard goes from it to each field in error by its links.
+  var summary = document.getElementById("form-errors");
+  if (summary) { summary.focus(); }
   var print = document.getElementById("print-button");
   if (print) {
     print.hidden = false;

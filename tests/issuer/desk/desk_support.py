@@ -53,6 +53,8 @@ class Desk:
     client: TestClient
     state: IssuerState
     now: int = field(default_factory=lambda: int(time.time()))
+    redirects: list[httpx.Response] = field(default_factory=list)
+    """The 303 answers `enrol` followed, for tests of what they carry."""
 
     def csrf(self, path: str = "/desk/login") -> str:
         page = self.client.get(path)
@@ -66,9 +68,14 @@ class Desk:
         )
 
     def enrol(self, fields: dict[str, str] | None = None, *, path: str = "/desk/enrol", **extra: str) -> httpx.Response:
+        """Post the form; a made offer or card answers 303 to its page (post/redirect/get), which is fetched."""
         token = self.csrf("/desk/enrol")
         data = {"csrf": token, **(RESIDENT if fields is None else fields), **extra}
-        return self.client.post(path, data=data, follow_redirects=False)
+        response = self.client.post(path, data=data, follow_redirects=False)
+        if response.status_code == 303 and response.headers["location"].startswith(("/desk/offers/", "/desk/cards/")):
+            self.redirects.append(response)
+            return self.client.get(response.headers["location"], follow_redirects=False)
+        return response
 
 
 def offer_uri_in(page: str) -> str:

@@ -31,7 +31,7 @@ def test_an_admin_sees_counts_without_names_and_unlocks_an_account(desk: Desk) -
     page = desk.client.get("/desk/admin")
     assert page.status_code == 200
     assert page.headers["cache-control"] == "no-store"
-    assert "<td>failed sign-ins</td>\n      <td class=\"num\">5</td>" in page.text
+    assert '<td data-label="Event">failed sign-ins</td>\n      <td class="num" data-label="Count">5</td>' in page.text
     assert "credential offers made" in page.text
     assert "locked until" in page.text
     token = desk.csrf("/desk/admin")

@@ -126,6 +126,13 @@ def test_clerk_add_prompts_twice_without_echo(tmp_path: Path) -> None:
     assert [(row["name"], row["role"]) for row in listed] == [("bo", "clerk")]
 
 
+def test_clerk_add_without_a_terminal_says_to_set_the_variable(tmp_path: Path) -> None:
+    result = run(tmp_path, ["add", "ana"], password=None, stdin="")
+    assert result.exit_code == 2
+    assert "error: no password: set CITYKEY_CLERK_PASSWORD (at least 12 characters)" in result.stderr
+    assert "Aborted" not in result.output
+
+
 @pytest.mark.parametrize(
     ("args", "password", "message"),
     [

@@ -37,7 +37,8 @@ def test_the_form_labels_every_input_and_shows_the_city(signed_in: Desk) -> None
     for name in ("given_name", "family_name", "birthdate", "street_address", "locality", "postal_code", "tx_code"):
         assert f'<label for="{name}">' in page, name
         assert f'id="{name}"' in page, name
-    assert 'type="date"' in page
+    assert 'id="birthdate" name="birthdate" type="text"' in page  # typed as the hint says, not a date widget
+    assert 'inputmode="numeric"' in page
     assert 'autocomplete="off"' in page
     assert "Resident of: <strong>Springfield</strong>" in page
 
@@ -134,13 +135,15 @@ def test_a_transaction_code_is_shown_when_the_clerk_asks_for_one(signed_in: Desk
     assert document["grants"][offers.PRE_AUTHORIZED_GRANT]["tx_code"]["length"] == 6
 
 
-def test_the_offer_page_carries_the_attributes_for_the_paper_card_in_a_post_form(signed_in: Desk) -> None:
+def test_the_offer_pages_paper_card_form_carries_the_pages_handle_not_the_attributes(signed_in: Desk) -> None:
     page = signed_in.enrol().text
     form = page[page.index('<form method="post" action="/desk/paper-card"') :]
     form = form[: form.index("</form>")]
     hidden = {name: html.unescape(value) for name, value in HIDDEN_RE.findall(form)}
     assert hidden.pop("csrf")
-    assert hidden == RESIDENT
+    assert hidden == {"offer": signed_in.redirects[-1].headers["location"].removeprefix("/desk/offers/")}
+    for value in PERSONAL_VALUES:
+        assert value not in page
 
 
 def test_no_personal_value_reaches_a_log_a_cookie_a_url_or_the_database_in_the_clear(
@@ -160,7 +163,7 @@ def test_no_personal_value_reaches_a_log_a_cookie_a_url_or_the_database_in_the_c
     assert logged  # httpx and the desk did log
     for value in PERSONAL_VALUES:
         assert value not in logged, value
-        for response in responses:
+        for response in [*responses, *signed_in.redirects]:  # the 303s to the result pages too
             assert value not in " ".join(response.headers.get_list("set-cookie")), value
             assert value not in response.headers.get("location", ""), value
             assert value not in str(response.url), value
@@ -172,7 +175,8 @@ def test_no_personal_value_reaches_a_log_a_cookie_a_url_or_the_database_in_the_c
             for value in PERSONAL_VALUES:
                 assert value.encode() not in data, (path.name, value)
     with signed_in.state.engine.connect() as conn:
-        assert len(conn.execute(select(pending_offers)).all()) == 4  # two offers: sealed offer + document each
+        # two offers: sealed offer, document and desk page each; one paper card's desk page
+        assert len(conn.execute(select(pending_offers)).all()) == 7
 
 
 @pytest.mark.parametrize(
