@@ -366,3 +366,118 @@ def test_the_app_is_served_as_an_installable_offline_app(city: City) -> None:
     assert worker.status_code == 200
     assert "app.js" in worker.text
     assert worker.headers["cache-control"] == "no-cache"
+
+
+# --- the PIN, renewal, the camera ---------------------------------------------------------------------
+
+PIN = "2468"
+DUMP_STORE = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open("citykey-wallet");
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const bytes = (b) => Array.from(b, (x) => String.fromCharCode(x)).join("");
+  const text = (v) => JSON.stringify(v, (k, x) =>
+    x instanceof ArrayBuffer ? bytes(new Uint8Array(x)) : ArrayBuffer.isView(x) ? bytes(new Uint8Array(x.buffer)) : x);
+  const out = {};
+  for (const name of db.objectStoreNames) {
+    const rows = await new Promise((resolve, reject) => {
+      const req = db.transaction(name).objectStore(name).getAll();
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    out[name] = rows.map(text);
+  }
+  db.close();
+  return out;
+}"""
+"""Every record of the wallet's IndexedDB as text (bytes as Latin-1), read as any script of the origin could."""
+
+
+def phone_with_credentials(browser: Any, city: City, **options: Any) -> tuple[Any, Any]:
+    """A phone that received a batch at the desk, on its home screen."""
+    link, tx_code = desk_offer(browser, city)
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="en-US", **options)
+    page = context.new_page()
+    page.goto(link)
+    page.locator("#tx-code").fill(tx_code)
+    page.locator("#receive").click()
+    page.wait_for_selector("#received-count", timeout=30_000)
+    go(page, "home")
+    page.wait_for_selector(".card")
+    return context, page
+
+
+def show_code(page: Any, *claims: str) -> None:
+    page.locator("#go-show").click()
+    page.wait_for_selector("#show-code")
+    for label in claims:
+        page.get_by_label(label).check()
+    page.locator("#show-code").click()
+
+
+def test_a_pin_encrypts_the_store_and_is_asked_at_start_and_before_each_code(browser: Any, city: City) -> None:
+    context, page = phone_with_credentials(browser, city)
+    clear = page.evaluate(DUMP_STORE)
+    assert any("Dolores" in row for row in clear["credentials"])  # without a PIN, IndexedDB holds it in clear
+    assert any("eyJ" in row for row in clear["credentials"])
+
+    go(page, "manage")
+    page.locator("#pin-new").fill(PIN)
+    page.locator("#pin-repeat").fill("2469")
+    page.locator("#pin-save").click()
+    page.wait_for_selector("#pin-status .error")
+    assert "not the same" in page.locator("#pin-status").inner_text()
+    page.locator("#pin-new").fill(PIN)
+    page.locator("#pin-repeat").fill(PIN)
+    page.locator("#pin-save").click()
+    page.wait_for_selector("#pin-on", timeout=30_000)
+    shot(page, "20-pin-set.png", full_page=True)
+
+    # Reloaded: locked. What IndexedDB holds reads as nothing without the PIN.
+    page.reload()
+    page.wait_for_selector("#screen-pin")
+    assert page.locator("#nav").is_hidden()
+    audits = {"pin": accessibility_problems(page)}
+    shot(page, "21-pin-locked.png", full_page=True)
+    sealed = page.evaluate(DUMP_STORE)
+    assert len(sealed["credentials"]) == len(clear["credentials"])
+    everything = "\n".join(row for rows in sealed.values() for row in rows)
+    for secret in ("Dolores", "Abernathy", "1950", "Evergreen", "Springfield", "eyJ", "ckr1", "resident_of", city.url):
+        assert secret not in everything, secret
+    assert all('"sealed"' in row for row in sealed["credentials"])
+    assert len(sealed["keys"]) == len(clear["keys"])  # holder keys: still CryptoKeys, not extractable
+
+    page.locator("#pin-input").fill("1357")
+    page.locator("#pin-unlock").click()
+    page.wait_for_selector("#pin-out .error")
+    assert page.locator("#pin-out").inner_text() == "The PIN is not right. Try again."
+    page.locator("#pin-input").fill(PIN)
+    page.locator("#pin-unlock").click()
+    page.wait_for_selector("#screen-home .card", timeout=30_000)
+    assert "Dolores" in page.locator("#screen-home").inner_text()
+
+    # A code only after the PIN; it verifies.
+    show_code(page, "65 or older")
+    page.wait_for_selector("#screen-pin")
+    assert page.locator("h1").inner_text() == "Enter your PIN to show the code"
+    page.locator("#pin-input").fill(PIN)
+    page.locator("#pin-unlock").click()
+    text = code_on_screen(page)
+    one_way = Policy(aud=BUS, one_way=True, kb_max_age=ONE_WAY_KB_MAX_AGE, required=(("resident_of",),))
+    assert personal(verify(text, city.bundle(), one_way, replay=city.replay).claims) == {"resident_of", "age_over_65"}
+
+    # Forgot the PIN: the only way out is deleting everything, and the screen says so.
+    page.reload()
+    page.wait_for_selector("#screen-pin")
+    page.locator("#pin-forgot").click()
+    assert "delete everything" in page.locator("#forgot-text").inner_text()
+    audits["forgot"] = accessibility_problems(page)
+    shot(page, "22-pin-forgot.png", full_page=True)
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#forgot-delete").click()
+    page.wait_for_selector("text=Your wallet is empty")
+    assert page.evaluate(DUMP_STORE) == {"keys": [], "credentials": [], "meta": []}
+    assert {screen: found for screen, found in audits.items() if found} == {}
+    context.close()

@@ -1,6 +1,6 @@
 // The city wallet's screens. Plain DOM: every text through `_()` (the city's catalogue), every value through textContent.
 import { CitykeyError } from "./errors.js";
-import { N_, _, chooseLanguage, errorMessage, formatDate, language, languages, loadCatalogues } from "./i18n.js";
+import { N_, _, chooseLanguage, formatDate, language, languages, loadCatalogues } from "./i18n.js";
 import { claimName, typeName } from "./labels.js";
 import { resolveOffer } from "./oid4vci.js";
 import { encode } from "./qr.js";
@@ -9,44 +9,8 @@ import { parseRequest } from "./request.js";
 import { parseClaimPath } from "./sdjwt.js";
 import * as store from "./store.js";
 import * as wallet from "./wallet.js";
-
-const main = document.getElementById("app");
-const nav = document.getElementById("nav");
-let timer = null;
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "text") el.textContent = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
-  return el;
-}
-
-function screen(id, title, ...content) {
-  clearInterval(timer);
-  main.replaceChildren(h("section", { id: `screen-${id}`, class: "screen" }, h("h1", { text: title, tabindex: "-1" }), ...content));
-  main.querySelector("h1").focus();
-  for (const b of nav.querySelectorAll("button")) b.toggleAttribute("aria-current", b.dataset.go === id);
-}
-
-/** What went wrong, in plain words: the catalogue's message for the error code, else the wallet's own. */
-function problem(err) {
-  const code = err && err.code;
-  const own = {
-    offline: N_("The city's service cannot be reached. Check your connection and try again."),
-    invalid_grant: N_("The code is not right. Check it with the clerk."),
-    tx_code_needed: N_("The code is not right. Check it with the clerk."),
-  }[code];
-  const expired = code === "http_404" || (code === "invalid_request" && /offer/.test(err.message));
-  const text = expired ? _("This offer has been used or has expired. Ask the desk for a new one.")
-    : own ? _(own)
-    : errorMessage(code) ?? _("It did not work: {detail}", { detail: err && err.message ? err.message : String(err) });
-  return h("p", { class: "error", role: "alert", id: "error", text });
-}
+import { askPin, pinSection } from "./pinscreens.js";
+import { every, h, main, nav, problem, screen, stopTimer } from "./ui.js";
 
 function valueText(value) {
   if (value === true) return _("Yes");
@@ -185,6 +149,9 @@ async function show() {
 }
 
 async function code(name, aud, claims, nonce = undefined) {
+  if ((await store.hasPin()) && !(await askPin({ title: N_("Enter your PIN to show the code"), lead: N_("A code is shown only after your PIN."), cancel: true }))) {
+    return home();
+  }
   const started = performance.now();
   const { text, iat, shown } = await wallet.presentTo(claims.map(parseClaimPath), { aud, nonce });
   const qrText = encode(text);
@@ -204,14 +171,14 @@ async function code(name, aud, claims, nonce = undefined) {
     const left = iat + window - Math.floor(Date.now() / 1000);
     if (left > 0) countdown.textContent = _("Valid for {seconds} s", { seconds: left });
     else {
-      clearInterval(timer);
+      stopTimer();
       countdown.textContent = _("This code has expired.");
       canvas.classList.add("expired");
       again.hidden = false;
     }
   };
   tick();
-  timer = setInterval(tick, 1000);
+  every(tick);
 }
 
 // --- answer a challenge -----------------------------------------------------------------------------------
@@ -282,7 +249,8 @@ async function manage() {
   };
   const list = h("ul", { class: "manage-list" }, rows);
   screen("manage", _("Manage"), list,
-    h("button", { class: "danger", id: "wipe", onclick: wipe, text: _("Delete everything") }), out);
+    h("button", { class: "danger", id: "wipe", onclick: wipe, text: _("Delete everything") }), out,
+    await pinSection(manage));
 }
 
 // --- start -------------------------------------------------------------------------------------------------------
@@ -313,6 +281,7 @@ async function start() {
   await loadCatalogues();
   await chooseLanguage(await store.getMeta("lang"));
   navigation();
+  if (await store.hasPin()) await askPin();
   const fragment = new URLSearchParams(location.hash.slice(1));
   const offer = fragment.get("offer");
   if (offer) {
