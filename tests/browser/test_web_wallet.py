@@ -30,6 +30,7 @@ from issuer import clerks
 from issuer.api.webwallet import DIST
 from issuer.app import create_app
 from issuer.db import sqlite_url
+from citykey_io.i18n import error_message
 from issuer.settings import IssuerSettings
 from keys import KeyStore, pem
 from verifier import Policy, ReplayCache, verify
@@ -38,6 +39,8 @@ from verifier.scan import read_qr
 from wallet_spec import qr, request
 from wallet_spec.bundle import TrustBundle, load_bundle
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
+from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.profile import verify_credential
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 if not Path(CHROMIUM).exists():
@@ -479,5 +482,82 @@ def test_a_pin_encrypts_the_store_and_is_asked_at_start_and_before_each_code(bro
     page.locator("#forgot-delete").click()
     page.wait_for_selector("text=Your wallet is empty")
     assert page.evaluate(DUMP_STORE) == {"keys": [], "credentials": [], "meta": []}
+    assert {screen: found for screen, found in audits.items() if found} == {}
+    context.close()
+
+
+NO_KB = KeyBindingPolicy(required=False)
+KEEP_OLD = """async (restore) => {
+  const db = await new Promise((resolve, reject) => {
+    const req = indexedDB.open("citykey-wallet");
+    req.onsuccess = () => resolve(req.result);
+    req.onerror = () => reject(req.error);
+  });
+  const tx = db.transaction("credentials", "readwrite");
+  const credentials = tx.objectStore("credentials");
+  if (restore) {
+    credentials.clear();
+    for (const c of window.keptCopy) credentials.put(c);
+  } else {
+    const req = credentials.getAll();
+    req.onsuccess = () => { window.keptCopy = req.result; };
+  }
+  await new Promise((resolve) => { tx.oncomplete = resolve; });
+  db.close();
+  return window.keptCopy.map((c) => c.sdJwt.split("~")[0]);
+}"""
+"""Copy the wallet's credentials aside (a backup), or put that copy back in place of what it holds now."""
+
+
+def test_a_resident_renews_from_the_wallet_and_the_spent_credential_renews_no_more(browser: Any, city: City) -> None:
+    context, page = phone_with_credentials(browser, city)
+    old_jwts = set(page.evaluate(KEEP_OLD, False))
+    go(page, "manage")
+    audits = {"manage-renew": accessibility_problems(page)}
+    page.locator("#renew-revoke").uncheck()  # keep the old batch valid: a copy of the wallet could try again
+    with page.expect_request(lambda r: r.url.endswith("/renewal")) as sent:
+        page.locator("#renew").click()
+    page.wait_for_selector("#renew-count", timeout=30_000)
+    renewal = json.loads(sent.value.post_data or "{}")
+    assert renewal["revoke_receipts"] == []
+    presented = renewal["presentation"]
+    assert presented.split("~")[0] in old_jwts
+    new_count = int(page.locator("#renew-count").inner_text().split()[0])
+    assert new_count >= 2
+    shot(page, "23-renewed.png", full_page=True)
+    audits["renewed"] = accessibility_problems(page)
+
+    # The new credentials verify under the city's bundle, with the same attributes, and the wallet shows codes.
+    bundle = city.bundle()
+    page.locator("#renew-done").click()
+    go(page, "home")
+    held = [json.loads(row) for row in page.evaluate(DUMP_STORE)["credentials"]]
+    new = [c["sdJwt"] for c in held if c["sdJwt"].split("~")[0] not in old_jwts]
+    assert len(held) == len(old_jwts) + new_count == len(old_jwts) + len(new)
+    for sd_jwt in new:
+        claims = verify_credential(sd_jwt, bundle.issuer_key, key_binding=NO_KB, now=int(time.time())).claims
+        if claims["vct"] == "urn:citykey:identity:1":
+            assert (claims["given_name"], claims["birthdate"]) == ("Dolores", "1950-03-17")
+        else:
+            assert claims["resident_of"] == "Springfield"
+    assert {verify_credential(t, bundle.issuer_key, key_binding=NO_KB).claims["vct"] for t in new} == {
+        "urn:citykey:identity:1",
+        "urn:citykey:residency:1",
+    }
+    one_way = Policy(aud=BUS, one_way=True, kb_max_age=ONE_WAY_KB_MAX_AGE, required=(("resident_of",),))
+    show_code(page, "18 or older")
+    accepted = verify(code_on_screen(page), bundle, one_way, replay=city.replay)
+    assert personal(accepted.claims) == {"resident_of", "age_over_18"}
+    page.locator("#code-done").click()
+
+    # A copy of the wallet from before the renewal presents the spent credential again: refused.
+    page.evaluate(KEEP_OLD, True)
+    go(page, "manage")
+    with page.expect_request(lambda r: r.url.endswith("/renewal")) as again:
+        page.locator("#renew").click()
+    page.wait_for_selector("#renew-status .error", timeout=30_000)
+    assert json.loads(again.value.post_data or "{}")["presentation"].split("~")[0] == presented.split("~")[0]
+    assert page.locator("#renew-status").inner_text() == error_message("already_renewed", "en")
+    shot(page, "24-renew-refused.png", full_page=True)
     assert {screen: found for screen, found in audits.items() if found} == {}
     context.close()

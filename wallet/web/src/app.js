@@ -10,6 +10,7 @@ import { parseClaimPath } from "./sdjwt.js";
 import * as store from "./store.js";
 import * as wallet from "./wallet.js";
 import { askPin, pinSection } from "./pinscreens.js";
+import { renewSection } from "./renewscreen.js";
 import { every, h, main, nav, problem, screen, stopTimer } from "./ui.js";
 
 function valueText(value) {
@@ -250,7 +251,7 @@ async function manage() {
   const list = h("ul", { class: "manage-list" }, rows);
   screen("manage", _("Manage"), list,
     h("button", { class: "danger", id: "wipe", onclick: wipe, text: _("Delete everything") }), out,
-    await pinSection(manage));
+    await renewSection(manage), await pinSection(manage));
 }
 
 // --- start -------------------------------------------------------------------------------------------------------
