@@ -12,6 +12,7 @@ or the built app (`make web`) is missing.
 
 from __future__ import annotations
 
+import io
 import json
 import shutil
 import socket
@@ -128,11 +129,16 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    yield launched
+    launched.close()
 
 
 def shot(page: Any, name: str, **options: Any) -> bytes:
@@ -561,3 +567,64 @@ def test_a_resident_renews_from_the_wallet_and_the_spent_credential_renews_no_mo
     shot(page, "24-renew-refused.png", full_page=True)
     assert {screen: found for screen, found in audits.items() if found} == {}
     context.close()
+
+
+def y4m(picture: Any, frames: int = 3) -> bytes:
+    """A Y4M video (4:2:0, JPEG chroma siting) of one still picture, as Chromium's fake camera reads it."""
+    width, height = picture.size
+    y, cb, cr = picture.convert("YCbCr").split()
+    half = (width // 2, height // 2)
+    frame = b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    return f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode("ascii") + frame * frames
+
+
+def test_the_wallet_reads_a_challenge_with_the_camera_and_answers_it(
+    playwright: Any, city: City, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    image = pytest.importorskip("PIL.Image")
+    from citykey.qrimage import png_bytes
+
+    asked = request.make_request(aud=BUS, claims=["resident_of", "age_over_65"], name="Bus 42", now=int(time.time()))
+    challenge = request.encode_request(request.sign_request(asked, city.bus_key))
+    code = image.open(io.BytesIO(png_bytes(challenge, scale=5))).convert("RGB")
+    frame = image.new("RGB", (640, 480), "white")
+    frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    video = tmp_path_factory.mktemp("camera") / "challenge.y4m"
+    video.write_bytes(y4m(frame))
+    camera_flags = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + camera_flags)
+    try:
+        context, page = phone_with_credentials(browser, city, permissions=["camera"])
+        fetched: list[str] = []
+        context.on("request", lambda r: fetched.append(r.url))
+        go(page, "answer")
+        assert not [url for url in fetched if "zxing" in url or "chunk-" in url]  # not loaded before the camera
+        audits = {"answer": accessibility_problems(page)}
+        page.locator("#scan").click()
+        page.wait_for_selector("#asker", timeout=30_000)
+        assert page.locator("#request-input").input_value() == challenge
+        assert page.locator("#asker").inner_text() == f"{BUS_NAME} asks for:"
+        assert [t.strip() for t in page.locator("#asked li").all_inner_texts()] == ["Resident of", "65 or older"]
+        assert "null" not in page.locator("#request-out").inner_text()  # no absent element written out
+        assert page.locator("#scan-video").count() == 0  # the camera stopped once it read the code
+        assert f"{city.url}/wallet/zxing_reader.wasm" in fetched
+        assert all(url.startswith(city.url) for url in fetched), "the reader comes from the app, never a CDN"
+        shot(page, "25-camera-request.png", full_page=True)
+        audits["scanned"] = accessibility_problems(page)
+        page.locator("#share").click()
+        text = code_on_screen(page)
+        accepted = verify(text, city.bundle(), Policy(nonce=asked.nonce, aud=BUS))
+        assert personal(accepted.claims) == {"resident_of", "age_over_65"}
+        assert list(accepted.disclosed) == [("age_over_65",)]  # resident_of is never hidden in a pass
+        cached = page.evaluate(
+            "async () => Boolean(await caches.match(new URL('zxing_reader.wasm', location.href).href))"
+        )
+        assert cached, "the service worker keeps the reader for use offline"
+        assert {screen: found for screen, found in audits.items() if found} == {}
+        context.close()
+    finally:
+        browser.close()

@@ -13,18 +13,26 @@ rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
 catalogues(process.env.CITYKEY_CATALOGUES || join(here, "catalogues"), join(dist, "i18n")); // first: a failed build leaves no index.html
 
-await build({
+const { metafile } = await build({
   entryPoints: [join(here, "src/app.js")],
   bundle: true,
   minify: true,
   format: "esm",
+  splitting: true, // the QR reader is a chunk of its own, loaded when the camera opens
+  chunkNames: "chunk-[hash]",
   target: ["es2022"],
   inject: [join(here, "src/shims/buffer.js")],
-  outfile: join(dist, "app.js"),
+  outdir: dist,
   legalComments: "linked",
+  metafile: true,
   logLevel: "warning",
 });
 cpSync(join(here, "public"), dist, { recursive: true });
+// The reader's WebAssembly, served from the app itself (src/camera.js points zxing-wasm at it).
+cpSync(join(here, "node_modules/zxing-wasm/dist/reader/zxing_reader.wasm"), join(dist, "zxing_reader.wasm"));
+const lazy = ["zxing_reader.wasm", ...Object.entries(metafile.outputs)
+  .filter(([, out]) => Object.keys(out.inputs).some((i) => i.includes("node_modules/zxing-wasm/")))
+  .map(([path]) => path.slice(path.lastIndexOf("/") + 1))];
 for (const size of [192, 512]) writeFileSync(join(dist, `icon-${size}.png`), icon(size));
 
 // The service worker caches exactly the files built here; its cache name changes with them.
@@ -40,11 +48,13 @@ walk(dist);
 const hash = createHash("sha256");
 for (const f of files) hash.update(f).update(readFileSync(join(dist, f)));
 const version = hash.digest("hex").slice(0, 16);
+const shell = files.filter((f) => !f.endsWith(".map") && !f.endsWith(".LEGAL.txt") && !lazy.includes(f));
 const sw = readFileSync(join(here, "src/sw.js"), "utf8")
   .replace("__VERSION__", version)
-  .replace('"__FILES__"', JSON.stringify(["./", ...files.filter((f) => !f.endsWith(".map") && !f.endsWith(".LEGAL.txt"))]));
+  .replace('"__FILES__"', JSON.stringify(["./", ...shell]))
+  .replace('"__LAZY__"', JSON.stringify(lazy));
 writeFileSync(join(dist, "sw.js"), sw);
-console.log(`built dist/ (${files.length + 1} files, shell ${version})`);
+console.log(`built dist/ (${files.length + 1} files, shell ${version}; loaded when the camera opens: ${lazy.join(", ")})`);
 
 // The messages the wallet marks (`_("…")`, `N_("…")`) and every error code's message, per language:
 // the app loads only its language's file. A marked message the catalogue lacks stops the build.

@@ -10,8 +10,9 @@ import { parseClaimPath } from "./sdjwt.js";
 import * as store from "./store.js";
 import * as wallet from "./wallet.js";
 import { askPin, pinSection } from "./pinscreens.js";
+import { scan } from "./camera.js";
 import { renewSection } from "./renewscreen.js";
-import { every, h, main, nav, problem, screen, stopTimer } from "./ui.js";
+import { every, fill, h, main, nav, problem, screen, stopTimer } from "./ui.js";
 
 function valueText(value) {
   if (value === true) return _("Yes");
@@ -93,7 +94,7 @@ function offered(resolved, linkRoot, out) {
     }
   };
   const button = h("button", { class: "primary", id: "receive", onclick: go, text: _("Receive") });
-  out.replaceChildren(
+  fill(out,
     h("p", { class: "lead", id: "offer-summary", text: _("{city} offers you: {types}", { city, types: resolved.names.join(", ") }) }),
     resolved.txCode !== null ? h("div", { class: "field" },
       h("label", { for: "tx-code", text: _("Code shown at the desk") }), code, h("p", { id: "tx-help", class: "help", text: _("Type the 6 digits the clerk shows or reads out. They are never in the QR code.") })) : null,
@@ -198,14 +199,17 @@ async function answer() {
       out.replaceChildren(problem(first));
     }
   };
+  const camera = h("div", { id: "scan-slot" });
+  const scanning = () => scan(camera, (text) => { input.value = text; check(); }).catch((err) => out.replaceChildren(problem(err)));
   screen("answer", _("Answer a request"), h("p", { text: _("Paste the request code (it starts with CKQ1:).") }),
+    h("button", { id: "scan", onclick: scanning, text: _("Scan with the camera") }), camera,
     h("label", { for: "request-input", text: _("Request code") }), input,
     h("button", { class: "primary", id: "request-check", onclick: check, text: _("Check request") }), out);
 }
 
 function asked(request, out) {
   const listed = request.signer !== null;
-  out.replaceChildren(
+  fill(out,
     h("p", { class: "lead", id: "asker", text: listed ? _("{name} asks for:", { name: request.displayName }) : _("An unknown asker (it calls itself \"{name}\") asks for:", { name: request.name }) }),
     listed ? null : h("p", { class: "warning", text: _("The city does not vouch for this asker. Share only if you trust it.") }),
     h("ul", { id: "asked" }, request.claims.map((c) => h("li", { text: claimName(c) }))),

@@ -1,7 +1,7 @@
 // The renewal part of the Manage screen: renew online, by default cancelling the old batch.
 import { _ } from "./i18n.js";
 import { renew, renewable } from "./renewal.js";
-import { h, problem } from "./ui.js";
+import { fill, h, problem } from "./ui.js";
 import * as store from "./store.js";
 import * as wallet from "./wallet.js";
 
@@ -14,7 +14,7 @@ export async function renewSection(after) {
     status.replaceChildren(h("p", { text: _("Renewing and checking your credentials…") }));
     try {
       const result = await renew({ bundleFor: (issuer) => wallet.fetchBundle(issuer), revokeOld: revoke.checked });
-      status.replaceChildren(
+      fill(status,
         h("p", { class: "lead", id: "renew-count", text: _("{count} new credentials, checked against the city's signature.", { count: result.credentials.length }) }),
         result.revoked ? h("p", { id: "renew-revoked", text: _("The old credentials were cancelled.") }) : null,
         h("p", { text: _("Keep the new receipt apart from your phone.") }),

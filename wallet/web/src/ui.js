@@ -17,6 +17,11 @@ export function h(tag, attrs = {}, ...children) {
   return el;
 }
 
+/** Replace `el`'s children, leaving out the absent ones (`replaceChildren` would write "null"). */
+export function fill(el, ...children) {
+  el.replaceChildren(...children.flat().filter((c) => c !== null && c !== undefined && c !== false));
+}
+
 /** Run `tick` every second until the next screen. */
 export function every(tick) {
   clearInterval(timer);
