@@ -27,11 +27,11 @@ import httpx
 import pytest
 import uvicorn
 
+from citykey_io.i18n import error_message
 from issuer import clerks
 from issuer.api.webwallet import DIST
 from issuer.app import create_app
 from issuer.db import sqlite_url
-from citykey_io.i18n import error_message
 from issuer.settings import IssuerSettings
 from keys import KeyStore, pem
 from verifier import Policy, ReplayCache, verify
@@ -574,7 +574,7 @@ def y4m(picture: Any, frames: int = 3) -> bytes:
     width, height = picture.size
     y, cb, cr = picture.convert("YCbCr").split()
     half = (width // 2, height // 2)
-    frame = b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
+    frame: bytes = b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
     return f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode("ascii") + frame * frames
 
 
