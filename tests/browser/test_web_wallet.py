@@ -460,6 +460,10 @@ def test_a_pin_encrypts_the_store_and_is_asked_at_start_and_before_each_code(bro
     assert page.locator("#nav").is_hidden()
     audits = {"pin": accessibility_problems(page)}
     shot(page, "21-pin-locked.png", full_page=True)
+    page.locator("#lang").select_option("es")  # the language can change while locked: the prompt stays
+    page.wait_for_selector("h1:text-is('Escriba su PIN')")
+    page.locator("#lang").select_option("en")
+    page.wait_for_selector("h1:text-is('Enter your PIN')")
     sealed = page.evaluate(DUMP_STORE)
     assert len(sealed["credentials"]) == len(clear["credentials"])
     everything = "\n".join(row for rows in sealed.values() for row in rows)

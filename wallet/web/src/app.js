@@ -9,7 +9,7 @@ import { parseRequest } from "./request.js";
 import { parseClaimPath } from "./sdjwt.js";
 import * as store from "./store.js";
 import * as wallet from "./wallet.js";
-import { askPin, pinSection } from "./pinscreens.js";
+import { askPin, pinSection, redrawPin } from "./pinscreens.js";
 import { scan } from "./camera.js";
 import { renewSection } from "./renewscreen.js";
 import { every, fill, h, main, nav, problem, screen, stopTimer } from "./ui.js";
@@ -275,7 +275,7 @@ function navigation() {
     await store.setMeta("lang", select.value);
     await chooseLanguage(select.value);
     navigation();
-    home();
+    if (!redrawPin()) home();
   });
   document.getElementById("lang-slot").replaceChildren(select);
   document.getElementById("app-name").textContent = _("City wallet");

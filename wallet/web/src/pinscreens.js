@@ -15,36 +15,54 @@ const pinInput = (id, label, help = null) => [
  * Ask for the PIN and unlock with it. Resolves true once the PIN is right, false when the resident
  * cancels (only where `cancel` is given) or deletes everything after forgetting it.
  */
-export function askPin({ title = N_("Enter your PIN"), lead = N_("Your wallet is protected by a PIN."), cancel = null } = {}) {
+let redraw = null; // the PIN prompt on screen, drawn again when the language changes
+
+/** Draw the PIN prompt on screen again (in the language just chosen); false when there is none. */
+export function redrawPin() {
+  if (!redraw) return false;
+  redraw();
+  return true;
+}
+
+export function askPin(options = {}) {
   return new Promise((resolve) => {
-    const locked = !store.isUnlocked();
-    nav.hidden = locked; // nothing else can be read while locked
-    const out = h("div", { id: "pin-out", "aria-live": "polite" });
-    const fields = pinInput("pin-input", _("PIN"));
-    const input = fields[1];
-    const unlock = async (event) => {
-      event.preventDefault();
-      button.disabled = true;
-      out.replaceChildren(h("p", { text: _("Checking…") }));
-      try {
-        await store.unlock(input.value);
-        nav.hidden = false;
-        resolve(true);
-      } catch (err) {
-        input.value = "";
-        out.replaceChildren(problem(err));
-        input.focus();
-      } finally {
-        button.disabled = false;
-      }
+    const done = (value) => {
+      redraw = null;
+      resolve(value);
     };
-    const button = h("button", { class: "primary", id: "pin-unlock", type: "submit", text: _("Continue") });
-    const form = h("form", { id: "pin-form", onsubmit: unlock }, fields, h("div", { class: "actions" }, button,
-      cancel ? h("button", { type: "button", id: "pin-cancel", onclick: () => resolve(false), text: _("Cancel") }) : null));
-    screen("pin", _(title), h("p", { class: "lead", text: _(lead) }), form, out,
-      h("button", { class: "link", id: "pin-forgot", onclick: () => forgot(resolve), text: _("I forgot my PIN") }));
-    input.focus();
+    redraw = () => pinPrompt(options, done);
+    redraw();
   });
+}
+
+function pinPrompt({ title = N_("Enter your PIN"), lead = N_("Your wallet is protected by a PIN."), cancel = null }, resolve) {
+  const locked = !store.isUnlocked();
+  nav.hidden = locked; // nothing else can be read while locked
+  const out = h("div", { id: "pin-out", "aria-live": "polite" });
+  const fields = pinInput("pin-input", _("PIN"));
+  const input = fields[1];
+  const unlock = async (event) => {
+    event.preventDefault();
+    button.disabled = true;
+    out.replaceChildren(h("p", { text: _("Checking…") }));
+    try {
+      await store.unlock(input.value);
+      nav.hidden = false;
+      resolve(true);
+    } catch (err) {
+      input.value = "";
+      out.replaceChildren(problem(err));
+      input.focus();
+    } finally {
+      button.disabled = false;
+    }
+  };
+  const button = h("button", { class: "primary", id: "pin-unlock", type: "submit", text: _("Continue") });
+  const form = h("form", { id: "pin-form", onsubmit: unlock }, fields, h("div", { class: "actions" }, button,
+    cancel ? h("button", { type: "button", id: "pin-cancel", onclick: () => resolve(false), text: _("Cancel") }) : null));
+  screen("pin", _(title), h("p", { class: "lead", text: _(lead) }), form, out,
+    h("button", { class: "link", id: "pin-forgot", onclick: () => forgot(resolve), text: _("I forgot my PIN") }));
+  input.focus();
 }
 
 function forgot(resolve) {
@@ -59,7 +77,7 @@ function forgot(resolve) {
     h("p", { class: "lead", id: "forgot-text", text: _("Nobody can recover your PIN, not even the city: it is not kept anywhere. The only way to use this app again is to delete everything on this phone, then get new credentials at a city desk.") }),
     h("div", { class: "actions" },
       h("button", { class: "danger", id: "forgot-delete", onclick: wipe, text: _("Delete everything") }),
-      h("button", { id: "forgot-back", onclick: () => askPin().then(resolve), text: _("Back") })),
+      h("button", { id: "forgot-back", onclick: () => redrawPin(), text: _("Back") })),
     out);
 }
 
