@@ -390,6 +390,8 @@ def test_the_app_is_served_as_an_installable_offline_app(city: City) -> None:
 # --- the PIN, renewal, the camera ---------------------------------------------------------------------
 
 PIN = "2468"
+SLOW_MS = 90_000
+"""What a step that talks to the issuer may take on a busy 2-core machine (usually 1 to 3 s)."""
 DUMP_STORE = """async () => {
   const db = await new Promise((resolve, reject) => {
     const req = indexedDB.open("citykey-wallet");
@@ -422,7 +424,7 @@ def phone_with_credentials(browser: Any, city: City, **options: Any) -> tuple[An
     page.goto(link)
     page.locator("#tx-code").fill(tx_code)
     page.locator("#receive").click()
-    page.wait_for_selector("#received-count", timeout=30_000)
+    page.wait_for_selector("#received-count", timeout=SLOW_MS)
     go(page, "home")
     page.wait_for_selector(".card")
     return context, page
@@ -451,7 +453,7 @@ def test_a_pin_encrypts_the_store_and_is_asked_at_start_and_before_each_code(bro
     page.locator("#pin-new").fill(PIN)
     page.locator("#pin-repeat").fill(PIN)
     page.locator("#pin-save").click()
-    page.wait_for_selector("#pin-on", timeout=30_000)
+    page.wait_for_selector("#pin-on", timeout=SLOW_MS)
     shot(page, "20-pin-set.png", full_page=True)
 
     # Reloaded: locked. What IndexedDB holds reads as nothing without the PIN.
@@ -479,7 +481,7 @@ def test_a_pin_encrypts_the_store_and_is_asked_at_start_and_before_each_code(bro
     page.locator("#pin-input").fill(PIN)
     started = time.monotonic()
     page.locator("#pin-unlock").click()
-    page.wait_for_selector("#screen-home .card", timeout=30_000)
+    page.wait_for_selector("#screen-home .card", timeout=SLOW_MS)
     record_timings(pin_unlock_ms=round((time.monotonic() - started) * 1000))  # PBKDF2, then opening the store
     assert "Dolores" in page.locator("#screen-home").inner_text()
 
@@ -539,7 +541,7 @@ def test_a_resident_renews_from_the_wallet_and_the_spent_credential_renews_no_mo
     page.locator("#renew-revoke").uncheck()  # keep the old batch valid: a copy of the wallet could try again
     with page.expect_request(lambda r: r.url.endswith("/renewal")) as sent:
         page.locator("#renew").click()
-    page.wait_for_selector("#renew-count", timeout=30_000)
+    page.wait_for_selector("#renew-count", timeout=SLOW_MS)
     renewal = json.loads(sent.value.post_data or "{}")
     assert renewal["revoke_receipts"] == []
     presented = renewal["presentation"]
@@ -577,7 +579,7 @@ def test_a_resident_renews_from_the_wallet_and_the_spent_credential_renews_no_mo
     go(page, "manage")
     with page.expect_request(lambda r: r.url.endswith("/renewal")) as again:
         page.locator("#renew").click()
-    page.wait_for_selector("#renew-status .error", timeout=30_000)
+    page.wait_for_selector("#renew-status .error", timeout=SLOW_MS)
     assert json.loads(again.value.post_data or "{}")["presentation"].split("~")[0] == presented.split("~")[0]
     assert page.locator("#renew-status").inner_text() == error_message("already_renewed", "en")
     shot(page, "24-renew-refused.png", full_page=True)
@@ -622,7 +624,7 @@ def test_the_wallet_reads_a_challenge_with_the_camera_and_answers_it(
         audits = {"answer": accessibility_problems(page)}
         started = time.monotonic()
         page.locator("#scan").click()
-        page.wait_for_selector("#asker", timeout=30_000)
+        page.wait_for_selector("#asker", timeout=SLOW_MS)
         record_timings(camera_to_request_ms=round((time.monotonic() - started) * 1000))  # reader loaded, code read
         assert page.locator("#request-input").input_value() == challenge
         assert page.locator("#asker").inner_text() == f"{BUS_NAME} asks for:"

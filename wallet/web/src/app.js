@@ -15,8 +15,8 @@ import { renewSection } from "./renewscreen.js";
 import { every, fill, h, main, nav, problem, screen, stopTimer } from "./ui.js";
 
 function valueText(value) {
-  if (value === true) return _("Yes");
-  if (value === false) return _("No");
+  if (value === true) return _("yes");
+  if (value === false) return _("no");
   if (value && typeof value === "object") return Object.values(value).filter((v) => typeof v === "string").join(", ");
   return String(value);
 }

@@ -39,7 +39,7 @@ function pinPrompt({ title = N_("Enter your PIN"), lead = N_("Your wallet is pro
   const locked = !store.isUnlocked();
   nav.hidden = locked; // nothing else can be read while locked
   const out = h("div", { id: "pin-out", "aria-live": "polite" });
-  const fields = pinInput("pin-input", _("PIN"));
+  const fields = pinInput("pin-input", _("Your PIN"));
   const input = fields[1];
   const unlock = async (event) => {
     event.preventDefault();
@@ -94,7 +94,7 @@ export async function pinSection(after) {
         out.replaceChildren(problem(err));
       }
     };
-    return h("section", { class: "pin-section" }, h("h2", { text: _("PIN") }),
+    return h("section", { class: "pin-section" }, h("h2", { text: _("PIN protection") }),
       h("p", { id: "pin-on", text: _("A PIN protects this wallet. It is asked when the app opens and before each code.") }),
       h("button", { id: "pin-remove", onclick: remove, text: _("Remove the PIN") }), out);
   }
@@ -112,7 +112,7 @@ export async function pinSection(after) {
       out.replaceChildren(problem(err));
     }
   };
-  return h("section", { class: "pin-section" }, h("h2", { text: _("PIN") }),
+  return h("section", { class: "pin-section" }, h("h2", { text: _("PIN protection") }),
     h("p", { text: _("With a PIN, what this wallet keeps is encrypted on the phone, and a code is shown only after the PIN.") }),
     h("form", { id: "pin-set", onsubmit: save }, l1, first, help, l2, second,
       h("button", { class: "primary", id: "pin-save", type: "submit", text: _("Set PIN") })), out);
