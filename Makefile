@@ -68,8 +68,12 @@ $(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
 	cd $(WEB) && npm ci --no-audit --no-fund
 	touch $@
 
-$(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+# Its messages come from the one catalogue: exported as JSON first, then filtered by the build.
+$(WEB)/dist/index.html: $(STAMP) $(WEB)/node_modules/.installed $(WEB_SOURCES) $(wildcard $(LOCALE)/*/LC_MESSAGES/citykey.po) citykey_io/error_messages.py
 	@echo "Building the web wallet into $(WEB)/dist/ (served by the issuer at /wallet/)..."
+	rm -rf $(WEB)/catalogues
+	$(BIN)/citykey i18n export --out $(WEB)/catalogues > /dev/null
+	$(BIN)/citykey i18n languages > $(WEB)/catalogues/languages.json
 	cd $(WEB) && npm run --silent build
 
 # The /apply/ page (issuer/apply/web): built with the web wallet's toolchain and modules, with the

@@ -79,6 +79,17 @@ def test_extraction_finds_the_desk_and_the_error_messages() -> None:
     assert ERROR_MESSAGES["replayed"] in used_messages()
 
 
+def test_extraction_finds_the_web_wallets_messages() -> None:
+    """The web wallet's scripts (`wallet/web/src/*.js`) are in the catalogue: `_("…")` and `N_("…")`."""
+    assert "Show a code" in used_messages()  # _("…") on a screen
+    assert "65 or older" in used_messages()  # N_("…") in a table, shown elsewhere
+    assert "It did not work: {detail}" in used_messages()
+    spanish = i18n.read_catalogue("es")
+    assert missing(frozenset({"Show a code", "A wallet string nobody translated"}), spanish, source=False) == [
+        "A wallet string nobody translated"
+    ]
+
+
 def test_the_template_holds_exactly_what_the_code_uses() -> None:
     catalog = template()
     assert missing(used_messages(), catalog, source=True) == [], "run `make i18n`"

@@ -1,5 +1,6 @@
-// Build the web wallet into dist/: one bundled, minified script plus the static app shell.
-// `npm run build` (the Makefile's `web` target runs `npm ci` first).
+// Build the web wallet into dist/: one bundled, minified script plus the static app shell, and
+// the messages it uses from the city's catalogue. `make web` runs `npm ci`, exports the catalogue
+// (`citykey i18n export`, `citykey i18n languages`) into catalogues/, then `npm run build`.
 import { build } from "esbuild";
 import { cpSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createHash } from "node:crypto";
@@ -10,19 +11,28 @@ const here = new URL(".", import.meta.url).pathname;
 const dist = join(here, "dist");
 rmSync(dist, { recursive: true, force: true });
 mkdirSync(dist, { recursive: true });
+catalogues(process.env.CITYKEY_CATALOGUES || join(here, "catalogues"), join(dist, "i18n")); // first: a failed build leaves no index.html
 
-await build({
+const { metafile } = await build({
   entryPoints: [join(here, "src/app.js")],
   bundle: true,
   minify: true,
   format: "esm",
+  splitting: true, // the QR reader is a chunk of its own, loaded when the camera opens
+  chunkNames: "chunk-[hash]",
   target: ["es2022"],
   inject: [join(here, "src/shims/buffer.js")],
-  outfile: join(dist, "app.js"),
+  outdir: dist,
   legalComments: "linked",
+  metafile: true,
   logLevel: "warning",
 });
 cpSync(join(here, "public"), dist, { recursive: true });
+// The reader's WebAssembly, served from the app itself (src/camera.js points zxing-wasm at it).
+cpSync(join(here, "node_modules/zxing-wasm/dist/reader/zxing_reader.wasm"), join(dist, "zxing_reader.wasm"));
+const lazy = ["zxing_reader.wasm", ...Object.entries(metafile.outputs)
+  .filter(([, out]) => Object.keys(out.inputs).some((i) => i.includes("node_modules/zxing-wasm/")))
+  .map(([path]) => path.slice(path.lastIndexOf("/") + 1))];
 for (const size of [192, 512]) writeFileSync(join(dist, `icon-${size}.png`), icon(size));
 
 // The service worker caches exactly the files built here; its cache name changes with them.
@@ -38,11 +48,44 @@ walk(dist);
 const hash = createHash("sha256");
 for (const f of files) hash.update(f).update(readFileSync(join(dist, f)));
 const version = hash.digest("hex").slice(0, 16);
+const shell = files.filter((f) => !f.endsWith(".map") && !f.endsWith(".LEGAL.txt") && !lazy.includes(f));
 const sw = readFileSync(join(here, "src/sw.js"), "utf8")
   .replace("__VERSION__", version)
-  .replace('"__FILES__"', JSON.stringify(["./", ...files.filter((f) => !f.endsWith(".map") && !f.endsWith(".LEGAL.txt"))]));
+  .replace('"__FILES__"', JSON.stringify(["./", ...shell]))
+  .replace('"__LAZY__"', JSON.stringify(lazy));
 writeFileSync(join(dist, "sw.js"), sw);
-console.log(`built dist/ (${files.length + 1} files, shell ${version})`);
+console.log(`built dist/ (${files.length + 1} files, shell ${version}; loaded when the camera opens: ${lazy.join(", ")})`);
+
+// The messages the wallet marks (`_("…")`, `N_("…")`) and every error code's message, per language:
+// the app loads only its language's file. A marked message the catalogue lacks stops the build.
+function catalogues(from, to) {
+  const read = (name) => JSON.parse(readFileSync(join(from, name), "utf8"));
+  let languages;
+  try {
+    languages = read("languages.json");
+  } catch {
+    throw new Error(`no exported catalogue in ${from}: run \`make web\` (it runs \`citykey i18n export\`)`);
+  }
+  const errors = read("errors.json");
+  const marked = new Set(Object.values(errors));
+  const call = /(?<![\w$.])N?_\(\s*("(?:[^"\\\n]|\\.)*")/g;
+  for (const name of readdirSync(join(here, "src"))) {
+    if (!name.endsWith(".js")) continue;
+    const code = readFileSync(join(here, "src", name), "utf8").split("\n").filter((l) => !/^\s*(\/\/|\*|\/\*)/.test(l)).join("\n");
+    for (const m of code.matchAll(call)) marked.add(JSON.parse(m[1])); // comment lines are not code
+  }
+  const english = read("en.json");
+  const unknown = [...marked].filter((id) => !Object.hasOwn(english, id));
+  if (unknown.length) throw new Error(`messages missing from the catalogue (run \`make i18n\`, then translate): ${JSON.stringify(unknown)}`);
+  mkdirSync(to, { recursive: true });
+  for (const lang of Object.keys(languages)) {
+    const all = read(`${lang}.json`);
+    const used = Object.fromEntries([...marked].sort().map((id) => [id, all[id] ?? id]));
+    writeFileSync(join(to, `${lang}.json`), JSON.stringify(used));
+  }
+  writeFileSync(join(to, "errors.json"), JSON.stringify(errors));
+  writeFileSync(join(to, "languages.json"), JSON.stringify(languages));
+}
 
 // A simple generated icon: a white key on the city's blue, inside the maskable safe zone.
 function icon(size) {

@@ -1,6 +1,7 @@
-// The city wallet's screens. Plain DOM: every text through `t()`, every value through textContent.
+// The city wallet's screens. Plain DOM: every text through `_()` (the city's catalogue), every value through textContent.
 import { CitykeyError } from "./errors.js";
-import { chooseLanguage, formatDate, language, t } from "./i18n.js";
+import { N_, _, chooseLanguage, formatDate, language, languages, loadCatalogues } from "./i18n.js";
+import { claimName, typeName } from "./labels.js";
 import { resolveOffer } from "./oid4vci.js";
 import { encode } from "./qr.js";
 import { qrCanvas } from "./qrdraw.js";
@@ -8,47 +9,14 @@ import { checkAnswerable, parseRequest } from "./request.js";
 import { parseClaimPath } from "./sdjwt.js";
 import * as store from "./store.js";
 import * as wallet from "./wallet.js";
-
-const main = document.getElementById("app");
-const nav = document.getElementById("nav");
-let timer = null;
-
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [k, v] of Object.entries(attrs)) {
-    if (v === null || v === undefined || v === false) continue;
-    if (k.startsWith("on")) el.addEventListener(k.slice(2), v);
-    else if (k === "text") el.textContent = v;
-    else el.setAttribute(k, v === true ? "" : v);
-  }
-  for (const c of children.flat()) if (c !== null && c !== undefined && c !== false) el.append(c);
-  return el;
-}
-
-function screen(id, title, ...content) {
-  clearInterval(timer);
-  main.replaceChildren(h("section", { id: `screen-${id}`, class: "screen" }, h("h1", { text: title, tabindex: "-1" }), ...content));
-  main.querySelector("h1").focus();
-  for (const b of nav.querySelectorAll("button")) b.toggleAttribute("aria-current", b.dataset.go === id);
-}
-
-function problem(err) {
-  const code = err && err.code;
-  const message = {
-    offline: "error_offline", invalid_grant: "error_tx_code", tx_code_needed: "error_tx_code",
-    request_expired: "error_request_expired", request_out_of_scope: "error_out_of_scope", claim_not_found: "error_claim_missing", malformed: "error_request_bad",
-  }[code];
-  const expired = code === "http_404" || (code === "invalid_request" && /offer/.test(err.message));
-  const text = expired ? t("error_offer_gone") : message ? t(message) : t("error_generic", { detail: err && err.message ? err.message : String(err) });
-  return h("p", { class: "error", role: "alert", id: "error", text });
-}
-
-const claimName = (path) => t(`claim_${path}`);
-const typeName = (vct) => t(`type_${vct}`);
+import { askPin, pinSection, redrawPin } from "./pinscreens.js";
+import { scan } from "./camera.js";
+import { renewSection } from "./renewscreen.js";
+import { every, fill, h, main, nav, problem, screen, stopTimer } from "./ui.js";
 
 function valueText(value) {
-  if (value === true) return t("yes");
-  if (value === false) return t("no");
+  if (value === true) return _("yes");
+  if (value === false) return _("no");
   if (value && typeof value === "object") return Object.values(value).filter((v) => typeof v === "string").join(", ");
   return String(value);
 }
@@ -67,8 +35,8 @@ function claimList(claims) {
 async function home() {
   const all = await wallet.credentials();
   if (!all.length) {
-    screen("home", t("empty_title"), h("p", { class: "lead", text: t("empty_text") }),
-      h("button", { class: "primary", id: "go-add", onclick: () => add() , text: t("nav_add") }));
+    screen("home", _("Your wallet is empty"), h("p", { class: "lead", text: _("At the city desk, the clerk shows a code. Scan it with your phone's camera: it opens this app with your offer.") }),
+      h("button", { class: "primary", id: "go-add", onclick: () => add() , text: _("Add from the desk") }));
     return;
   }
   const byType = new Map(); // one card per configuration: the three residency passes share a vct
@@ -80,13 +48,13 @@ async function home() {
     return h("article", { class: "card" },
       h("h2", { text: typeName(vct) }),
       claimList(newest.claims),
-      h("p", { class: "meta", text: t("fresh_left", { count: fresh }) }),
-      newest.exp ? h("p", { class: "meta", text: t("expires_on", { date: formatDate(newest.exp) }) }) : null);
+      h("p", { class: "meta", text: _("{count} fresh codes left", { count: fresh }) }),
+      newest.exp ? h("p", { class: "meta", text: _("Valid until {date}", { date: formatDate(newest.exp) }) }) : null);
   });
-  screen("home", t("cards_title"), h("div", { class: "cards" }, cards),
+  screen("home", _("Your credentials"), h("div", { class: "cards" }, cards),
     h("div", { class: "actions" },
-      h("button", { class: "primary", id: "go-show", onclick: () => show(), text: t("nav_show") }),
-      h("button", { id: "go-answer", onclick: () => answer(), text: t("nav_answer") })));
+      h("button", { class: "primary", id: "go-show", onclick: () => show(), text: _("Show a code") }),
+      h("button", { id: "go-answer", onclick: () => answer(), text: _("Answer a request") })));
 }
 
 // --- receive ------------------------------------------------------------------------------------------
@@ -104,9 +72,9 @@ async function add(offerText = "", linkRoot = null) {
       out.replaceChildren(problem(err));
     }
   };
-  screen("add", t("add_title"), h("p", { text: t("add_help") }),
-    h("label", { for: "offer-input", text: t("offer_label") }), input,
-    h("button", { class: "primary", id: "offer-check", onclick: check, text: t("offer_check") }), out);
+  screen("add", _("Add your credentials"), h("p", { text: _("Paste the offer link the desk gave you, if the app did not open with it.") }),
+    h("label", { for: "offer-input", text: _("Offer link") }), input,
+    h("button", { class: "primary", id: "offer-check", onclick: check, text: _("Continue") }), out);
   if (offerText) await check();
 }
 
@@ -116,7 +84,7 @@ function offered(resolved, linkRoot, out) {
   const status = h("div", { id: "receive-status", "aria-live": "polite" });
   const go = async () => {
     button.disabled = true;
-    status.replaceChildren(h("p", { text: t("receiving") }));
+    status.replaceChildren(h("p", { text: _("Receiving and checking your credentials…") }));
     try {
       const result = await wallet.receive(resolved, { txCode: code.value.trim(), linkRoot });
       received(result);
@@ -125,11 +93,11 @@ function offered(resolved, linkRoot, out) {
       status.replaceChildren(problem(err));
     }
   };
-  const button = h("button", { class: "primary", id: "receive", onclick: go, text: t("receive") });
-  out.replaceChildren(
-    h("p", { class: "lead", id: "offer-summary", text: t("offer_from", { city, types: resolved.names.join(", ") }) }),
+  const button = h("button", { class: "primary", id: "receive", onclick: go, text: _("Receive") });
+  fill(out,
+    h("p", { class: "lead", id: "offer-summary", text: _("{city} offers you: {types}", { city, types: resolved.names.join(", ") }) }),
     resolved.txCode !== null ? h("div", { class: "field" },
-      h("label", { for: "tx-code", text: t("tx_code_label") }), code, h("p", { id: "tx-help", class: "help", text: t("tx_code_help") })) : null,
+      h("label", { for: "tx-code", text: _("Code shown at the desk") }), code, h("p", { id: "tx-help", class: "help", text: _("Type the 6 digits the clerk shows or reads out. They are never in the QR code.") })) : null,
     button, status);
 }
 
@@ -137,14 +105,14 @@ async function received(result) {
   const kinds = new Map();
   for (const c of result.credentials) kinds.set(c.configuration, c);
   const bundle = await wallet.currentBundle();
-  screen("received", t("received_title"),
-    h("p", { class: "lead", id: "received-count", text: t("received_text", { count: result.credentials.length }) }),
-    result.incomplete ? h("p", { class: "error", role: "alert", text: t("received_incomplete") }) : null,
+  screen("received", _("Added to your wallet"),
+    h("p", { class: "lead", id: "received-count", text: _("{count} credentials, checked against the city's signature. This is what they say:", { count: result.credentials.length }) }),
+    result.incomplete ? h("p", { class: "error", role: "alert", text: _("Some credentials could not be received; those shown were kept.") }) : null,
     ...[...kinds.values()].map((c) => h("article", { class: "card" }, h("h2", { text: typeName(c.vct) }), claimList(c.claims))),
-    bundle ? h("p", { class: "meta", text: t("trust_pinned", { root: bundle.root.slice(0, 8) }) }) : null,
+    bundle ? h("p", { class: "meta", text: _("City key: {root}", { root: bundle.root.slice(0, 8) }) }) : null,
     h("div", { class: "actions" },
-      h("button", { class: "primary", id: "go-receipt", onclick: () => receipt(), text: t("nav_receipt") }),
-      h("button", { id: "go-home", onclick: () => home(), text: t("nav_home") })));
+      h("button", { class: "primary", id: "go-receipt", onclick: () => receipt(), text: _("Receipt") }),
+      h("button", { id: "go-home", onclick: () => home(), text: _("My wallet") })));
 }
 
 // --- show (one-way, to a listed verifier) ----------------------------------------------------------------
@@ -155,16 +123,16 @@ async function show() {
   const all = await wallet.credentials();
   if (!all.length) return home();
   if (!verifiers.length) {
-    screen("show", t("show_title"), h("p", { id: "no-verifiers", text: t("show_no_verifiers") }),
-      h("button", { class: "primary", onclick: () => answer(), text: t("nav_answer") }));
+    screen("show", _("Show a code"), h("p", { id: "no-verifiers", text: _("The city lists no verifiers yet. Use \"Answer a request\" when a verifier shows you a code.") }),
+      h("button", { class: "primary", onclick: () => answer(), text: _("Answer a request") }));
     return;
   }
   const paths = wallet.claimPaths(all);
-  const choices = h("fieldset", { class: "choices" }, h("legend", { text: t("show_choose") }),
+  const choices = h("fieldset", { class: "choices" }, h("legend", { text: _("Who will scan it?") }),
     verifiers.map((v, i) => h("label", { class: "choice" },
       h("input", { type: "radio", name: "verifier", value: String(i), checked: i === 0 }),
       h("span", { class: "name", text: v.name }), h("span", { class: "aud", text: new URL(v.aud).host }))));
-  const what = h("fieldset", { class: "choices" }, h("legend", { text: t("show_what") }),
+  const what = h("fieldset", { class: "choices" }, h("legend", { text: _("What to show") }),
     [...paths.keys()].map((p) => h("label", { class: "choice" },
       h("input", { type: "checkbox", name: "claim", value: p, checked: p === "resident_of" }),
       h("span", { text: claimName(p) }))));
@@ -179,37 +147,40 @@ async function show() {
       out.replaceChildren(problem(err));
     }
   };
-  screen("show", t("show_title"), choices, what, h("button", { class: "primary", id: "show-code", onclick: go, text: t("show_button") }), out);
+  screen("show", _("Show a code"), choices, what, h("button", { class: "primary", id: "show-code", onclick: go, text: _("Show code") }), out);
 }
 
 async function code(name, aud, claims, nonce = undefined) {
+  if ((await store.hasPin()) && !(await askPin({ title: N_("Enter your PIN to show the code"), lead: N_("A code is shown only after your PIN."), cancel: true }))) {
+    return home();
+  }
   const started = performance.now();
   const { text, iat, shown } = await wallet.presentTo(claims.map(parseClaimPath), { aud, nonce });
   const qrText = encode(text);
-  const canvas = qrCanvas(qrText, { maxPixels: Math.min(1000, Math.floor(Math.min(innerWidth, innerHeight) * devicePixelRatio)), label: t("code_title", { name }) });
+  const canvas = qrCanvas(qrText, { maxPixels: Math.min(1000, Math.floor(Math.min(innerWidth, innerHeight) * devicePixelRatio)), label: _("Code for {name}", { name }) });
   const countdown = h("p", { class: "countdown", id: "countdown", "aria-live": "off" });
-  const again = h("button", { id: "code-again", hidden: true, onclick: () => code(name, aud, claims, nonce), text: t("code_again") });
-  screen("code", t("code_title", { name }),
+  const again = h("button", { id: "code-again", hidden: true, onclick: () => code(name, aud, claims, nonce), text: _("Show a new code") });
+  screen("code", _("Code for {name}", { name }),
     h("div", { class: "qr-box", id: "code-qr", "data-qr": qrText }, canvas),
     countdown,
-    h("div", { class: "discloses" }, h("p", { text: t("code_discloses") }),
+    h("div", { class: "discloses" }, h("p", { text: _("This code shows only:") }),
       h("ul", { id: "disclosed" }, shown.map((c) => h("li", { text: claimName(c) })))),
-    h("p", { class: "meta", text: t("code_once") }),
-    h("div", { class: "actions" }, again, h("button", { class: "primary", id: "code-done", onclick: () => home(), text: t("done") })));
+    h("p", { class: "meta", text: _("A new code each time: two scans cannot be linked.") }),
+    h("div", { class: "actions" }, again, h("button", { class: "primary", id: "code-done", onclick: () => home(), text: _("Done") })));
   main.querySelector("#code-qr").dataset.renderMs = String(Math.round(performance.now() - started));
   const window = nonce === undefined ? wallet.ONE_WAY_SECONDS : 120;
   const tick = () => {
     const left = iat + window - Math.floor(Date.now() / 1000);
-    if (left > 0) countdown.textContent = t("code_countdown", { seconds: left });
+    if (left > 0) countdown.textContent = _("Valid for {seconds} s", { seconds: left });
     else {
-      clearInterval(timer);
-      countdown.textContent = t("code_expired");
+      stopTimer();
+      countdown.textContent = _("This code has expired.");
       canvas.classList.add("expired");
       again.hidden = false;
     }
   };
   tick();
-  timer = setInterval(tick, 1000);
+  every(tick);
 }
 
 // --- answer a challenge -----------------------------------------------------------------------------------
@@ -228,9 +199,12 @@ async function answer() {
       out.replaceChildren(problem(first));
     }
   };
-  screen("answer", t("answer_title"), h("p", { text: t("answer_help") }),
-    h("label", { for: "request-input", text: t("answer_label") }), input,
-    h("button", { class: "primary", id: "request-check", onclick: check, text: t("answer_check") }), out);
+  const camera = h("div", { id: "scan-slot" });
+  const scanning = () => scan(camera, (text) => { input.value = text; check(); }).catch((err) => out.replaceChildren(problem(err)));
+  screen("answer", _("Answer a request"), h("p", { text: _("Paste the request code (it starts with CKQ1:).") }),
+    h("button", { id: "scan", onclick: scanning, text: _("Scan with the camera") }), camera,
+    h("label", { for: "request-input", text: _("Request code") }), input,
+    h("button", { class: "primary", id: "request-check", onclick: check, text: _("Check request") }), out);
 }
 
 function asked(request, out) {
@@ -241,13 +215,13 @@ function asked(request, out) {
     checkAnswerable(request, { allowUnsigned: true });
     return code(request.displayName, request.aud, request.claims, request.nonce);
   };
-  out.replaceChildren(
-    h("p", { class: "lead", id: "asker", text: listed ? t("asker_listed", { name: request.displayName }) : t("asker_unknown", { name: request.name }) }),
-    listed ? null : h("p", { class: "warning", text: t("asker_unknown_note") }),
+  fill(out,
+    h("p", { class: "lead", id: "asker", text: listed ? _("{name} asks for:", { name: request.displayName }) : _("An unknown asker (it calls itself \"{name}\") asks for:", { name: request.name }) }),
+    listed ? null : h("p", { class: "warning", text: _("The city does not vouch for this asker. Share only if you trust it.") }),
     h("ul", { id: "asked" }, request.claims.map((c) => h("li", { text: claimName(c) }))),
     h("div", { class: "actions" },
-      h("button", { class: "primary", id: "share", onclick: () => Promise.resolve().then(share).catch((err) => out.append(problem(err.errors ? err.errors[0] : err))), text: t("share") }),
-      h("button", { id: "decline", onclick: () => out.replaceChildren(h("p", { text: t("declined") })), text: t("decline") })));
+      h("button", { class: "primary", id: "share", onclick: () => Promise.resolve().then(share).catch((err) => out.append(problem(err.errors ? err.errors[0] : err))), text: _("Share") }),
+      h("button", { id: "decline", onclick: () => out.replaceChildren(h("p", { text: _("Nothing was shared.") })), text: _("Decline") })));
 }
 
 // --- receipt and manage ----------------------------------------------------------------------------------------
@@ -255,7 +229,7 @@ function asked(request, out) {
 async function receipt() {
   const all = await wallet.receipts();
   if (!all.length) {
-    screen("receipt", t("receipt_title"), h("p", { text: t("receipt_none") }));
+    screen("receipt", _("Your revocation receipt"), h("p", { text: _("No receipt yet: it comes with your credentials.") }));
     return;
   }
   const last = all[all.length - 1];
@@ -267,26 +241,27 @@ async function receipt() {
     a.remove();
     setTimeout(() => URL.revokeObjectURL(url), 1000);
   };
-  screen("receipt", t("receipt_title"), h("p", { text: t("receipt_help") }),
-    h("div", { class: "qr-box", id: "receipt-qr", "data-qr": last }, qrCanvas(last, { maxPixels: 640, label: t("receipt_title") })),
-    h("button", { class: "primary", id: "receipt-save", onclick: save, text: t("receipt_save") }));
+  screen("receipt", _("Your revocation receipt"), h("p", { text: _("Keep this receipt apart from your phone (print it or save the file). If your phone is lost, the city desk can cancel your credentials with it.") }),
+    h("div", { class: "qr-box", id: "receipt-qr", "data-qr": last }, qrCanvas(last, { maxPixels: 640, label: _("Your revocation receipt") })),
+    h("button", { class: "primary", id: "receipt-save", onclick: save, text: _("Save as file") }));
 }
 
 async function manage() {
   const all = await store.allCredentials();
   const rows = all.map((c) => h("li", {},
     h("strong", { text: typeName(c.vct) }), " — ",
-    c.exp ? t("expires_on", { date: formatDate(c.exp) }) : "", " — ", t("manage_uses", { uses: c.uses })));
+    c.exp ? _("Valid until {date}", { date: formatDate(c.exp) }) : "", " — ", _("used {uses} times", { uses: c.uses })));
   const out = h("div", { "aria-live": "polite" });
   const wipe = async () => {
-    if (!confirm(t("manage_delete_confirm"))) return;
+    if (!confirm(_("Delete every credential, key and receipt from this phone? This cannot be undone."))) return;
     await wallet.wipe();
-    out.replaceChildren(h("p", { id: "wiped", text: t("manage_deleted") }));
+    out.replaceChildren(h("p", { id: "wiped", text: _("The wallet is empty.") }));
     list.replaceChildren();
   };
   const list = h("ul", { class: "manage-list" }, rows);
-  screen("manage", t("manage_title"), list,
-    h("button", { class: "danger", id: "wipe", onclick: wipe, text: t("manage_delete") }), out);
+  screen("manage", _("Manage"), list,
+    h("button", { class: "danger", id: "wipe", onclick: wipe, text: _("Delete everything") }), out,
+    await renewSection(manage), await pinSection(manage));
 }
 
 // --- start -------------------------------------------------------------------------------------------------------
@@ -295,26 +270,29 @@ const SCREENS = { home, add: () => add(), show, answer, receipt, manage };
 
 function navigation() {
   nav.replaceChildren(
-    ...[["home", "nav_home"], ["add", "nav_add"], ["show", "nav_show"], ["answer", "nav_answer"], ["receipt", "nav_receipt"], ["manage", "nav_manage"]]
-      .map(([id, label]) => h("button", { "data-go": id, onclick: () => SCREENS[id](), text: t(label) })),
+    ...[["home", N_("My wallet")], ["add", N_("Add from the desk")], ["show", N_("Show a code")], ["answer", N_("Answer a request")],
+      ["receipt", N_("Receipt")], ["manage", N_("Manage")]]
+      .map(([id, label]) => h("button", { "data-go": id, onclick: () => SCREENS[id](), text: _(label) })),
   );
-  const select = h("select", { id: "lang", "aria-label": t("language") },
-    h("option", { value: "en", text: "English" }), h("option", { value: "es", text: "Español" }));
+  const select = h("select", { id: "lang", "aria-label": _("Language") },
+    Object.entries(languages()).map(([code, name]) => h("option", { value: code, lang: code, text: name })));
   select.value = language();
   select.addEventListener("change", async () => {
     await store.setMeta("lang", select.value);
-    chooseLanguage(select.value);
+    await chooseLanguage(select.value);
     navigation();
-    home();
+    if (!redrawPin()) home();
   });
   document.getElementById("lang-slot").replaceChildren(select);
-  document.getElementById("app-name").textContent = t("app_name");
-  document.title = t("app_name");
+  document.getElementById("app-name").textContent = _("City wallet");
+  document.title = _("City wallet");
 }
 
 async function start() {
-  chooseLanguage(await store.getMeta("lang"));
+  await loadCatalogues();
+  await chooseLanguage(await store.getMeta("lang"));
   navigation();
+  if (await store.hasPin()) await askPin();
   const fragment = new URLSearchParams(location.hash.slice(1));
   const offer = fragment.get("offer");
   if (offer) {

@@ -11,10 +11,10 @@ import { parseSdJwt, payloadOf, serialize, unfold } from "./sdjwt.js";
 
 export const PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code";
 const PROOF_TYP = "openid4vci-proof+jwt";
-const FORMAT = "dc+sd-jwt";
+export const FORMAT = "dc+sd-jwt";
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const MAX_RESPONSE_BYTES = 1 << 20;
-const MAX_PER_TYPE = 8;
+export const MAX_PER_TYPE = 8;
 
 export class ClientError extends CitykeyError {
   constructor(message) {
@@ -96,7 +96,7 @@ const request = async (url, init, what) => {
 };
 const getJson = (url, what) => request(url, { headers: { Accept: "application/json" } }, what);
 const postForm = (url, form, what) => request(url, { method: "POST", body: new URLSearchParams(form) }, what);
-const postJson = (url, body, what, token) =>
+export const postJson = (url, body, what, token) =>
   request(url, {
     method: "POST",
     body: JSON.stringify(body),
@@ -120,7 +120,7 @@ async function tokenEndpoint(issuer, meta) {
   return checkUrl(found.token_endpoint, "the token endpoint");
 }
 
-async function nonce(endpoint) {
+export async function nonce(endpoint) {
   if (!endpoint) return null;
   const found = (await postForm(endpoint, {}, "the nonce request")).c_nonce;
   if (typeof found !== "string" || !found) throw new ClientError("the nonce endpoint answered no c_nonce");
@@ -171,7 +171,7 @@ export async function checkIssued(text, { bundle, vct, keysByKid, now }) {
   return { sdJwt: serialize(sd), kid, vct, uses: 0, exp: payload.exp ?? null, claims };
 }
 
-function batchSize(meta) {
+export function batchSize(meta) {
   const size = meta.batch_credential_issuance && meta.batch_credential_issuance.batch_size;
   return Number.isSafeInteger(size) && size > 0 ? size : 1;
 }

@@ -1,7 +1,9 @@
 // The app shell, cached at install so the wallet opens with no connection. Only the app's own
-// files: requests to the city's service (offers, tokens, credentials) always go to the network.
+// files (the QR reader when first used): requests to the city's service (offers, tokens, credentials) always go to the network.
 const CACHE = "citykey-wallet-__VERSION__";
 const FILES = "__FILES__";
+// The QR reader (its chunk and .wasm) is fetched only when the camera first opens, then kept here.
+const LAZY = "__LAZY__";
 
 self.addEventListener("install", (event) => {
   event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
@@ -24,7 +26,10 @@ self.addEventListener("fetch", (event) => {
       const hit = await cache.match(event.request, { ignoreSearch: true });
       if (hit) return hit;
       try {
-        return await fetch(event.request);
+        const response = await fetch(event.request);
+        const name = url.pathname.slice(scope.pathname.length);
+        if (response.ok && LAZY.includes(name)) await cache.put(event.request, response.clone());
+        return response;
       } catch {
         return (await cache.match("./")) || Response.error();
       }

@@ -1,0 +1,86 @@
+// Reading a verifier's `CKQ1:` challenge with the phone's camera. The QR reader (zxing-wasm, the
+// ZXing-C++ reader as WebAssembly) is loaded only when the camera opens: its script is a separate
+// chunk and its .wasm is one of the app's own files (never a CDN), cached by the service worker
+// for use offline. Frames are read on the phone; nothing leaves it.
+import { CitykeyError } from "./errors.js";
+import { _ } from "./i18n.js";
+import { PREFIX } from "./request.js";
+import { h, onLeave } from "./ui.js";
+
+export const WASM = "zxing_reader.wasm";
+const FRAME_MS = 120;
+let reader = null;
+
+/** The reader, loaded once: the chunk, then its .wasm from the app's own folder. */
+export function loadReader() {
+  if (!reader) {
+    reader = import("zxing-wasm/reader").then(async (zxing) => {
+      const own = new URL(`./${WASM}`, import.meta.url).href;
+      await zxing.prepareZXingModule({
+        overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? own : prefix + path) },
+        fireImmediately: true,
+      });
+      return zxing;
+    });
+    reader.catch(() => {
+      reader = null; // offline before it was ever cached: try again next time
+    });
+  }
+  return reader;
+}
+
+/**
+ * Show the camera in `slot` and call `found(text)` with the first `CKQ1:` QR code it sees; the
+ * camera stops then, on `Stop`, or when the screen changes. Rejections say why in plain words.
+ */
+export async function scan(slot, found) {
+  if (!navigator.mediaDevices || !navigator.mediaDevices.getUserMedia) throw new CitykeyError("camera_unavailable", "this browser has no camera access");
+  const status = h("p", { id: "scan-status", "aria-live": "polite", text: _("Starting the camera…") });
+  slot.replaceChildren(status);
+  let stream;
+  let zxing;
+  try {
+    [stream, zxing] = await Promise.all([
+      navigator.mediaDevices.getUserMedia({ video: { facingMode: "environment", width: { ideal: 1280 }, height: { ideal: 720 } }, audio: false }),
+      loadReader(),
+    ]);
+  } catch (err) {
+    slot.replaceChildren();
+    if (stream) for (const track of stream.getTracks()) track.stop();
+    throw err instanceof CitykeyError ? err : new CitykeyError("camera_unavailable", String(err && err.message));
+  }
+  const video = h("video", { id: "scan-video", playsinline: true, muted: true, "aria-label": _("Camera view") });
+  video.srcObject = stream;
+  const canvas = document.createElement("canvas");
+  const context = canvas.getContext("2d", { willReadFrequently: true });
+  let running = true;
+  const stop = () => {
+    running = false;
+    for (const track of stream.getTracks()) track.stop();
+    video.srcObject = null;
+  };
+  onLeave(stop);
+  const cancel = h("button", { id: "scan-stop", onclick: () => { stop(); slot.replaceChildren(); }, text: _("Stop the camera") });
+  status.textContent = _("Point the camera at the verifier's code.");
+  slot.replaceChildren(h("div", { class: "scan-box" }, video), status, cancel);
+  await video.play();
+  const read = async () => {
+    if (!running) return;
+    if (video.videoWidth) {
+      canvas.width = video.videoWidth;
+      canvas.height = video.videoHeight;
+      context.drawImage(video, 0, 0);
+      const image = context.getImageData(0, 0, canvas.width, canvas.height);
+      const results = await zxing.readBarcodes(image, { formats: ["QRCode"], tryHarder: true, maxNumberOfSymbols: 1 });
+      const text = results.find((r) => r.isValid && r.text.startsWith(PREFIX))?.text;
+      if (text && running) {
+        stop();
+        slot.replaceChildren();
+        found(text);
+        return;
+      }
+    }
+    setTimeout(read, FRAME_MS);
+  };
+  read();
+}
