@@ -32,7 +32,7 @@ from wallet_spec.errors import (
     VerificationError,
     VerificationFailed,
 )
-from wallet_spec.jwk import PrivateKey, PublicKey, public_key_from_jwk
+from wallet_spec.jwk import PrivateKey, PublicKey
 from wallet_spec.keylist import KeyList, ListedKey, verify_key_list
 from wallet_spec.request import ListedVerifier
 from wallet_spec.statuslist import VerifiedStatusList, verify_token
@@ -127,7 +127,7 @@ def load_bundle(text: str, root_thumbprint: str, *, now: int, leeway: int = CLOC
     entry = next((k for k in key_list.keys if k.kid == parsed.header.get("kid")), None)
     if entry is None or entry.kid in key_list.revoked:
         errors.append(BundleInvalid("the bundle is not signed by a key in its key list"))
-    elif not errors and not jws.signature_valid(parsed, public_key_from_jwk(entry.jwk)):
+    elif not errors and not jws.signature_valid(parsed, entry.public_key()):
         errors.append(BundleInvalid("the bundle's signature does not verify"))
     issuer, issued_at, next_update = (claims.get(k) for k in ("iss", "issued_at", "next_update"))
     if issuer != key_list.issuer:

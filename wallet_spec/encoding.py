@@ -14,7 +14,6 @@ one reader of JSON from the wire and from files in every party.
 
 from __future__ import annotations
 
-import base64
 import binascii
 import hashlib
 import json
@@ -24,22 +23,35 @@ from typing import Any, TypeGuard
 
 from wallet_spec.errors import FormatError
 
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+_TO_STANDARD = bytes.maketrans(b"-_+/=", b"+/!!!")
+"""base64url to the standard alphabet; '+', '/' and '=' (not base64url) become '!', which no decoder accepts."""
+_TO_URL = bytes.maketrans(b"+/", b"-_")
+_PADDING = (b"", b"", b"==", b"=")
+_CANONICAL_LAST = (b"", b"", b"AQgw", b"AEIMQUYcgkosw048")
+"""By length modulo 4, the characters an encoder can end with: the unused low bits of the last
+character are zero (RFC 4648 §3.5). Any other last character is a second spelling of a value."""
 
 
 def b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+    return binascii.b2a_base64(data, newline=False).translate(_TO_URL).rstrip(b"=").decode("ascii")
 
 
 def b64url_decode(text: str, *, what: str = "value") -> bytes:
-    """Decode unpadded base64url, refusing every non-canonical spelling."""
-    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
-        raise FormatError(f"{what} is not base64url")
+    """Decode unpadded base64url, refusing every non-canonical spelling.
+
+    One pass in C: the URL-safe alphabet is mapped to the standard one (anything else, '+' and
+    '/' included, to a character strict decoding refuses), then the last character must leave
+    no non-zero bits (the one spelling an encoder produces).
+    """
+    tail = len(text) % 4
     try:
-        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-    except (binascii.Error, ValueError) as exc:  # pragma: no cover - regex guards
-        raise FormatError(f"{what} is not base64url") from exc
-    if b64url_encode(data) != text:
+        raw = text.encode("ascii")
+        if tail == 1:
+            raise ValueError("impossible length")
+        data = binascii.a2b_base64(raw.translate(_TO_STANDARD) + _PADDING[tail], strict_mode=True)
+    except (binascii.Error, ValueError):  # UnicodeEncodeError is a ValueError
+        raise FormatError(f"{what} is not base64url") from None
+    if tail and raw[-1] not in _CANONICAL_LAST[tail]:
         raise FormatError(f"{what} is not canonical base64url")
     return data
 
@@ -68,6 +80,9 @@ def _no_constant(name: str) -> Any:
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+_MAYBE_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
+"""Where a JSON text can hold a lone surrogate: raw, or as an escape. Text without either
+cannot (a match may be a false alarm, e.g. an escaped backslash; the exact walk then decides)."""
 _BOM = "\ufeff"
 
 
@@ -100,25 +115,33 @@ def _scalar_values_only(value: Any, what: str) -> None:
             stack.extend(node)
 
 
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_finite_float
+)
+"""Made once: `json.loads` with hooks would build a decoder per call."""
+
+
 def json_loads(data: bytes | str, *, what: str = "value") -> Any:
     """Parse UTF-8 JSON, refusing other encodings, a BOM, lone surrogates, duplicate names,
     NaN/Infinity and absurd nesting. Every problem is a FormatError naming `what`."""
     text = _utf8_text(data, what)
     try:
-        value = json.loads(
-            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_finite_float
-        )
+        value = _DECODER.decode(text)
     except FormatError as exc:
         raise FormatError(f"{what}: {exc.message}") from None
     except (ValueError, RecursionError):
         raise FormatError(f"{what} is not valid JSON") from None
-    _scalar_values_only(value, what)
+    if _MAYBE_SURROGATE.search(text):
+        _scalar_values_only(value, what)
     return value
+
+
+_COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
 
 
 def json_dumps(value: Any) -> str:
     """Compact JSON, UTF-8 kept as is: what citykey signs and discloses."""
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    return _COMPACT.encode(value)
 
 
 def json_dumps_spaced(value: Any) -> str:

@@ -56,6 +56,15 @@ class ListedKey:
     not_before: int
     not_after: int | None = None
     """None while the key is the active one; set when rotation retires it from signing."""
+    _public_key: PublicKey | None = field(default=None, init=False, repr=False, compare=False)
+
+    def public_key(self) -> PublicKey:
+        """The key object, built from `jwk` (on-curve check included) once and then kept: a
+        verifier resolves it for every presentation, and building it costs a point validation."""
+        if self._public_key is None:
+            object.__setattr__(self, "_public_key", public_key_from_jwk(self.jwk))
+        assert self._public_key is not None
+        return self._public_key
 
     def to_json(self) -> dict[str, Any]:
         return {"kid": self.kid, "jwk": dict(self.jwk), "not_before": self.not_before,
@@ -102,7 +111,7 @@ class KeyList:
             entry.not_after is not None and iat > entry.not_after
         ):
             raise KeyNotValidThen("the signing key was not valid for signing at the credential's iat")
-        return public_key_from_jwk(entry.jwk)
+        return entry.public_key()
 
     def to_claims(self) -> dict[str, Any]:
         return {
