@@ -71,9 +71,15 @@ def verifier_policy(case: dict[str, Any]) -> Policy:
     return Policy(nonce=p["nonce"], aud=p["aud"], require_key_binding=p["require_kb"], one_way=p["one_way"])
 
 
+def text_of(case: dict[str, Any]) -> str:
+    """The case's input; a huge one is stored as a short text and how many times to repeat it."""
+    text: str = case["input"] * case.get("repeat", 1)
+    return text
+
+
 def inputs(case: dict[str, Any]) -> list[str]:
     """What is shown to the verifier, in order: `times` scans, the last one `then` when the case has it."""
-    shown = [case["input"]] * case["policy"]["times"]
+    shown = [text_of(case)] * case["policy"]["times"]
     if "then" in case:
         shown[-1] = case["then"]
     return shown
@@ -83,7 +89,7 @@ def run_api(case: dict[str, Any], replay_db: Path) -> Outcome:
     """The verifier's answer to the case through the Python API (`verifier.verify` and friends)."""
     c = city()
     now = c["now"]
-    kind, text = case["kind"], case["input"]
+    kind, text = case["kind"], text_of(case)
     if kind == "presentation":
         policy = verifier_policy(case)
         with ReplayCache(replay_db) as replay:
@@ -118,4 +124,4 @@ def run_core(case: dict[str, Any]) -> Outcome:
     """The profile-free SD-JWT verifier (`wallet_spec.verify.verify`) given the city's active key."""
     c = city()
     key = public_key_from_jwk(c["issuer_public_jwk"])
-    return outcome(lambda: core_verify(case["input"], key, typ=VC_TYP, key_binding=core_policy(case), now=c["now"]))
+    return outcome(lambda: core_verify(text_of(case), key, typ=VC_TYP, key_binding=core_policy(case), now=c["now"]))

@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 from citykey.main import app
 from tests.attacks import make_attacks
-from tests.attacks.corpus import CORPUS, Outcome, cases, city, expected, inputs, run_api, run_core
+from tests.attacks.corpus import CORPUS, Outcome, cases, city, expected, inputs, run_api, run_core, text_of
 from wallet_spec.errors import all_error_classes
 
 PENDING = {
@@ -141,7 +141,7 @@ def test_citykey_verify_refuses_with_the_expected_codes(
 ) -> None:
     c = city()
     bundle = tmp_path / "bundle.jwt"
-    bundle.write_text(case["input"] if case["kind"] == "bundle" else c["bundle"], encoding="ascii")
+    bundle.write_text(text_of(case) if case["kind"] == "bundle" else c["bundle"], encoding="ascii")
     args = ["verify", "--bundle", str(bundle), "--root", c["root_thumbprint"], "--json"]
     p = case.get("policy", c["defaults"])
     if p["one_way"]:
@@ -149,7 +149,7 @@ def test_citykey_verify_refuses_with_the_expected_codes(
     else:
         args += ["--nonce", p["nonce"], "--aud", p["aud"]]
     shown = inputs(case) if case["kind"] == "presentation" else [c["valid_presentation"]] \
-        if case["kind"] == "bundle" else [case["input"]]
+        if case["kind"] == "bundle" else [text_of(case)]
     got: tuple[int, list[str]] = (0, [])
     for text in shown:
         got = cli_outcome(*invoke(args, text, monkeypatch))
@@ -168,4 +168,4 @@ def test_citykey_sdjwt_verify_refuses_with_the_expected_codes(
     if p["nonce"] is not None:
         args += ["--nonce", p["nonce"]]
     want = expected(case, core=True)
-    assert cli_outcome(*invoke(args, case["input"], monkeypatch)) == (exit_code(want), want[0])
+    assert cli_outcome(*invoke(args, text_of(case), monkeypatch)) == (exit_code(want), want[0])
