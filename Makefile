@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint bench clean lock audit
+.PHONY: demo test lint bench clean lock audit i18n web web-test
 
 # Dependencies come from requirements.lock (exact versions, hashes); `make lock` updates it.
 $(STAMP): pyproject.toml requirements.lock
@@ -15,15 +15,26 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $(STAMP)
 	@echo "$(VENV) is ready: run the command as $(BIN)/citykey, or 'source $(VENV)/bin/activate' first."
 
-demo: $(STAMP)
+demo: $(STAMP) web
 	$(BIN)/citykey demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy wallet_spec wallet keys issuer verifier citykey citykey_io
 
-test: lint
+test: lint web web-test
 	$(BIN)/pytest
+
+# Messages of every party, one gettext catalogue per language (docs/translating.md):
+# extract what the code and pages use into the template, bring every language's .po file
+# up to date with it, then compile each to check it and count what is left to translate.
+LOCALE := citykey_io/locale
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg --sort-by-file --add-location=file --no-wrap --add-comments=TRANSLATORS: \
+	  --project=citykey --version=0.1.0 --copyright-holder="citykey contributors" -o $(LOCALE)/citykey.pot .
+	$(BIN)/pybabel update -i $(LOCALE)/citykey.pot -d $(LOCALE) -D citykey --no-wrap --ignore-obsolete
+	for po in $(LOCALE)/*/LC_MESSAGES/citykey.po; do \
+	  $(BIN)/pybabel compile --statistics -i $$po -o /dev/null || exit 1; done
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks
@@ -42,6 +53,23 @@ audit: $(STAMP)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
+
+# The resident's web wallet (wallet/web): `npm ci` from the committed lock file, then the
+# esbuild bundle into wallet/web/dist/, which the issuer serves at /wallet/.
+WEB := wallet/web
+WEB_SOURCES := $(shell find $(WEB)/src $(WEB)/public -type f 2>/dev/null) $(WEB)/build.mjs
+
+$(WEB)/node_modules/.installed: $(WEB)/package.json $(WEB)/package-lock.json
+	cd $(WEB) && npm ci --no-audit --no-fund
+	touch $@
+
+$(WEB)/dist/index.html: $(WEB)/node_modules/.installed $(WEB_SOURCES)
+	cd $(WEB) && npm run --silent build
+
+web: $(WEB)/dist/index.html
+
+web-test: $(WEB)/node_modules/.installed
+	cd $(WEB) && node --test test/
 
 # Coverage-guided fuzzing (atheris) of every parser of outside input, FUZZ_SECONDS each (fuzz/README.md).
 FUZZ_SECONDS ?= 1800

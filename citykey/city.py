@@ -7,6 +7,7 @@ citykey from a terminal before any web page exists.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import time
@@ -21,6 +22,7 @@ from citykey_io.files import atomic_write
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
 from wallet_spec.encoding import json_loads
@@ -77,13 +79,13 @@ def issue(
     jwks = read_json(holder_keys, "the holder keys")
     if not isinstance(jwks, list | dict) or (isinstance(jwks, dict) and "kty" in jwks):
         fail_usage("the holder keys must be a JSON list of public JWKs, or an object of lists by credential type")
+    now = int(time.time())
     with reported():
-        resident = resident_from_json(attributes)
+        resident = resident_from_json(attributes, today=dt.datetime.fromtimestamp(now, dt.UTC).date())
         store = KeyStore.open(keys)
         registry = open_registry(db, store)
-        batch = issue_batch(
-            resident, jwks, store=store, registry=registry, passphrase=read_passphrase(), now=int(time.time())
-        )
+        signing_keys = SigningKeys.open(store, read_passphrase())
+        batch = issue_batch(resident, jwks, keys=signing_keys, registry=registry, now=now)
     write_out(out, json.dumps(batch.to_json(), indent=2) + "\n", private=True)
     typer.echo(f"issued {len(batch.credentials)} credentials to {out}, with a revocation receipt")
     raise typer.Exit(EXIT_OK)
@@ -106,9 +108,8 @@ def revoke(
         text = batch.get("receipt", "") if isinstance(batch, dict) else ""
     with reported():
         store = KeyStore.open(keys)
-        count = revoke_with_receipt(
-            text, store=store, registry=open_registry(db, store), passphrase=read_passphrase()
-        )
+        signing_keys = SigningKeys.open(store, read_passphrase())
+        count = revoke_with_receipt(text, keys=signing_keys, registry=open_registry(db, store))
     typer.echo(f"revoked: {count} credential(s) newly marked; verifiers see it after their next sync")
     raise typer.Exit(EXIT_OK)
 

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from citykey.qrimage import version as qr_version
+from citykey_io.qrimage import version as qr_version
 from issuer.batch import issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.inventory import database_files, database_tables, key_store_files

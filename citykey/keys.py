@@ -1,16 +1,15 @@
 """`citykey keys …`: create the city's key store, rotate and revoke keys, publish the key list.
 
-The passphrase comes from `CITYKEY_KEY_PASSPHRASE`, or else a hidden prompt;
-with neither (a script with no terminal) the command stops with exit 2 rather
-than hang. Every failure prints `error: <code>: <message>` and exits 2.
+The passphrase comes from `CITYKEY_KEY_PASSPHRASE`, or else a hidden prompt
+(`citykey_io.passphrase`); with neither (a script with no terminal) the command
+stops with exit 2 rather than hang. Every failure prints `error: <code>: <message>`
+and exits 2.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,15 +17,15 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from citykey.output import EXIT_OK, fail_usage, print_json, reported
+from citykey.output import EXIT_OK, ask_passphrase, fail_usage, print_json, reported
+from citykey_io.clock import now as _now
 from citykey_io.files import atomic_write
+from citykey_io.passphrase import KEY_PASSPHRASE_ENV as PASSPHRASE_ENV
 from keys import REASONS, KeyRecord, KeyStore
-from keys.store import DAY, DEFAULT_KEY_LIST_VALIDITY, MIN_PASSPHRASE_BYTES
+from keys.store import DAY, DEFAULT_KEY_LIST_VALIDITY
 
 app = typer.Typer(help="The city's key store: root, signing keys, rotation, the signed key list.",
                   no_args_is_help=True)
-
-PASSPHRASE_ENV = "CITYKEY_KEY_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
 
 DirOption = Annotated[Path, typer.Option("--dir", help="The key store directory.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
@@ -37,20 +36,8 @@ def _stdin_is_tty() -> bool:
 
 
 def read_passphrase(*, confirm: bool = False) -> bytes:
-    """From the environment, else a hidden prompt; never from a command-line argument (ps shows those)."""
-    value = os.environ.get(PASSPHRASE_ENV)
-    if value is not None:
-        if not value:
-            fail_usage(f"usage: {PASSPHRASE_ENV} is set but empty")
-        return os.fsencode(value)  # the variable's bytes, even if they are not UTF-8
-    if not _stdin_is_tty():
-        fail_usage(f"usage: no passphrase: set {PASSPHRASE_ENV} or run the command in a terminal")
-    entered: str = typer.prompt("Key store passphrase", hide_input=True, confirmation_prompt=confirm)
-    return entered.encode("utf-8")
-
-
-def _now() -> int:
-    return int(time.time())
+    """The key store's passphrase; `confirm` when choosing one (asked twice, at least 12 bytes)."""
+    return ask_passphrase(PASSPHRASE_ENV, "Key store passphrase", interactive=_stdin_is_tty(), new=confirm)
 
 
 def _day(ts: int | None) -> str:
@@ -86,8 +73,6 @@ def init(
     with reported():
         KeyStore.check_init(directory, issuer_id)
     passphrase = read_passphrase(confirm=True)
-    if len(passphrase) < MIN_PASSPHRASE_BYTES:
-        fail_usage(f"usage: the passphrase must be at least {MIN_PASSPHRASE_BYTES} bytes long")
     with reported():
         store = KeyStore.init(directory, issuer_id, passphrase, now=_now())
     result = {

@@ -7,7 +7,7 @@ import sys
 
 import typer
 
-from citykey import city, demo, issuer, keys, sdjwt, verifier, verify, wallet
+from citykey import city, demo, i18n, issuer, keys, sdjwt, verifier, verify, wallet
 
 app = typer.Typer(
     help="citykey: privacy-first city ID credentials, verified offline.",
@@ -36,6 +36,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(issuer.app, name="issuer")
 app.add_typer(wallet.app, name="wallet")
 app.add_typer(verifier.app, name="verifier")
+app.add_typer(i18n.app, name="i18n")
 app.command("issue")(city.issue)
 app.command("revoke")(city.revoke)
 app.command("bundle")(city.bundle)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -10,6 +11,7 @@ from typing import Any, NoReturn
 
 import typer
 
+from citykey_io.passphrase import MIN_PASSPHRASE_BYTES, read_passphrase
 from wallet_spec.errors import CitykeyError, FormatError, VerificationFailed
 
 EXIT_OK = 0
@@ -48,6 +50,20 @@ def exit_code_for(exc: CitykeyError) -> int:
     return EXIT_USAGE if isinstance(exc, FormatError) else EXIT_REJECTED
 
 
+def ask_passphrase(
+    variable: str, prompt_text: str, *, interactive: bool, new: bool = False, minimum: int = MIN_PASSPHRASE_BYTES
+) -> bytes:
+    """`citykey_io.passphrase.read_passphrase` with a hidden prompt; its refusals exit 2 (`error: usage: …`)."""
+
+    def hidden(confirm: bool) -> str:
+        entered: str = typer.prompt(prompt_text, hide_input=True, confirmation_prompt=confirm)
+        return entered
+
+    with reported():
+        return read_passphrase(variable, hidden if interactive else None, new=new, minimum=minimum)
+    raise AssertionError("unreachable")  # pragma: no cover - reported() exits
+
+
 @contextmanager
 def reported() -> Iterator[None]:
     """Every citykey error raised inside becomes `error: <code>: <message>` and exit 2."""
@@ -55,3 +71,20 @@ def reported() -> Iterator[None]:
         yield
     except CitykeyError as exc:
         fail_usage(f"{exc.code}: {exc.message}")
+
+
+def show_qr(text: str, *, png: os.PathLike[str] | str | None = None, on_terminal: bool = False) -> None:
+    """What `--qr FILE` and `--terminal` do for every command: a PNG file, a code on stderr, or both.
+
+    Errors come out the CLI's way (`error: …`, exit 2), never as a traceback.
+    """
+    from citykey_io import qrimage  # rendering needs segno; loaded only when a picture is asked for
+
+    with reported():
+        if png is not None:
+            try:
+                qrimage.write_png(text, png)
+            except OSError as exc:
+                fail_usage(f"cannot write {png}: {exc.strerror or exc}")
+        if on_terminal:
+            typer.echo(qrimage.terminal(text), err=True)

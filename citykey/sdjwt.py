@@ -19,6 +19,7 @@ from citykey.output import (
     read_stdin_text,
 )
 from wallet_spec import jws
+from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError
 from wallet_spec.jwk import public_key_from_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
@@ -75,8 +76,8 @@ def verify_command(
 ) -> None:
     """Verify an SD-JWT or SD-JWT+KB from stdin. Exit 0 valid, 1 invalid, 2 unreadable input."""
     try:
-        key = public_key_from_jwk(json.loads(issuer_jwk.read_text()))
-    except (OSError, ValueError, RecursionError, CitykeyError) as exc:
+        key = public_key_from_jwk(json_loads(issuer_jwk.read_bytes(), what="the issuer JWK"))
+    except (OSError, CitykeyError) as exc:
         fail_usage(f"cannot read the issuer JWK from {issuer_jwk}: {exc}")
     text = read_stdin_text("SD-JWT")
     # A nonce or audience can only be checked in a KB-JWT: asking for one and accepting a

@@ -3,10 +3,11 @@
 A verifier directory (`--dir V`, 0700) holds:
 
     verifier.json   its audience id, display name and public JWK (nothing secret)
-    verifier.pem    its private key, encrypted PKCS#8 (scrypt, as the city's keys; `keys/pem.py`)
+    verifier.pem    its private key, encrypted PKCS#8 (scrypt, as the city's keys; `citykey_io/pem.py`)
 
-The passphrase comes from `CITYKEY_VERIFIER_PASSPHRASE`, or a hidden prompt;
-with neither (a script with no terminal) the command stops with exit 2.
+The passphrase comes from `CITYKEY_VERIFIER_PASSPHRASE`, or a hidden prompt
+(`citykey_io.passphrase`); with neither (a script with no terminal) the command
+stops with exit 2.
 The city lists a verifier with `citykey verifier register --keys DIR`, and the
 next trust bundle carries it, so wallets can show who signed a request.
 Every failure prints `error: <code>: <message>` and exits 2.
@@ -14,17 +15,18 @@ Every failure prints `error: <code>: <message>` and exits 2.
 
 from __future__ import annotations
 
-import os
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from citykey.output import EXIT_OK, fail_usage, print_json, reported
+from citykey.output import EXIT_OK, ask_passphrase, fail_usage, print_json, reported, show_qr
+from citykey_io import pem
+from citykey_io.clock import now as read_clock
 from citykey_io.files import atomic_write, make_private_dir
-from keys import MIN_PASSPHRASE_BYTES, KeyStore, pem
+from citykey_io.passphrase import VERIFIER_PASSPHRASE_ENV as PASSPHRASE_ENV
+from keys import KeyStore
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import CitykeyError, KeyStoreError
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
@@ -41,7 +43,6 @@ from wallet_spec.request import (
 app = typer.Typer(help="A verifier's key, the city's list of verifiers, and challenge QR codes.",
                   no_args_is_help=True)
 
-PASSPHRASE_ENV = "CITYKEY_VERIFIER_PASSPHRASE"  # noqa: S105 - the variable's name, not a secret
 PUBLIC_FILE = "verifier.json"
 KEY_FILE = "verifier.pem"
 
@@ -51,16 +52,8 @@ JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")
 
 
 def read_passphrase(*, confirm: bool = False) -> bytes:
-    """From the environment, else a hidden prompt; never from a command-line argument."""
-    value = os.environ.get(PASSPHRASE_ENV)
-    if value is None:
-        if not sys.stdin.isatty():
-            fail_usage(f"usage: no passphrase: set {PASSPHRASE_ENV} or run the command in a terminal")
-        value = typer.prompt("Verifier key passphrase", hide_input=True, confirmation_prompt=confirm)
-    secret = os.fsencode(value)
-    if len(secret) < MIN_PASSPHRASE_BYTES:
-        fail_usage(f"usage: the passphrase must be at least {MIN_PASSPHRASE_BYTES} bytes long")
-    return secret
+    """The verifier key's passphrase; `confirm` when choosing one (asked twice, at least 12 bytes)."""
+    return ask_passphrase(PASSPHRASE_ENV, "Verifier key passphrase", interactive=sys.stdin.isatty(), new=confirm)
 
 
 def read_identity(directory: Path) -> ListedVerifier:
@@ -211,16 +204,14 @@ def challenge(
     shown = name or (identity.name if identity is not None else aud)
     wanted = [c.strip() for c in claims.split(",") if c.strip()]
     with reported():
-        request = make_request(aud=aud, claims=wanted, name=shown, now=int(time.time()), ttl=ttl)
+        request = make_request(aud=aud, claims=wanted, name=shown, now=read_clock(), ttl=ttl)
     if identity is not None and directory is not None:
         key = load_key(directory, identity, read_passphrase())
         text = encode_request(sign_request(request, key))
     else:
         text = encode_request(request)
     if qr is not None or terminal:
-        from citykey import qrimage  # rendering needs segno; loaded only when a picture is asked for
-
-        qrimage.show(text, png=qr, on_terminal=terminal)
+        show_qr(text, png=qr, on_terminal=terminal)
     if json_output:
         print_json({"request": text, **request.to_json(), "signed": identity is not None,
                     "qr": str(qr) if qr is not None else None})

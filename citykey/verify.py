@@ -11,19 +11,20 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import time
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
 from citykey.output import EXIT_OK, error_list, exit_code_for, fail_usage, print_json, read_stdin_text
+from citykey_io.clock import now as read_clock
 from verifier import Policy, ReplayCache, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE
+from verifier.verify import check_policy
 from wallet_spec import qr
 from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import json_loads
-from wallet_spec.errors import CitykeyError
+from wallet_spec.errors import CitykeyError, UsageError
 from wallet_spec.jwk import thumbprint
 from wallet_spec.present import parse_claim_path
 from wallet_spec.request import parse_request
@@ -36,6 +37,9 @@ RootOption = Annotated[
         help="The city's root key: its RFC 7638 thumbprint, or a file with its public JWK.",
     ),
 ]
+
+
+ONE_WAY_USE = "--one-way needs --aud and --replay-db and key binding; it excludes --nonce and --request"
 
 
 def root_thumbprint(value: str | None) -> str:
@@ -93,12 +97,13 @@ def run(
     pin = root_thumbprint(root)
     if request is not None and (nonce is not None or aud is not None):
         fail_usage("usage: --request already names the nonce and aud; do not also give --nonce or --aud")
-    if one_way and (nonce is not None or request is not None):
-        fail_usage("usage: --one-way checks no nonce; it excludes --nonce and --request")
-    if one_way and (aud is None or replay_db is None):
-        fail_usage("usage: --one-way needs --aud (this verifier) and --replay-db (to accept each QR code once)")
-    if one_way and not require_kb:
-        fail_usage("usage: --one-way needs key binding")
+    if one_way and request is not None:
+        fail_usage(f"usage: {ONE_WAY_USE}")
+    try:  # the verifier's own rule, checked before anything is read
+        check_policy(Policy(nonce=nonce, aud=aud, require_key_binding=require_kb, one_way=one_way),
+                     replay=replay_db is not None)
+    except UsageError as exc:
+        fail_usage(f"usage: {exc.message} ({ONE_WAY_USE})")
     try:
         required = tuple(parse_claim_path(p.strip()) for p in require.split(",") if p.strip())
     except CitykeyError as exc:
@@ -112,7 +117,7 @@ def run(
         cache = ReplayCache(replay_db) if replay_db is not None else None
     except (sqlite3.Error, OSError) as exc:
         fail_usage(f"cannot open the replay cache {replay_db}: {exc}")
-    now = int(time.time())
+    now = read_clock()
     try:
         if request is not None:
             asked = parse_request(request, now=now)  # our own request: its nonce is what we check

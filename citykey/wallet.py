@@ -7,9 +7,7 @@ the holder's passphrase, from `CITYKEY_WALLET_PASSPHRASE` or a prompt).
 from __future__ import annotations
 
 import contextlib
-import os
 import sys
-import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -19,9 +17,12 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from citykey.output import EXIT_REJECTED, error_list, exit_code_for, fail_usage, print_json
+from citykey.output import EXIT_REJECTED, ask_passphrase, error_list, exit_code_for, fail_usage, print_json, show_qr
 from citykey.verify import RootOption, root_thumbprint
+from citykey_io.clock import now as read_clock
 from citykey_io.files import atomic_write, make_private_dir
+from citykey_io.passphrase import MIN_WALLET_PASSPHRASE_BYTES
+from citykey_io.passphrase import WALLET_PASSPHRASE_ENV as PASSPHRASE_ENV
 from wallet import oid4vci as oid4vci_client
 from wallet.model import Wallet, seal, unseal
 from wallet_spec import qr
@@ -36,18 +37,14 @@ app = typer.Typer(help="The reference holder wallet.", no_args_is_help=True)
 
 WalletDir = Annotated[Path, typer.Option("--dir", help="The wallet's directory.")]
 FILENAME = "wallet.ckw"
-PASSPHRASE_ENV = "CITYKEY_WALLET_PASSPHRASE"  # noqa: S105 - the variable name, not a secret
 
 
 def passphrase(*, confirm: bool = False) -> bytes:
-    value = os.environ.get(PASSPHRASE_ENV)
-    if value is None:
-        if not sys.stdin.isatty():
-            fail_usage(f"no passphrase: set {PASSPHRASE_ENV} or run in a terminal")
-        value = typer.prompt("Wallet passphrase", hide_input=True, confirmation_prompt=confirm)
-    if len(value) < 8:
-        fail_usage("the wallet passphrase must have at least 8 characters")
-    return value.encode("utf-8")
+    """The wallet's passphrase; `confirm` when choosing one (asked twice, at least 8 bytes)."""
+    return ask_passphrase(
+        PASSPHRASE_ENV, "Wallet passphrase", interactive=sys.stdin.isatty(), new=confirm,
+        minimum=MIN_WALLET_PASSPHRASE_BYTES,
+    )
 
 
 def load(directory: Path) -> tuple[Wallet, bytes]:
@@ -158,7 +155,7 @@ def _describe(request: Request) -> str:
 
 def _read_request(text: str, bundle: Path | None, root: str | None, require_signed: bool) -> Request:
     """Parse and check a verifier's request before the wallet is opened; refusals exit 1, unreadable 2."""
-    now = int(time.time())
+    now = read_clock()
     verifiers = None
     if bundle is not None:
         pin = root_thumbprint(root)
@@ -232,9 +229,7 @@ def present(
     save(directory, wallet, secret)
     if qr_file is not None or terminal:
         text = qr.encode(text)
-        from citykey import qrimage  # rendering needs segno; loaded only when a picture is asked for
-
-        qrimage.show(text, png=qr_file, on_terminal=terminal)
+        show_qr(text, png=qr_file, on_terminal=terminal)
     sys.stdout.write(text + "\n")
 
 

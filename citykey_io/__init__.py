@@ -1,1 +1,1 @@
-"""Edge helpers every party shares below the contract's pure code: durable private files."""
+"""Edge helpers every party shares below the contract's pure code: durable private files, the message catalogues."""

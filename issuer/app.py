@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 from fastapi import FastAPI
 
 from issuer import desk, errors, logs, offers
-from issuer.api import oid4vci, publication, revocation
+from issuer.api import oid4vci, publication, revocation, webwallet
 from issuer.db import write_transaction
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
@@ -32,7 +32,8 @@ def create_app(settings: IssuerSettings | None = None) -> FastAPI:
             task.cancel()
             state.engine.dispose()
 
-    app = FastAPI(title="citykey issuer", version="1", lifespan=lifespan)
+    # Any route with parameters may answer 422; every error is `ErrorBody` (issuer.errors).
+    app = FastAPI(title="citykey issuer", version="1", lifespan=lifespan, responses=errors.error_responses(422))
     app.state.issuer = state
     logs.install()
     errors.install(app)
@@ -40,6 +41,7 @@ def create_app(settings: IssuerSettings | None = None) -> FastAPI:
     app.include_router(revocation.router)
     app.include_router(oid4vci.router)  # OpenID4VCI: offers, token, nonce, credential; renewal
     desk.install(app)  # the clerk desk's pages, /desk
+    webwallet.install(app)  # the resident's web wallet, /wallet/ (built by `make web`)
     return app
 
 

@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from issuer.receipts import make_receipt, open_receipt
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRef, StatusRegistry
 from keys import KeyStore
 from wallet_spec.errors import KeyInvalid, UsageError
@@ -56,39 +56,36 @@ def issue_batch(
     resident: Resident,
     holder_jwks: HolderKeys,
     *,
-    store: KeyStore,
     registry: StatusRegistry,
-    passphrase: bytes,
     now: int,
+    keys: SigningKeys | None = None,
     credential_type: CredentialType = CITY_ID,
+    store: KeyStore | None = None,
+    passphrase: bytes | None = None,
 ) -> Batch:
     """Sign one credential per distinct holder key with the active signing key, and the batch's receipt.
 
     `credential_type` is the type of every key given as a plain list; keys given by
-    type name get that type.
+    type name get that type. (`store` and `passphrase` instead of `keys`: transitional, see
+    `_transitional_keys`.)
     """
-    mac_key = store.receipt_mac_key(passphrase)
+    keys = keys or _transitional_keys(store, passphrase)
     credentials, refs = issue_credentials(
-        resident,
-        holder_jwks,
-        store=store,
-        registry=registry,
-        passphrase=passphrase,
-        now=now,
-        credential_type=credential_type,
+        resident, holder_jwks, keys=keys, registry=registry, now=now, credential_type=credential_type
     )
-    return Batch(credentials, make_receipt(mac_key, store.issuer_id, refs))
+    return Batch(credentials, keys.receipt(refs))
 
 
 def issue_credentials(
     resident: Resident,
     holder_jwks: HolderKeys,
     *,
-    store: KeyStore,
     registry: StatusRegistry,
-    passphrase: bytes,
     now: int,
+    keys: SigningKeys | None = None,
     credential_type: CredentialType = CITY_ID,
+    store: KeyStore | None = None,
+    passphrase: bytes | None = None,
     signing: tuple[str, PrivateKey] | None = None,
 ) -> tuple[tuple[str, ...], list[StatusRef]]:
     """The credentials of `issue_batch` and their status references (in the same order), without a receipt.
@@ -96,8 +93,7 @@ def issue_credentials(
     For callers that make one receipt over several calls (OpenID4VCI issues a batch in one
     credential request per credential type: `issuer.oid4vci`). Credentials come out in the
     order of `requested(holder_jwks)`: by type in the mapping's order, then key by key.
-    `signing` is the store's active signing key (kid, key) if the caller holds it decrypted
-    (the service does: `IssuerState.signing_key`); otherwise it is decrypted from the store.
+    (`store`, `passphrase` and `signing` instead of `keys`: transitional, see `_transitional_keys`.)
     """
     pairs = requested(holder_jwks, credential_type)
     if not 1 <= len(pairs) <= MAX_BATCH:
@@ -107,12 +103,17 @@ def issue_credentials(
     holder_keys = [(kind, public_key_from_jwk(jwk)) for kind, jwk in pairs]
     if len({thumbprint(k) for _, k in holder_keys}) != len(holder_keys):
         raise UsageError("each credential of a batch needs its own holder key")
-    kid, signing_key = signing or store.active_signing_key(passphrase)
+    if keys is not None:
+        issuer_id, (kid, signing_key) = keys.issuer_id, keys.signing
+    else:  # transitional: the signing key alone, without the receipt key (issuer/renewal.py)
+        if store is None or (signing is None and passphrase is None):
+            raise UsageError("issuing needs the signing keys")
+        issuer_id, (kid, signing_key) = store.issuer_id, signing or store.active_signing_key(passphrase or b"")
 
     def sign(kind: CredentialType, holder_key: PublicKey, idx: int, uri: str) -> str:
         return issue_credential(
             resident,
-            issuer=store.issuer_id,
+            issuer=issuer_id,
             signing_key=signing_key,
             kid=short_kid(kid),
             holder_key=holder_key,
@@ -133,7 +134,28 @@ def issue_credentials(
     return credentials, refs
 
 
-def revoke_with_receipt(receipt: str, *, store: KeyStore, registry: StatusRegistry, passphrase: bytes) -> int:
-    """Revoke every credential the receipt names; durable before it returns. Returns how many were new."""
-    refs = open_receipt(store.receipt_mac_key(passphrase), receipt)
-    return registry.revoke(refs)
+def revoke_with_receipt(
+    receipt: str,
+    *,
+    registry: StatusRegistry,
+    keys: SigningKeys | None = None,
+    store: KeyStore | None = None,
+    passphrase: bytes | None = None,
+) -> int:
+    """Revoke every credential the receipt names; durable before it returns. Returns how many were new.
+
+    (`store` and `passphrase` instead of `keys`: transitional, see `_transitional_keys`.)
+    """
+    keys = keys or _transitional_keys(store, passphrase)
+    return registry.revoke(keys.open_receipt(receipt))
+
+
+def _transitional_keys(store: KeyStore | None, passphrase: bytes | None) -> SigningKeys:
+    """TRANSITIONAL, to be removed: the keys of callers not yet passing `keys=SigningKeys.open(...)`.
+
+    `citykey/demo.py` and `issuer/renewal.py` belong to other work in progress; once they pass
+    `keys` (the service: `state.keys`), this and the `store`/`passphrase`/`signing` parameters go.
+    """
+    if store is None or passphrase is None:
+        raise UsageError("issuing and revoking need the signing keys (SigningKeys.open(store, passphrase))")
+    return SigningKeys.open(store, passphrase)

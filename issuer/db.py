@@ -130,10 +130,6 @@ def sqlite_url(path: str | Path) -> str:
     return f"sqlite:///{Path(path)}"
 
 
-def is_sqlite(engine: Engine) -> bool:
-    return engine.dialect.name == "sqlite"
-
-
 def is_postgresql(engine: Engine) -> bool:
     return engine.dialect.name == "postgresql"
 

@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from issuer.signing import SigningKeys
 from issuer.state import IssuerState
-from issuer.statuslists import StatusRegistry
 from keys import KeyStore
 
 
@@ -20,10 +20,11 @@ def keystore(request: Request) -> KeyStore:
     return state(request).store
 
 
-def registry(request: Request) -> StatusRegistry:
-    return state(request).registry
+def signing_keys(request: Request) -> SigningKeys:
+    """The service's signing keys, held in memory (`IssuerState.keys`): nothing is decrypted per request."""
+    return state(request).keys
 
 
 State = Annotated[IssuerState, Depends(state)]
 Store = Annotated[KeyStore, Depends(keystore)]
-Registry = Annotated[StatusRegistry, Depends(registry)]
+Keys = Annotated[SigningKeys, Depends(signing_keys)]

@@ -53,19 +53,15 @@ from issuer.statuslists import sweep_renewals
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import FormatError, UsageError
 from wallet_spec.jwk import generate_private_key
+from wallet_spec.oid4vci import OFFER_SCHEME, PRE_AUTHORIZED_CODE, PRE_AUTHORIZED_GRANT
 from wallet_spec.profile import ADDRESS_PARTS, STANDARD_TYPES, Resident, issue_credential
 
 if TYPE_CHECKING:
     from issuer.state import IssuerState
 
-PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-OFFER_SCHEME = "openid-credential-offer://"
-
 OFFER = "citykey offer v1"
 OFFER_DOCUMENT = "citykey offer document v1"
 ACCESS_TOKEN = "citykey access token v1"  # noqa: S105 - a label, not a secret
-KINDS = (OFFER, OFFER_DOCUMENT, ACCESS_TOKEN)
-"""The three kinds of sealed row; each name is both the hash label and the HKDF info."""
 
 CODE_BYTES = 32
 OFFER_ID_BYTES = 16
@@ -229,7 +225,7 @@ def check_issuable(resident: Resident, *, now: int) -> None:
 
 
 def offer_document(issuer: str, code: str, tx_code_length: int | None) -> dict[str, Any]:
-    grant: dict[str, Any] = {"pre-authorized_code": code}
+    grant: dict[str, Any] = {PRE_AUTHORIZED_CODE: code}
     if tx_code_length is not None:
         grant["tx_code"] = {
             "input_mode": "numeric",
@@ -292,7 +288,6 @@ __all__ = [
     "ACCESS_TOKEN",
     "OFFER",
     "OFFER_DOCUMENT",
-    "PRE_AUTHORIZED_GRANT",
     "TX_CODE_ATTEMPTS",
     "Offer",
     "create_offer",

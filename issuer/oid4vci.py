@@ -43,12 +43,14 @@ from sqlalchemy import Connection, delete, insert
 from issuer import offers
 from issuer.batch import MAX_BATCH, issue_credentials
 from issuer.db import nonces, write_transaction
+from issuer.errors import NO_STORE, OAuthError
 from issuer.receipts import make_receipt
 from issuer.statuslists import StatusRef
 from wallet_spec import jws
 from wallet_spec.encoding import is_int
 from wallet_spec.errors import CitykeyError, FormatError, KeyInvalid
-from wallet_spec.jwk import public_jwk, public_key_from_jwk, thumbprint
+from wallet_spec.jwk import holds_private_key, public_jwk, public_key_from_jwk, thumbprint
+from wallet_spec.oid4vci import FORMAT, PRE_AUTHORIZED_GRANT, PROOF_TYP
 from wallet_spec.profile import CREDENTIAL_TYPES, CredentialType, resident_from_json
 
 if TYPE_CHECKING:
@@ -56,20 +58,14 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("citykey.issuer")
 
-PROOF_TYP = "openid4vci-proof+jwt"
-FORMAT = "dc+sd-jwt"
 TOKEN_TTL = 600
 """Seconds an access token lasts: the wallet fetches its batch right after redeeming the offer."""
 NONCE_TTL = 300
 PROOF_MAX_AGE = 300
 CLOCK_LEEWAY = 60
 MAX_PROOF_CHARS = 4096
-PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
-NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 
 _NONCE_LABEL = b"citykey c_nonce v1\x00"
-_DESCRIPTION_CHARS = frozenset(chr(c) for c in range(0x20, 0x7F)) - {'"', "\\"}
-"""What an error_description may hold (OpenID4VCI §8.3.1.2, RFC 6749 §5.2): printable ASCII but `"` and `\\`."""
 
 CLAIM_NAMES = {
     "given_name": "Given name",
@@ -85,32 +81,6 @@ TYPE_NAMES = {
     "identity": "Identity",
     "full": "City ID (everything)",
 }
-
-
-class OAuthError(Exception):
-    """An error response in the OAuth shape: `{"error", "error_description"}`, with its HTTP status."""
-
-    def __init__(
-        self, error: str, description: str, *, status: int = 400, bearer: bool = False, anonymous: bool = False
-    ) -> None:
-        description = "".join(c if c in _DESCRIPTION_CHARS else "?" for c in description)
-        super().__init__(f"{error}: {description}")
-        self.error = error
-        self.description = description
-        self.status = status
-        self.bearer = bearer
-        self.anonymous = anonymous
-
-    def body(self) -> dict[str, str]:
-        return {"error": self.error, "error_description": self.description}
-
-    def headers(self) -> dict[str, str]:
-        if not self.bearer:
-            return dict(NO_STORE)
-        if self.anonymous:  # RFC 6750 §3.1: a request with no token at all gets the bare challenge
-            return {**NO_STORE, "WWW-Authenticate": "Bearer"}
-        # RFC 6750 §3: the challenge names the error; the description holds no quote (see above).
-        return {**NO_STORE, "WWW-Authenticate": f'Bearer error="{self.error}", error_description="{self.description}"'}
 
 
 def invalid_request(description: str) -> OAuthError:
@@ -190,7 +160,7 @@ def authorization_server_metadata(state: IssuerState) -> dict[str, Any]:
     return {
         "issuer": issuer,
         "token_endpoint": f"{issuer}/token",
-        "grant_types_supported": [offers.PRE_AUTHORIZED_GRANT],
+        "grant_types_supported": [PRE_AUTHORIZED_GRANT],
         "token_endpoint_auth_methods_supported": ["none"],
         "pre-authorized_grant_anonymous_access_supported": True,
     }
@@ -199,24 +169,19 @@ def authorization_server_metadata(state: IssuerState) -> dict[str, Any]:
 # --- token endpoint ------------------------------------------------------------------
 
 
-def redeem(state: IssuerState, params: Mapping[str, Sequence[str]], *, now: int) -> dict[str, Any]:
+def redeem(state: IssuerState, params: Mapping[str, str], *, now: int) -> dict[str, Any]:
     """The token request: a pre-authorized code (and transaction code) for an access token.
 
+    `params` is the form, each name once (`issuer.api.bodies.read_form` refuses a repeated one).
     Redemption deletes the offer and its document; a wrong transaction code counts an
     attempt (inside the sealed row), and the `TX_CODE_ATTEMPTS`-th deletes the offer.
     """
-
-    def one(name: str) -> str | None:
-        values = params.get(name, ())
-        if len(values) > 1:
-            raise invalid_request(f"{name} is repeated")
-        return values[0] if values else None
-
+    one = params.get
     grant_type = one("grant_type")
     if not grant_type:
         raise invalid_request("grant_type is missing")
-    if grant_type != offers.PRE_AUTHORIZED_GRANT:
-        raise OAuthError("unsupported_grant_type", f"this issuer accepts only {offers.PRE_AUTHORIZED_GRANT}")
+    if grant_type != PRE_AUTHORIZED_GRANT:
+        raise OAuthError("unsupported_grant_type", f"this issuer accepts only {PRE_AUTHORIZED_GRANT}")
     code = one("pre-authorized_code")
     if not code:
         raise invalid_request("pre-authorized_code is missing")
@@ -360,7 +325,7 @@ def check_proof(text: Any, *, aud: str, now: int) -> tuple[dict[str, str], str]:
     jwk = token.header.get("jwk")
     if not isinstance(jwk, dict):
         raise invalid_proof("a key proof must carry the holder's public key in its jwk header")
-    if PRIVATE_JWK_MEMBERS & jwk.keys():
+    if holds_private_key(jwk):
         raise invalid_proof("the jwk header carries a private key")
     try:
         key = public_key_from_jwk(jwk)

@@ -13,17 +13,7 @@ import math
 import threading
 from dataclasses import dataclass, field
 
-from wallet_spec.errors import CitykeyError
-
-
-class RateLimited(CitykeyError):
-    """Too many requests from one client or for one account; `retry_after` seconds until the next is allowed."""
-
-    code = "rate_limited"
-
-    def __init__(self, message: str, retry_after: int) -> None:
-        super().__init__(message)
-        self.retry_after = retry_after
+from wallet_spec.errors import RateLimited
 
 
 @dataclass(slots=True)

@@ -119,4 +119,4 @@ def _refs(body: Any) -> list[StatusRef]:
     return refs
 
 
-__all__ = ["MAX_RECEIPT_CHARS", "MAX_REFS", "VERSION", "make_receipt", "open_receipt"]
+__all__ = ["MAX_RECEIPT_CHARS", "MAX_REFS", "MIN_KEY_BYTES", "VERSION", "make_receipt", "open_receipt"]

@@ -71,7 +71,7 @@ from wallet_spec.profile import (
     verify_credential,
 )
 from wallet_spec.sdjwt import SdJwt
-from wallet_spec.statuslist import VALID
+from wallet_spec.statuslist import status_errors
 from wallet_spec.verify import Verified
 
 if TYPE_CHECKING:
@@ -174,23 +174,25 @@ def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now:
         problem = f"the issuer's trust bundle is unusable: {exc.code}"
         raise oid4vci.OAuthError("server_error", problem, status=503) from None
 
-    def status_errors(claims: Mapping[str, Any]) -> list[VerificationError]:
-        status = claims.get("status")
-        ref = status.get("status_list") if isinstance(status, Mapping) else None
-        if not isinstance(ref, Mapping):
-            return []  # the profile check reports it
-        for uri, bits in state.registry.lists():
-            if uri == ref.get("uri"):
+    def status_bit(uri: Any, idx: Any) -> int:
+        for listed, bits in state.registry.lists():
+            if listed == uri:
                 try:
-                    value = bits.get(ref.get("idx"))  # type: ignore[arg-type]
+                    return bits.get(idx)
                 except (IndexError, TypeError):
                     break
-                if value != VALID:
-                    return [Revoked("this credential is revoked")]
-                if state.registry.renewed(StatusRef(uri, ref["idx"])):  # only a read: `renew` decides
-                    return [AlreadyRenewed("this credential was already used to renew; a credential renews once")]
-                return []
-        return [StatusUnknown("the credential's status list is not this issuer's")]
+        raise StatusUnknown("the credential's status list is not this issuer's")
+
+    def spendable(claims: Mapping[str, Any]) -> list[VerificationError]:
+        """Valid in the status list, and not yet used to renew (only a read: `renew` decides, atomically)."""
+        errors = status_errors(claims, status_bit)
+        if errors:
+            return errors
+        status = claims.get("status")
+        ref = status.get("status_list") if isinstance(status, Mapping) else None
+        if isinstance(ref, Mapping) and state.registry.renewed(StatusRef(str(ref["uri"]), int(ref["idx"]))):
+            return [AlreadyRenewed("this credential was already used to renew; a credential renews once")]
+        return []
 
     policy = KeyBindingPolicy(
         required=True, nonce=None, aud=aud, max_age=oid4vci.PROOF_MAX_AGE, leeway=oid4vci.CLOCK_LEEWAY
@@ -202,7 +204,7 @@ def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now:
             key_binding=policy,
             now=now,
             vcts=RENEWABLE_VCTS,
-            extra_checks=status_errors,
+            extra_checks=spendable,
         )
     except VerificationFailed as exc:
         raise oid4vci.OAuthError("invalid_grant", f"the presentation is refused: {', '.join(exc.codes)}") from None

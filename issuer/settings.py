@@ -5,9 +5,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, DotEnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
 
+from citykey_io.passphrase import KEY_PASSPHRASE_ENV, not_empty
 from wallet_spec.errors import UsageError
 
 SETTINGS_FILE_ENV = "CITYKEY_SETTINGS_FILE"
@@ -29,7 +30,7 @@ class IssuerSettings(BaseSettings):
     db_url: str | None = None
     """SQLAlchemy URL (default: SQLite at `data_dir/issuer.db`); PostgreSQL for several instances."""
     key_passphrase: SecretStr
-    """Opens the key store's private keys (`CITYKEY_KEY_PASSPHRASE`)."""
+    """Opens the key store's private keys (`CITYKEY_KEY_PASSPHRASE`, `citykey_io.passphrase.KEY_PASSPHRASE_ENV`)."""
     session_secret: SecretStr | None = None
     """Signs clerk session cookies; every instance behind one load balancer needs the same value."""
     public_url: str | None = None
@@ -46,6 +47,16 @@ class IssuerSettings(BaseSettings):
     republish_every: int = Field(default=3600, ge=1, le=12 * 3600)
     """Seconds between re-signing status list tokens and the trust bundle (at most 12 h: the bundle
     announces its next update a day ahead, and a failed attempt must leave time for the next)."""
+
+    @field_validator("key_passphrase")
+    @classmethod
+    def _passphrase_not_empty(cls, value: SecretStr) -> SecretStr:
+        """The rule every party applies (`citykey_io.passphrase`): a variable set but empty is a mistake."""
+        try:
+            not_empty(KEY_PASSPHRASE_ENV, value.get_secret_value())
+        except UsageError as exc:
+            raise ValueError(exc.message) from None
+        return value
 
     @classmethod
     def settings_customise_sources(

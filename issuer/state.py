@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from issuer.db import create_schema, make_engine
 from issuer.publish import build_bundle, status_base_uri
 from issuer.settings import IssuerSettings
+from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
 from wallet_spec.errors import CitykeyError
@@ -38,13 +39,12 @@ class IssuerState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     republish_error: str | None = None
     """Why the last attempt to re-sign failed (None after a success); `/health` reports it."""
-    _signing: tuple[str, PrivateKey] | None = field(default=None, repr=False)
-    _mac: tuple[str, bytes] | None = field(default=None, repr=False)
-    """The decrypted active signing key (kid, key) and receipt MAC key, in memory only.
+    _keys: SigningKeys | None = field(default=None, repr=False)
+    """The active signing key and the receipt MAC key, decrypted, in memory only (`keys`).
 
     Opening them costs a scrypt each (~0.15 s); they are decrypted when `republish` (re)loads the
-    key store and kept until the next one, so a rotation takes effect for issuance at the same
-    moment the published bundle names the new key. Never written anywhere, never logged."""
+    key store and finds a new key, and kept until then, so a rotation takes effect for issuance at
+    the same moment the published bundle names the new key. Never written anywhere, never logged."""
 
     @classmethod
     def open(cls, settings: IssuerSettings) -> IssuerState:
@@ -71,38 +71,27 @@ class IssuerState:
             # Pick up rotations made by `citykey keys`, but sign credentials with a new key only once a
             # bundle whose key list names it is out: until the root has signed that list, keep the old view.
             store = KeyStore.open(self.store.directory)
-            signing, mac_key = self._keys_of(store)
-            bundle = build_bundle(store, self.registry, self.passphrase, now=now, signing=signing)
+            keys = SigningKeys.open(store, self.passphrase, held=self._keys)
+            bundle = build_bundle(store, self.registry, self.passphrase, now=now, signing=keys.signing)
             self.store, self.published, self.republish_error = store, Published(bundle, now), None
-            self._signing, self._mac = signing, (store.receipt_mac_id, mac_key)
+            self._keys = keys
             return self.published
 
-    def _keys_of(self, store: KeyStore) -> tuple[tuple[str, PrivateKey], bytes]:
-        """`store`'s active signing key and receipt MAC key, decrypted unless already held.
-
-        Both ids are thumbprints of their keys, so an unchanged id is an unchanged key; a rotation
-        or a revoked active key changes the id and the new key is decrypted here.
-        """
-        signing, mac = self._signing, self._mac
-        if signing is None or signing[0] != store.active().kid:
-            signing = store.active_signing_key(self.passphrase)
-        if mac is None or mac[0] != store.receipt_mac_id:
-            mac = (store.receipt_mac_id, store.receipt_mac_key(self.passphrase))
-        return signing, mac[1]
+    @property
+    def keys(self) -> SigningKeys:
+        """The signing keys of the key store as last republished (opened now if it never was)."""
+        with self.lock:
+            if self._keys is None:
+                self._keys = SigningKeys.open(self.store, self.passphrase)
+            return self._keys
 
     def signing_key(self) -> tuple[str, PrivateKey]:
-        """The active signing key (kid, key) of the key store as last republished."""
-        with self.lock:
-            if self._signing is None:  # not republished yet
-                self._signing = self.store.active_signing_key(self.passphrase)
-            return self._signing
+        """TRANSITIONAL (`issuer/renewal.py`): `keys.signing`."""
+        return self.keys.signing
 
     def receipt_mac_key(self) -> bytes:
-        """The receipt MAC key of the key store as last republished."""
-        with self.lock:
-            if self._mac is None:
-                self._mac = (self.store.receipt_mac_id, self.store.receipt_mac_key(self.passphrase))
-            return self._mac[1]
+        """TRANSITIONAL (`issuer/renewal.py`): `keys.receipt_mac_key`."""
+        return self.keys.receipt_mac_key
 
     def try_republish(self, *, now: int | None = None) -> Published | None:
         """`republish`, but a failure is logged and kept for `/health` instead of raised.

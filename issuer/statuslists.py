@@ -64,7 +64,7 @@ _RETRYABLE = frozenset({"40P01", "40001"})
 """PostgreSQL deadlock_detected and serialization_failure: the transaction may simply run again."""
 _ATTEMPTS = 5
 
-T = TypeVar("T")
+_T = TypeVar("_T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -433,7 +433,7 @@ def _free_positions(bitmap: bytes, ranks: list[int]) -> list[int]:
     return out
 
 
-def _retrying(work: Callable[[], T]) -> T:
+def _retrying(work: Callable[[], _T]) -> _T:
     """Run a transaction again when PostgreSQL aborted it as a deadlock or serialization victim."""
     for attempt in range(_ATTEMPTS):
         try:

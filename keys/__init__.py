@@ -4,11 +4,10 @@ See docs/keys.md for the layout and the threat model.
 """
 
 from keys.records import REASONS, STATES, KeyRecord, Reason, State
-from keys.store import DEFAULT_KEY_LIST_VALIDITY, MIN_PASSPHRASE_BYTES, KeyStore
+from keys.store import DEFAULT_KEY_LIST_VALIDITY, KeyStore
 
 __all__ = [
     "DEFAULT_KEY_LIST_VALIDITY",
-    "MIN_PASSPHRASE_BYTES",
     "REASONS",
     "STATES",
     "KeyRecord",

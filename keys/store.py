@@ -26,8 +26,10 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 
+from citykey_io import pem
 from citykey_io.files import atomic_write, exclusive_lock, make_private_dir, remove
-from keys import pem, receipt
+from citykey_io.passphrase import check_length
+from keys import receipt_key
 from keys.records import HOLDS_PRIVATE_KEY, REASONS, Identity, KeyRecord, Metadata, Reason, parse_metadata
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError, FormatError, KeyStoreError, PassphraseInvalid, UsageError
@@ -37,9 +39,9 @@ from wallet_spec.profile import coarse_day
 from wallet_spec.request import ListedVerifier, verifiers_from_json
 
 METADATA_NAME = "keystore.json"
-MIN_PASSPHRASE_BYTES = 12
 DAY = 86_400
 DEFAULT_KEY_LIST_VALIDITY = 30 * DAY
+"""How long a signed key list stays valid: the root must come out to re-sign at least this often."""
 DEFAULT_KEY_LIST_RENEWAL = 7 * DAY
 KEY_LIST_FILE = "keylist.jwt"
 VERIFIERS_NAME = "verifiers.json"
@@ -59,7 +61,7 @@ def _same_keys(a: KeyList, b: KeyList) -> bool:
         return {(k.kid, k.not_before, k.not_after) for k in kl.keys}
 
     return a.issuer == b.issuer and shape(a) == shape(b) and a.revoked == b.revoked
-"""How long a signed key list stays valid: the root must come out to re-sign at least this often."""
+
 
 def _check_issuer_id(issuer_id: str) -> None:
     url = urllib.parse.urlsplit(issuer_id)
@@ -89,9 +91,7 @@ class KeyStore:
     @classmethod
     def init(cls, directory: str | os.PathLike[str], issuer_id: str, passphrase: bytes, *, now: int) -> KeyStore:
         """Create a store with a root key, a first active signing key and the receipt MAC key."""
-        passphrase = _check_passphrase_type(passphrase)
-        if len(passphrase) < MIN_PASSPHRASE_BYTES:
-            raise UsageError(f"the passphrase must be at least {MIN_PASSPHRASE_BYTES} bytes long")
+        passphrase = check_length(_check_passphrase_type(passphrase))
         cls.check_init(directory, issuer_id)
         path = Path(directory)
         with _os_errors(f"cannot create the key store in {path}"):
@@ -99,8 +99,8 @@ class KeyStore:
             with exclusive_lock(path):
                 if any(p.name != ".lock" for p in path.iterdir()):
                     raise KeyStoreError(f"{path} is not empty; refusing to create a key store there")
-                root, signing, mac = generate_private_key(), generate_private_key(), receipt.generate()
-                root_kid, signing_kid, mac_kid = thumbprint(root), thumbprint(signing), receipt.key_id(mac)
+                root, signing, mac = generate_private_key(), generate_private_key(), receipt_key.generate()
+                root_kid, signing_kid, mac_kid = thumbprint(root), thumbprint(signing), receipt_key.key_id(mac)
                 meta = Metadata(
                     issuer=issuer_id,
                     root=Identity(root_kid, now, public_jwk(root)),
@@ -253,9 +253,9 @@ class KeyStore:
     def receipt_mac_key(self, passphrase: bytes) -> bytes:
         """The 32-byte HMAC key for revocation receipts."""
         key = self._load(self.receipt_mac_id, passphrase, what="the receipt MAC key")
-        if not isinstance(key, ed25519.Ed25519PrivateKey) or receipt.key_id(key) != self.receipt_mac_id:
+        if not isinstance(key, ed25519.Ed25519PrivateKey) or receipt_key.key_id(key) != self.receipt_mac_id:
             raise KeyStoreError(f"{self.receipt_mac_id}.pem holds a different key than its name says")
-        return receipt.mac_key(key)
+        return receipt_key.mac_key(key)
 
     def signed_key_list(
         self, passphrase: bytes, *, now: int, validity: int = DEFAULT_KEY_LIST_VALIDITY

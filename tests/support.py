@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from keys import pem
+from citykey_io import pem
 from wallet import model as wallet_model
 from wallet_spec import profile
 from wallet_spec.encoding import b64url_encode

@@ -68,7 +68,8 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Installed:
     for name in ("pyproject.toml", "README.md"):
         shutil.copy2(REPO / name, source / name)
     for package in PACKAGES:
-        shutil.copytree(REPO / package, source / package, ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
+        skip = shutil.ignore_patterns("__pycache__", "*.pyc", "node_modules")
+        shutil.copytree(REPO / package, source / package, ignore=skip)
     _checked([sys.executable, "-m", "pip", "wheel", str(source), "--no-deps", "-q", "-w", str(tmp / "dist")], tmp)
     (wheel,) = (tmp / "dist").glob("citykey-*.whl")
 
@@ -103,14 +104,27 @@ def test_the_packages_are_imported_from_the_wheel(installed: Installed) -> None:
         assert Path(file).is_relative_to(installed.site_packages), f"{package} comes from {file}, not the wheel"
 
 
+WEB_APPS = (Path("wallet/web"),)
+"""Browser apps inside packages: their built `dist/` is package data, their sources are build inputs."""
+
+
+def _runtime_file(path: Path) -> bool:
+    relative = path.relative_to(REPO)
+    for app in WEB_APPS:
+        if relative.is_relative_to(app):
+            return relative.is_relative_to(app / "dist")
+    return path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts
+
+
 def test_the_wheel_holds_every_data_file_of_the_packages(installed: Installed) -> None:
     in_repo = {
         path.relative_to(REPO)
         for package in PACKAGES
         for path in (REPO / package).rglob("*")
-        if path.is_file() and path.suffix not in {".py", ".pyc"} and "__pycache__" not in path.parts
+        if path.is_file() and _runtime_file(path)
     }
     assert Path("issuer/desk/templates/login.html") in in_repo  # the walk above sees the data files
+    assert Path("wallet/web/dist/index.html") in in_repo, "build the web wallet first (make web)"
     missing = sorted(str(p) for p in in_repo if not (installed.site_packages / p).is_file())
     assert not missing, f"left out of the wheel (add them to [tool.setuptools.package-data]): {missing}"
 

@@ -1,6 +1,6 @@
 """Read the QR text out of a photo: a librarian's webcam frame, a validator's camera, a picture of paper.
 
-The verifier owns decoding (zxing-cpp on Pillow); the CLI renders (`citykey.qrimage`).
+The verifier owns decoding (zxing-cpp on Pillow); rendering is `citykey_io.qrimage`.
 `read_qr` returns the text exactly as scanned; `wallet_spec.qr.decode` turns it
 into a presentation. Everything about the image is untrusted, so:
 

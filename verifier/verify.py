@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-import time
-from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from citykey_io.clock import now as read_clock
 from verifier.policy import Policy
 from verifier.replay import ReplayCache
 from wallet_spec import jws
@@ -17,17 +16,15 @@ from wallet_spec.errors import (
     CitykeyError,
     MissingClaim,
     Replayed,
-    Revoked,
-    StatusUnknown,
-    Suspended,
     UsageError,
     VerificationError,
     VerificationFailed,
 )
 from wallet_spec.keybinding import KeyBindingPolicy
-from wallet_spec.profile import verify_credential
+from wallet_spec.profile import ALL_VCTS, VC_TYP, profile_errors
 from wallet_spec.sdjwt import ClaimPath, SdJwt, has_claim
-from wallet_spec.statuslist import INVALID, SUSPENDED, VALID
+from wallet_spec.statuslist import status_errors
+from wallet_spec.verify import examine
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,39 +36,37 @@ class Accepted:
     warnings: tuple[str, ...]
 
 
-def _status_errors(claims: Mapping[str, Any], bundle: TrustBundle, now: int) -> list[VerificationError]:
-    status = claims.get("status")
-    ref = status.get("status_list") if isinstance(status, Mapping) else None
-    if not isinstance(ref, Mapping):
-        return []  # the profile check already reports the missing status claim
-    try:
-        value = bundle.status(ref.get("uri"), ref.get("idx"), now=now)
-    except StatusUnknown as exc:
-        return [exc]
-    if value == VALID:
-        return []
-    if value == INVALID:
-        return [Revoked("the city has revoked this credential")]
-    if value == SUSPENDED:
-        return [Suspended("the city has suspended this credential")]
-    return [StatusUnknown(f"the status list holds an unknown status {value}")]
-
-
 KB_LEEWAY = KeyBindingPolicy().leeway
 
 
-def replay_key(kb_jwt: str) -> bytes:
+def replay_key(kb_token: jws.CompactJws) -> bytes:
     """What the replay cache remembers: SHA-256 of the KB-JWT's signing input (see verifier.replay)."""
-    return hashlib.sha256(jws.parse(kb_jwt, what="KB-JWT").signing_input).digest()
+    return hashlib.sha256(kb_token.signing_input).digest()
 
 
-def _replay_key_of(sd_jwt: SdJwt) -> bytes | None:
-    if sd_jwt.kb_jwt is None:
-        return None
-    try:
-        return replay_key(sd_jwt.kb_jwt)
-    except CitykeyError:
-        return None  # unreadable: the key-binding check reports it
+def check_policy(policy: Policy, *, replay: bool) -> None:
+    """Raise UsageError for a policy `verify` cannot apply (one-way without aud, key binding or a cache)."""
+    if not policy.one_way:
+        return
+    if policy.aud is None:
+        raise UsageError("one-way verification needs this verifier's aud: the KB-JWT must be bound to it")
+    if policy.nonce is not None:
+        raise UsageError("one-way verification checks no nonce; give a nonce only in challenge mode")
+    if not policy.require_key_binding:
+        raise UsageError("one-way verification needs key binding: without it nothing can be replay-checked")
+    if not replay:
+        raise UsageError("one-way verification needs a replay cache")
+
+
+def _bundle_age(bundle: TrustBundle, policy: Policy, now: int) -> tuple[list[VerificationError], list[str]]:
+    """A bundle too old to decide with (errors), or due for an update (a warning)."""
+    if now > bundle.issued_at + policy.max_bundle_age:
+        return [BundleStale("the trust bundle is too old to decide; sync it")], []
+    if now >= bundle.key_list.exp:
+        return [BundleStale("the bundle's root-signed key list has expired; sync it")], []
+    if now > bundle.next_update:
+        return [], ["bundle_stale: the trust bundle is due for an update; sync when online"]
+    return [], []
 
 
 def verify(
@@ -84,9 +79,10 @@ def verify(
 ) -> Accepted:
     """Verify a compact presentation offline; raise VerificationFailed with every reason, or accept.
 
-    Order of concerns: the bundle's age (a verifier that has not synced for too
-    long must not decide), then the credential and key binding, the status bit,
-    and the policy's required claims, all collected together.
+    One direction: the contract's checks (`wallet_spec.verify.examine`: signature,
+    disclosures, times, key binding, the KB-JWT parsed once) and then this verifier's
+    own (the profile, the bundle's age, the status bit, the policy's required claims,
+    the replay cache), every failure collected and raised together with its code.
 
     With a `replay` cache (required when `policy.one_way`), a KB-JWT already
     accepted within its window is refused (`replayed`). A presentation is
@@ -96,38 +92,9 @@ def verify(
     In challenge mode the nonce already binds a presentation to one exchange;
     a cache there also catches a verifier that reused a nonce, at no cost.
     """
-    now = int(time.time()) if now is None else now
-    if policy.one_way:
-        if policy.aud is None:
-            raise UsageError("one-way verification needs this verifier's aud: the KB-JWT must be bound to it")
-        if policy.nonce is not None:
-            raise UsageError("one-way verification checks no nonce; give a nonce only in challenge mode")
-        if not policy.require_key_binding:
-            raise UsageError("one-way verification needs key binding: without it nothing can be replay-checked")
-        if replay is None:
-            raise UsageError("one-way verification needs a replay cache")
+    now = read_clock() if now is None else now
+    check_policy(policy, replay=replay is not None)
     sd_jwt = SdJwt.parse(text)
-    key = _replay_key_of(sd_jwt) if replay is not None else None
-    warnings: list[str] = []
-    stale: list[VerificationError] = []
-    if now > bundle.issued_at + policy.max_bundle_age:
-        stale.append(BundleStale("the trust bundle is too old to decide; sync it"))
-    elif now >= bundle.key_list.exp:
-        stale.append(BundleStale("the bundle's root-signed key list has expired; sync it"))
-    elif now > bundle.next_update:
-        warnings.append("bundle_stale: the trust bundle is due for an update; sync when online")
-
-    def checks(claims: Mapping[str, Any]) -> list[VerificationError]:
-        found = stale + _status_errors(claims, bundle, now)
-        found.extend(
-            MissingClaim(f"the presentation does not disclose {'.'.join(map(str, path))}")
-            for path in policy.required
-            if not has_claim(claims, path)
-        )
-        if replay is not None and key is not None and replay.seen(key, now=now):
-            found.append(Replayed("this presentation was already accepted here; the holder must show a fresh one"))
-        return found
-
     kb_policy = KeyBindingPolicy(
         required=policy.require_key_binding,
         nonce=None if policy.one_way else policy.nonce,
@@ -135,7 +102,22 @@ def verify(
         max_age=policy.kb_max_age,
         leeway=KB_LEEWAY,
     )
-    verified = verify_credential(sd_jwt, bundle.issuer_key, key_binding=kb_policy, now=now, extra_checks=checks)
+    found = examine(sd_jwt, bundle.issuer_key, typ=VC_TYP, key_binding=kb_policy, now=now)
+    stale, warnings = _bundle_age(bundle, policy, now)
+    key = replay_key(found.kb_token) if replay is not None and found.kb_token is not None else None
+    errors: list[CitykeyError] = [
+        *profile_errors(found.claims, vcts=ALL_VCTS),
+        *stale,
+        *status_errors(found.claims, lambda uri, idx: bundle.status(uri, idx, now=now)),
+        *(
+            MissingClaim(f"the presentation does not disclose {'.'.join(map(str, path))}")
+            for path in policy.required
+            if not has_claim(found.claims, path)
+        ),
+    ]
+    if replay is not None and key is not None and replay.seen(key, now=now):
+        errors.append(Replayed("this presentation was already accepted here; the holder must show a fresh one"))
+    verified = found.result(errors)
     if replay is not None and key is not None and verified.key_binding is not None:
         # Accepted by every other check: remember it until the KB-JWT would be refused as stale anyway.
         expires = int(verified.key_binding["iat"]) + kb_policy.max_age + kb_policy.leeway + 1

@@ -18,11 +18,13 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from wallet_spec.encoding import json_dumps, json_loads
+from wallet_spec.encoding import is_int, json_dumps, json_loads
 from wallet_spec.errors import (
+    CitykeyError,
     FormatError,
     HolderKeyNotHeld,
     KeyBindingUnexpected,
+    KeyInvalid,
     PassphraseInvalid,
     UsageError,
 )
@@ -34,6 +36,9 @@ from wallet_spec.sdjwt import ClaimPath, SdJwt, has_claim, unfold
 _MAGIC = b"ckw1"
 _SCRYPT_LOG_N = 15
 """scrypt cost of new wallet files (N = 2**15); each file records its own, so raising it locks no one out."""
+_SCRYPT_MIN_LOG_N = 10
+"""The cheapest cost a file may name (what tests write). `unseal` derives nothing dearer than
+`_SCRYPT_LOG_N`: the cost byte is read before the file is authenticated, so it is bounded first."""
 
 
 @dataclass(slots=True)
@@ -64,20 +69,12 @@ class Wallet:
 
     def import_credential(self, text: str) -> StoredCredential:
         """Accept an issued SD-JWT bound to one of our keys (RFC 9901 §7.2: no KB-JWT allowed)."""
-        sd_jwt = SdJwt.parse(text.strip())
-        if sd_jwt.kb_jwt is not None:
-            raise KeyBindingUnexpected("an issued credential must not carry a KB-JWT")
-        payload = sd_jwt.payload()
-        cnf = payload.get("cnf")
-        jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
-        if not isinstance(jwk, dict):
-            raise FormatError("the credential names no holder key (cnf.jwk)")
-        kid = thumbprint(jwk)
+        sd_jwt, kid, vct = _read_credential(text.strip())
         if kid not in self.holder_keys:
             raise HolderKeyNotHeld("the credential is bound to a key this wallet does not hold")
-        if any(c.sd_jwt == sd_jwt.serialize() for c in self.credentials):
+        if any(c.sd_jwt == sd_jwt for c in self.credentials):
             raise UsageError("this credential is already in the wallet")
-        stored = StoredCredential(sd_jwt.serialize(), kid, str(payload.get("vct", "")))
+        stored = StoredCredential(sd_jwt, kid, vct)
         self.credentials.append(stored)
         return stored
 
@@ -147,16 +144,86 @@ class Wallet:
 
     @classmethod
     def from_json(cls, obj: Any) -> Wallet:
-        try:
-            if obj["version"] != 1:
-                raise FormatError("unsupported wallet version")
-            return cls(
-                holder_keys={str(k): dict(v) for k, v in obj["holder_keys"].items()},
-                credentials=[StoredCredential(**c) for c in obj["credentials"]],
-                receipts=[str(r) for r in obj["receipts"]],
-            )
-        except (KeyError, TypeError, AttributeError) as exc:
-            raise FormatError("the wallet file is damaged") from exc
+        """Read a wallet's JSON, checking every field before anything is used.
+
+        A defect is a FormatError naming the field, never showing its value: holder keys must be
+        private P-256 JWKs filed under their thumbprint, and each credential must parse, carry no
+        KB-JWT, and be bound to a held key and of the type recorded with it.
+        """
+        if not isinstance(obj, dict) or set(obj) != _WALLET_MEMBERS:
+            raise _damaged(f"it must be an object of exactly {', '.join(sorted(_WALLET_MEMBERS))}")
+        if not is_int(obj["version"]) or obj["version"] != 1:
+            raise _damaged("it has an unsupported version")
+        holder_keys, credentials, receipts = obj["holder_keys"], obj["credentials"], obj["receipts"]
+        if not isinstance(holder_keys, dict):
+            raise _damaged("holder_keys must be an object")
+        if not isinstance(credentials, list):
+            raise _damaged("credentials must be a list")
+        if not isinstance(receipts, list) or not all(isinstance(r, str) for r in receipts):
+            raise _damaged("receipts must be a list of strings")
+        wallet = cls(receipts=list(receipts))
+        for n, (kid, jwk) in enumerate(holder_keys.items(), 1):
+            wallet.holder_keys[kid] = _read_holder_key(kid, jwk, n)
+        for n, entry in enumerate(credentials, 1):
+            wallet.credentials.append(_read_stored(entry, n, wallet))
+        return wallet
+
+
+_WALLET_MEMBERS = frozenset({"version", "holder_keys", "credentials", "receipts"})
+_CREDENTIAL_MEMBERS = frozenset({"sd_jwt", "holder_kid", "vct", "uses"})
+
+
+def _damaged(why: str) -> FormatError:
+    return FormatError(f"the wallet file is damaged: {why}")
+
+
+def _read_credential(text: str) -> tuple[str, str, str]:
+    """An issued credential's compact form, the thumbprint of its holder key, and its `vct`."""
+    sd_jwt = SdJwt.parse(text)
+    if sd_jwt.kb_jwt is not None:
+        raise KeyBindingUnexpected("an issued credential must not carry a KB-JWT")
+    payload = sd_jwt.payload()
+    cnf = payload.get("cnf")
+    jwk = cnf.get("jwk") if isinstance(cnf, dict) else None
+    if not isinstance(jwk, dict):
+        raise FormatError("the credential names no holder key (cnf.jwk)")
+    return sd_jwt.serialize(), thumbprint(jwk), str(payload.get("vct", ""))
+
+
+def _read_holder_key(kid: str, jwk: Any, n: int) -> dict[str, str]:
+    try:
+        key = private_key_from_jwk(jwk)
+    except KeyInvalid as exc:
+        raise _damaged(f"holder key {n} is not a private P-256 JWK ({exc.message})") from None
+    canonical = private_jwk(key)
+    if jwk != canonical:
+        raise _damaged(f"holder key {n} has members other than a P-256 private JWK's")
+    if thumbprint(key) != kid:
+        raise _damaged(f"holder key {n} is filed under another key's kid")
+    return canonical
+
+
+def _read_stored(entry: Any, n: int, wallet: Wallet) -> StoredCredential:
+    if not isinstance(entry, dict) or set(entry) != _CREDENTIAL_MEMBERS:
+        raise _damaged(f"credential {n} must be an object of exactly {', '.join(sorted(_CREDENTIAL_MEMBERS))}")
+    text, holder_kid, vct, uses = (entry[k] for k in ("sd_jwt", "holder_kid", "vct", "uses"))
+    if not isinstance(text, str) or not isinstance(holder_kid, str) or not isinstance(vct, str):
+        raise _damaged(f"credential {n}'s sd_jwt, holder_kid and vct must be strings")
+    if not is_int(uses) or uses < 0:
+        raise _damaged(f"credential {n}'s uses must be a whole number")
+    try:
+        sd_jwt, bound_to, its_vct = _read_credential(text)
+    except CitykeyError as exc:
+        raise _damaged(f"credential {n} does not parse ({exc.code}: {exc.message})") from None
+    if sd_jwt != text:
+        raise _damaged(f"credential {n} is not in its compact form")
+    if holder_kid not in wallet.holder_keys or bound_to != holder_kid:
+        raise _damaged(f"credential {n} is not bound to the holder key recorded with it")
+    if vct != its_vct:
+        raise _damaged(f"credential {n}'s type is not the one it carries")
+    if any(c.sd_jwt == sd_jwt for c in wallet.credentials):
+        raise _damaged(f"credential {n} is there twice")
+    return StoredCredential(sd_jwt, holder_kid, vct, uses)
 
 
 def _disclosure_count(credential: StoredCredential) -> int:
@@ -190,10 +257,10 @@ def unseal(blob: bytes, passphrase: bytes) -> Wallet:
     if len(blob) < 5 + 16 + 12 + 16 or not blob.startswith(_MAGIC):
         raise FormatError("not a citykey wallet file")
     header, log_n, salt, nonce, ciphertext = blob[:5], blob[4], blob[5:21], blob[21:33], blob[33:]
-    if not 10 <= log_n <= 22:
-        raise FormatError("the wallet file names an unsupported scrypt cost")
+    if not _SCRYPT_MIN_LOG_N <= log_n <= _SCRYPT_LOG_N:
+        raise FormatError("the wallet file names a scrypt cost this wallet does not write")
     try:
         plaintext = AESGCM(_kdf(passphrase, salt, log_n)).decrypt(nonce, ciphertext, header)
     except InvalidTag:
         raise PassphraseInvalid("the passphrase does not open this wallet, or the file is damaged") from None
-    return Wallet.from_json(json_loads(plaintext, what="wallet"))
+    return Wallet.from_json(json_loads(plaintext, what="the wallet file"))

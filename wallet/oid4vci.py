@@ -19,7 +19,6 @@ caller's request raises `ClientError`.
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,17 +26,25 @@ from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 import httpx
 
+from citykey_io.clock import Clock, now
 from wallet.model import Wallet
 from wallet_spec import jws
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError, FormatError
 from wallet_spec.jwk import PrivateKey, private_key_from_jwk, public_jwk, thumbprint
+from wallet_spec.oid4vci import (
+    AUTHORIZATION_SERVER_METADATA,
+    FORMAT,
+    ISSUER_METADATA,
+    JSON_MEDIA_TYPE,
+    PRE_AUTHORIZED_CODE,
+    PRE_AUTHORIZED_GRANT,
+    PROOF_TYP,
+    PROOF_TYPE,
+)
 from wallet_spec.profile import CITY_ID, IDENTITY, STANDARD_TYPES
 from wallet_spec.sdjwt import SdJwt, unfold
 
-PRE_AUTHORIZED_GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
-PROOF_TYP = "openid4vci-proof+jwt"
-FORMAT = "dc+sd-jwt"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
 MAX_RESPONSE_BYTES = 1 << 20
 
@@ -126,7 +133,7 @@ class Client:
         return body
 
     def get(self, url: str, *, what: str) -> dict[str, Any]:
-        return self._json(self.http.get(check_url(url, what=what), headers={"Accept": "application/json"}), what=what)
+        return self._json(self.http.get(check_url(url, what=what), headers={"Accept": JSON_MEDIA_TYPE}), what=what)
 
     def post_form(self, url: str, form: Mapping[str, str], *, what: str) -> dict[str, Any]:
         return self._json(self.http.post(check_url(url, what=what), data=dict(form)), what=what)
@@ -137,7 +144,7 @@ class Client:
 
     def metadata(self, issuer: str) -> dict[str, Any]:
         """The credential issuer's metadata; its `credential_issuer` must be `issuer` exactly (§12.2.2)."""
-        found = self.get(well_known(issuer, "openid-credential-issuer"), what="the issuer metadata")
+        found = self.get(well_known(issuer, ISSUER_METADATA), what="the issuer metadata")
         if found.get("credential_issuer") != issuer:
             raise ClientError("the issuer metadata names another credential issuer; refusing it")
         if not isinstance(found.get("credential_configurations_supported"), dict):
@@ -148,7 +155,7 @@ class Client:
         servers = metadata.get("authorization_servers")
         server = servers[0] if isinstance(servers, list) and servers else issuer
         found = self.get(
-            well_known(check_url(server, what="the authorization server"), "oauth-authorization-server"),
+            well_known(check_url(server, what="the authorization server"), AUTHORIZATION_SERVER_METADATA),
             what="the authorization server metadata",
         )
         if found.get("issuer") != server:
@@ -244,7 +251,7 @@ def receive(
     http: httpx.Client,
     tx_code: TxCode = None,
     per_type: int = 2,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = now,
 ) -> Received:
     """Redeem a credential offer and import its batch into `wallet` (also when a later request fails)."""
     client = Client(http)
@@ -255,7 +262,7 @@ def receive(
     issuer = check_url(offer.get("credential_issuer"), what="the offer's credential_issuer")
     grants = offer.get("grants")
     grant = grants.get(PRE_AUTHORIZED_GRANT) if isinstance(grants, dict) else None
-    code = grant.get("pre-authorized_code") if isinstance(grant, dict) else None
+    code = grant.get(PRE_AUTHORIZED_CODE) if isinstance(grant, dict) else None
     if not isinstance(grant, dict) or not isinstance(code, str) or not code:
         raise ClientError("the offer carries no pre-authorized code")
     names = offer.get("credential_configuration_ids")
@@ -269,7 +276,7 @@ def receive(
     nonce_endpoint = metadata.get("nonce_endpoint")
     if nonce_endpoint is not None:
         check_url(nonce_endpoint, what="the nonce endpoint")
-    form = {"grant_type": PRE_AUTHORIZED_GRANT, "pre-authorized_code": code}
+    form = {"grant_type": PRE_AUTHORIZED_GRANT, PRE_AUTHORIZED_CODE: code}
     if "tx_code" in grant:
         spec = grant["tx_code"] if isinstance(grant["tx_code"], dict) else {}
         given = tx_code(spec) if callable(tx_code) else tx_code
@@ -311,13 +318,13 @@ def _request(
     name: str,
     keys: list[PrivateKey],
     issuer: str,
-    clock: Callable[[], float],
+    clock: Clock,
 ) -> dict[str, Any]:
     """One credential request; a refused nonce (another request spent it) is retried once with a fresh one."""
     for attempt in (1, 2):
         nonce = client.nonce(nonce_endpoint)
-        proofs = [make_proof(k, aud=issuer, nonce=nonce, iat=int(clock())) for k in keys]
-        body = {"credential_configuration_id": name, "proofs": {"jwt": proofs}}
+        proofs = [make_proof(k, aud=issuer, nonce=nonce, iat=clock()) for k in keys]
+        body = {"credential_configuration_id": name, "proofs": {PROOF_TYPE: proofs}}
         try:
             return client.post_json(endpoint, body, what="the credential request", token=access_token)
         except IssuerRefused as exc:
@@ -333,7 +340,7 @@ def renew(
     http: httpx.Client,
     per_type: int = 2,
     revoke_old: bool = True,
-    clock: Callable[[], float] = time.time,
+    clock: Clock = now,
 ) -> Received:
     """Present the identity credential, fully disclosed, for a fresh batch of the standard types.
 
@@ -361,7 +368,7 @@ def renew(
     nonce = client.nonce(check_url(nonce_endpoint, what="the nonce endpoint"))
     assert nonce is not None
     old_credentials, old_receipts = list(wallet.credentials), list(wallet.receipts)
-    presentation, _ = wallet.present(everything, nonce=nonce, aud=issuer, iat=int(clock()), vct=vct)
+    presentation, _ = wallet.present(everything, nonce=nonce, aud=issuer, iat=clock(), vct=vct)
     keys = {name: _new_keys(wallet, per_type) for name in configurations}
     try:
         body = {
@@ -369,7 +376,7 @@ def renew(
             "credential_requests": [
                 {
                     "credential_configuration_id": name,
-                    "proofs": {"jwt": [make_proof(k, aud=issuer, nonce=nonce, iat=int(clock())) for k in group]},
+                    "proofs": {PROOF_TYPE: [make_proof(k, aud=issuer, nonce=nonce, iat=clock()) for k in group]},
                 }
                 for name, group in keys.items()
             ],
@@ -400,9 +407,13 @@ def renew(
 
 
 __all__ = [
+    "LOCAL_HOSTS",
+    "MAX_RESPONSE_BYTES",
+    "Client",
     "ClientError",
     "IssuerRefused",
     "Received",
+    "TxCode",
     "check_url",
     "make_proof",
     "parse_offer_uri",

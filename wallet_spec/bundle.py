@@ -22,6 +22,8 @@ from wallet_spec import jws
 from wallet_spec.encoding import is_int
 from wallet_spec.errors import (
     BundleInvalid,
+    BundleKeyNotValid,
+    BundleNotYetValid,
     FormatError,
     StatusUnknown,
     TooLarge,
@@ -30,12 +32,14 @@ from wallet_spec.errors import (
     VerificationFailed,
 )
 from wallet_spec.jwk import PrivateKey, PublicKey, public_key_from_jwk
-from wallet_spec.keylist import KeyList, verify_key_list
+from wallet_spec.keylist import KeyList, ListedKey, verify_key_list
 from wallet_spec.request import ListedVerifier, verifiers_from_json
 from wallet_spec.statuslist import VerifiedStatusList, verify_token
 
 TRUST_BUNDLE_TYP = "citykey-trust+jwt"
 MAX_BUNDLE_CHARS = 8 << 20
+CLOCK_LEEWAY = 60
+"""How far a bundle's `issued_at` may lie ahead of the verifier's clock (as for credentials)."""
 
 
 def sign_bundle(
@@ -95,8 +99,18 @@ class TrustBundle:
             raise StatusUnknown("the credential's status index is outside its list") from None
 
 
-def load_bundle(text: str, root_thumbprint: str, *, now: int) -> TrustBundle:
-    """Verify a bundle end to end against the pinned root; staleness is the caller's policy."""
+def _may_sign_at(entry: ListedKey, at: int) -> bool:
+    """The key list's window of a signing key, inclusive, as for credentials (`KeyList.key_for`)."""
+    return entry.not_before <= at and (entry.not_after is None or at <= entry.not_after)
+
+
+def load_bundle(text: str, root_thumbprint: str, *, now: int, leeway: int = CLOCK_LEEWAY) -> TrustBundle:
+    """Verify a bundle end to end against the pinned root; staleness is the caller's policy.
+
+    The bundle's own window is checked here: its signer must be a listed key allowed to sign at
+    its `issued_at` (a retired key signs nothing new), and `issued_at` may not lie ahead of `now`
+    by more than `leeway` (a bundle dated years ahead would never look stale).
+    """
     if len(text) > MAX_BUNDLE_CHARS:
         raise TooLarge(f"trust bundle is larger than {MAX_BUNDLE_CHARS} characters")
     parsed = jws.parse(text.strip(), what="trust bundle")
@@ -119,6 +133,11 @@ def load_bundle(text: str, root_thumbprint: str, *, now: int) -> TrustBundle:
         errors.append(BundleInvalid("the bundle's issuer differs from its key list's"))
     if not is_int(issued_at) or not is_int(next_update):
         errors.append(BundleInvalid("the bundle needs integer issued_at and next_update"))
+    else:
+        if entry is not None and entry.kid not in key_list.revoked and not _may_sign_at(entry, issued_at):
+            errors.append(BundleKeyNotValid("the bundle's signing key was not allowed to sign at its issued_at"))
+        if issued_at > now + leeway:
+            errors.append(BundleNotYetValid("the bundle's issued_at lies in the future; check this device's clock"))
     if errors or not is_int(issued_at) or not is_int(next_update):
         raise VerificationFailed(errors)
 

@@ -4,6 +4,12 @@ Strict means one spelling per value: no padding, no characters outside the
 URL-safe alphabet, no non-zero trailing bits, no duplicate JSON member names,
 no NaN. A lenient decoder would let two different strings carry one value,
 which breaks digest-based references and invites parser differentials.
+
+JSON is UTF-8 (RFC 8259 §8.1, RFC 9901 §4.2.1), without a byte order mark, and
+holds only Unicode scalar values: a lone surrogate, raw or as a `\\uD800`
+escape, is refused when parsed, so no later step (a comparison, an encoder,
+a log line) ever meets a string that cannot be encoded. `json_loads` is the
+one reader of JSON from the wire and from files in every party.
 """
 
 from __future__ import annotations
@@ -61,16 +67,53 @@ def _no_constant(name: str) -> Any:
     raise FormatError(f"JSON value {name} is not allowed")
 
 
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_BOM = "\ufeff"
+
+
+def _utf8_text(data: bytes | str, what: str) -> str:
+    """The JSON text: bytes decoded strictly as UTF-8 (no UTF-16/32 guessing), never with a BOM."""
+    if isinstance(data, bytes):
+        try:
+            text = data.decode("utf-8")  # strict: refuses overlong forms and encoded surrogates
+        except UnicodeDecodeError:
+            raise FormatError(f"{what} is not UTF-8 JSON") from None
+    else:
+        text = data
+    if text.startswith(_BOM):
+        raise FormatError(f"{what} starts with a byte order mark, which JSON on the wire must not")
+    return text
+
+
+def _scalar_values_only(value: Any, what: str) -> None:
+    """Refuse any string (member names too) holding a surrogate code point: iterative, so depth is no risk."""
+    stack = [value]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, str):
+            if _SURROGATE.search(node):
+                raise FormatError(f"{what} holds a lone surrogate (\\uD800-\\uDFFF), which is not Unicode text")
+        elif isinstance(node, dict):
+            stack.extend(node)
+            stack.extend(node.values())
+        elif isinstance(node, list):
+            stack.extend(node)
+
+
 def json_loads(data: bytes | str, *, what: str = "value") -> Any:
-    """Parse JSON, refusing duplicate names, NaN/Infinity and absurd nesting."""
+    """Parse UTF-8 JSON, refusing other encodings, a BOM, lone surrogates, duplicate names,
+    NaN/Infinity and absurd nesting. Every problem is a FormatError naming `what`."""
+    text = _utf8_text(data, what)
     try:
-        return json.loads(
-            data, object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_finite_float
+        value = json.loads(
+            text, object_pairs_hook=_no_duplicates, parse_constant=_no_constant, parse_float=_finite_float
         )
     except FormatError as exc:
         raise FormatError(f"{what}: {exc.message}") from None
     except (ValueError, RecursionError):
         raise FormatError(f"{what} is not valid JSON") from None
+    _scalar_values_only(value, what)
+    return value
 
 
 def json_dumps(value: Any) -> str:

@@ -353,6 +353,28 @@ class VerificationFailed(VerificationError):
         return [e.code for e in self.errors]
 
 
+class BundleKeyNotValid(BundleInvalid):
+    """The trust bundle is signed by a listed key that was not allowed to sign at the bundle's `issued_at`."""
+
+    code = "bundle_key_not_valid"
+
+
+class BundleNotYetValid(BundleInvalid):
+    """The trust bundle's `issued_at` lies in the future, beyond the clock leeway."""
+
+    code = "bundle_not_yet_valid"
+
+
+class RateLimited(CitykeyError):
+    """Too many requests; wait `retry_after` seconds before the next."""
+
+    code = "rate_limited"
+
+    def __init__(self, message: str = "", retry_after: int = 1) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 def all_error_classes() -> list[type[CitykeyError]]:
     """Every concrete error class, for docs and for the test that each code is raised."""
     seen: list[type[CitykeyError]] = []

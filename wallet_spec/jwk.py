@@ -21,6 +21,14 @@ PrivateKey = ec.EllipticCurvePrivateKey
 
 _COORD = 32
 
+PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
+"""JWK members that carry private or secret key material (RFC 7518 §6): EC and RSA private parts, octet keys."""
+
+
+def holds_private_key(jwk: Any) -> bool:
+    """Whether a JWK carries private or secret material: where only a public key belongs, refuse it, never trim it."""
+    return isinstance(jwk, Mapping) and not PRIVATE_JWK_MEMBERS.isdisjoint(jwk.keys())
+
 
 def _coordinate(jwk: Mapping[str, Any], name: str) -> bytes:
     value = jwk.get(name)

@@ -53,11 +53,17 @@ class KeyBindingPolicy:
 
 
 def _equal(a: str, b: str) -> bool:
-    return hmac.compare_digest(a.encode("utf-8"), b.encode("utf-8"))
+    """Constant-time string equality that no string can crash.
+
+    Token values never hold a lone surrogate (`json_loads` refuses them), but the
+    verifier's own nonce or audience may (a command-line argument decoded with
+    surrogateescape); `surrogatepass` keeps the encoding total and one-to-one.
+    """
+    return hmac.compare_digest(a.encode("utf-8", "surrogatepass"), b.encode("utf-8", "surrogatepass"))
 
 
 def check(
-    kb_jwt: str,
+    kb_jwt: str | jws.CompactJws,
     sd_part: str,
     cnf: Any,
     policy: KeyBindingPolicy,
@@ -67,9 +73,10 @@ def check(
     """Verify a KB-JWT against the holder key from the (verified) credential.
 
     Returns the KB payload when every check passed, and every failure found.
-    Raises FormatError only when the KB-JWT cannot be read at all.
+    Raises FormatError only when the KB-JWT cannot be read at all. A caller that
+    already parsed it passes the parsed token.
     """
-    token = jws.parse(kb_jwt, what="KB-JWT")
+    token = kb_jwt if isinstance(kb_jwt, jws.CompactJws) else jws.parse(kb_jwt, what="KB-JWT")
     errors: list[VerificationError] = jws.header_errors(token.header, typ=KB_TYP, what="KB-JWT")
     jwk = cnf.get("jwk") if isinstance(cnf, Mapping) else None
     if jwk is None:

@@ -10,6 +10,7 @@ address, say) cannot be told from a present one.
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -27,16 +28,64 @@ ADDRESS_PARTS = ("street_address", "locality", "postal_code")
 DAY = 86_400
 
 
+_REFUSED_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn"})
+"""Controls (NUL, escapes, newlines), format characters (bidi overrides and isolates, zero-width
+characters, soft hyphen, tags), unpaired surrogates, private-use and unassigned code points: none
+is visible text, and each can make a verifier's screen show a name other than the one signed."""
+
+
+def attribute_text(name: str, value: str) -> str:
+    """`value` in Unicode NFC, or a FormatError naming the attribute and the code point, never the value.
+
+    The one rule for every attribute on every path: the desk form, `citykey issue`, renewal,
+    and any `Resident` built in code.
+    """
+    for ch in value:
+        if unicodedata.category(ch) in _REFUSED_CATEGORIES:
+            raise FormatError(
+                f"{name} contains U+{ord(ch):04X}, a control, invisible or unassigned character, which is not allowed"
+            )
+    return unicodedata.normalize("NFC", value)
+
+
+def _extra_value(name: str, value: Any) -> Any:
+    if isinstance(value, str):
+        return attribute_text(name, value)
+    if isinstance(value, list):
+        return [_extra_value(name, item) for item in value]
+    if isinstance(value, Mapping):
+        return {
+            attribute_text(f"a member name in {name}", k) if isinstance(k, str) else k: _extra_value(name, v)
+            for k, v in value.items()
+        }
+    return value
+
+
+def _text_fields(obj: object, names: tuple[str, ...], prefix: str = "") -> None:
+    """Check and NFC-normalise the string fields of a frozen dataclass in place (in __post_init__)."""
+    for name in names:
+        value = getattr(obj, name)
+        if isinstance(value, str):
+            object.__setattr__(obj, name, attribute_text(prefix + name, value))
+
+
 @dataclass(frozen=True, slots=True)
 class Address:
     street_address: str | None = None
     locality: str | None = None
     postal_code: str | None = None
 
+    def __post_init__(self) -> None:
+        _text_fields(self, ADDRESS_PARTS, "address.")
+
 
 @dataclass(frozen=True, slots=True)
 class Resident:
-    """What a clerk verified at the desk. Held in memory only, never stored."""
+    """What a clerk verified at the desk. Held in memory only, never stored.
+
+    Every text attribute is checked and normalised on construction (`attribute_text`), so no
+    credential can carry a name that hides or reverses text, whichever path built it.
+    """
 
     given_name: str
     family_name: str
@@ -46,9 +95,25 @@ class Resident:
     extra: Mapping[str, Any] = field(default_factory=dict)
     """Claims a city configures; each becomes selectively disclosable."""
 
+    def __post_init__(self) -> None:
+        _text_fields(self, ("given_name", "family_name", "resident_of"))
+        if isinstance(self.extra, Mapping):
+            extra = {}
+            for name, value in self.extra.items():
+                if isinstance(name, str):
+                    attribute_text("an extra claim name", name)
+                    label = f"extra.{name}" if name.isidentifier() else "an extra claim"
+                    extra[unicodedata.normalize("NFC", name)] = _extra_value(label, value)
+                else:
+                    extra[name] = value
+            object.__setattr__(self, "extra", extra)
 
-def resident_from_json(obj: Any) -> Resident:
-    """Read the attributes a clerk entered (a JSON object); every problem is a FormatError."""
+
+def resident_from_json(obj: Any, *, today: dt.date | None = None) -> Resident:
+    """Read the attributes a clerk entered (a JSON object); every problem is a FormatError.
+
+    With `today`, a birthdate after it is refused (the desk's rule, for every other path too).
+    """
     if not isinstance(obj, Mapping):
         raise FormatError("resident attributes must be a JSON object")
     known = {"given_name", "family_name", "birthdate", "resident_of", "address", "extra"}
@@ -62,6 +127,8 @@ def resident_from_json(obj: Any) -> Resident:
         birthdate = dt.date.fromisoformat(obj["birthdate"])
     except ValueError:
         raise FormatError("birthdate must be YYYY-MM-DD") from None
+    if today is not None and birthdate > today:
+        raise FormatError("birthdate lies in the future")
     address = None
     if obj.get("address") is not None:
         parts = obj["address"]

@@ -308,4 +308,4 @@ def decode(text: str) -> str:
     return "~".join([jwt, *disclosures, kb])
 
 
-__all__ = ["KNOWN", "MAX_QR_CHARS", "PREFIX", "decode", "encode"]
+__all__ = ["DICTIONARY", "KNOWN", "MAX_BODY", "MAX_DEPTH", "MAX_QR_CHARS", "PREFIX", "decode", "encode"]

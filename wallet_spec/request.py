@@ -47,7 +47,7 @@ from wallet_spec.errors import (
     VerificationFailed,
     VerifierUnknown,
 )
-from wallet_spec.jwk import PrivateKey, public_jwk, public_key_from_jwk, thumbprint
+from wallet_spec.jwk import PrivateKey, holds_private_key, public_jwk, public_key_from_jwk, thumbprint
 from wallet_spec.present import parse_claim_path
 from wallet_spec.sdjwt import ClaimPath
 
@@ -131,7 +131,7 @@ class ListedVerifier:
         aud, name = _check_aud(aud, error, what), _check_name(name, error, what)
         if not isinstance(jwk, Mapping):
             raise error("the verifier's key must be a JWK object")
-        if "d" in jwk:
+        if holds_private_key(jwk):
             raise error("the verifier's JWK holds a private key; give the city only the public JWK")
         try:
             public = public_jwk(public_key_from_jwk(jwk))

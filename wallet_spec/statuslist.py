@@ -20,7 +20,10 @@ from wallet_spec.errors import (
     ClaimInvalid,
     Expired,
     FormatError,
+    Revoked,
     SignatureInvalid,
+    StatusUnknown,
+    Suspended,
     TooLarge,
     VerificationError,
     VerificationFailed,
@@ -146,3 +149,31 @@ def verify_token(token: str, key_for: KeyLookup, *, now: int, leeway: int = 60) 
     if errors or not isinstance(sub, str) or not is_int(iat) or not is_int(exp):
         raise VerificationFailed(errors)
     return VerifiedStatusList(sub, iat, exp, ttl, StatusList.from_json(claims.get("status_list")))
+
+
+StatusLookup = Callable[[Any, Any], int]
+"""Given a credential's status `uri` and `idx` (unchecked), its status value; raises StatusUnknown if none."""
+
+
+def status_errors(claims: Mapping[str, Any], lookup: StatusLookup) -> list[VerificationError]:
+    """The status bit of a credential's `status.status_list` reference: nothing if valid, else why not.
+
+    A credential without the reference yields nothing here (the profile check reports it).
+    Every party that checks status (a verifier against its bundle, the issuer against its
+    own database at renewal) asks its own `lookup` and reads the answer the same way.
+    """
+    status = claims.get("status")
+    ref = status.get("status_list") if isinstance(status, Mapping) else None
+    if not isinstance(ref, Mapping):
+        return []
+    try:
+        value = lookup(ref.get("uri"), ref.get("idx"))
+    except StatusUnknown as exc:
+        return [exc]
+    if value == VALID:
+        return []
+    if value == INVALID:
+        return [Revoked("the city has revoked this credential")]
+    if value == SUSPENDED:
+        return [Suspended("the city has suspended this credential")]
+    return [StatusUnknown(f"the status list holds an unknown status {value}")]

@@ -1,11 +1,17 @@
-"""Verification of SD-JWT presentations (RFC 9901 §7.1 and §7.3), collecting every failure."""
+"""Verification of SD-JWT presentations (RFC 9901 §7.1 and §7.3), collecting every failure.
+
+`examine` runs the core checks and returns what it found, failures included, without
+raising for them; `verify` adds the caller's claim checks and raises them all together.
+A verifier that composes more checks of its own (status, policy, replay) calls
+`examine` and decides itself, so nothing here calls back into it.
+"""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict, Unpack
 
 from wallet_spec import jws, keybinding
 from wallet_spec.errors import (
@@ -46,7 +52,58 @@ class Verified:
     """The KB-JWT payload, when one was sent and verified."""
 
 
+@dataclass(frozen=True, slots=True)
+class Examined:
+    """What the core checks found in a readable presentation, failures included."""
+
+    claims: dict[str, Any]
+    header: dict[str, Any]
+    disclosed: tuple[ClaimPath, ...]
+    kb_token: jws.CompactJws | None
+    """The KB-JWT as parsed (once), when one was sent: a replay cache keys on its signing input."""
+    key_binding: dict[str, Any] | None
+    """The KB-JWT payload, when one was sent and every key-binding check passed."""
+    errors: list[CitykeyError]
+    """The issuer JWT's header and signature, the disclosures, the credential's times."""
+    kb_errors: list[VerificationError]
+    """Key binding: missing when required, or every check of the KB-JWT that failed."""
+
+    def result(self, more: list[CitykeyError] | None = None) -> Verified:
+        """The verified presentation, or VerificationFailed with every failure (`more` after the core's own)."""
+        errors = [*self.errors, *(more or ()), *self.kb_errors]
+        if errors:
+            raise VerificationFailed(errors)
+        return Verified(self.claims, self.header, self.disclosed, self.key_binding)
+
+
+class Options(TypedDict, total=False):
+    """`examine`'s keyword options, which `verify` passes on as they are."""
+
+    typ: str | None
+    key_binding: KeyBindingPolicy
+    now: int | None
+    leeway: int
+    limits: Limits
+
+
 def verify(
+    presentation: str | SdJwt,
+    issuer_key: PublicKey | KeyResolver,
+    *,
+    claim_checks: ClaimCheck | None = None,
+    **options: Unpack[Options],
+) -> Verified:
+    """Verify a compact SD-JWT or SD-JWT+KB and return what it proves (options: see `examine`).
+
+    Raises FormatError (or TooLarge) when the input cannot be read, and
+    VerificationFailed listing every failed check otherwise. A KB-JWT that was
+    sent is always checked; `key_binding.required` decides whether one must be.
+    """
+    found = examine(presentation, issuer_key, **options)
+    return found.result(list(claim_checks(found.claims)) if claim_checks is not None else None)
+
+
+def examine(
     presentation: str | SdJwt,
     issuer_key: PublicKey | KeyResolver,
     *,
@@ -55,13 +112,11 @@ def verify(
     now: int | None = None,
     leeway: int = 60,
     limits: Limits = DEFAULT_LIMITS,
-    claim_checks: ClaimCheck | None = None,
-) -> Verified:
-    """Verify a compact SD-JWT or SD-JWT+KB and return what it proves.
+) -> Examined:
+    """Run the core checks of `verify` and return what they found; raise only for what cannot be read.
 
-    Raises FormatError (or TooLarge) when the input cannot be read, and
-    VerificationFailed listing every failed check otherwise. A KB-JWT that was
-    sent is always checked; `key_binding.required` decides whether one must be.
+    Raises FormatError (or TooLarge) for an unreadable presentation or KB-JWT, and
+    VerificationFailed at once for an unsupported `_sd_alg` (nothing else can be checked).
     """
     sd_jwt = presentation if isinstance(presentation, SdJwt) else SdJwt.parse(presentation, limits=limits)
     now = int(time.time()) if now is None else now
@@ -90,22 +145,16 @@ def verify(
     )
     claims = unfolded.claims
     errors.extend(_time_errors(claims, now=now, leeway=leeway))
-    if claim_checks is not None:
-        errors.extend(claim_checks(claims))
 
+    kb_token = None if sd_jwt.kb_jwt is None else jws.parse(sd_jwt.kb_jwt, what="KB-JWT")
     kb_claims: dict[str, Any] | None = None
-    if sd_jwt.kb_jwt is not None:
-        kb_claims, kb_errors = keybinding.check(
-            sd_jwt.kb_jwt, sd_jwt.sd_part, claims.get("cnf"), key_binding, now=now
-        )
-        errors.extend(kb_errors)
+    kb_errors: list[VerificationError] = []
+    if kb_token is not None:
+        kb_claims, kb_errors = keybinding.check(kb_token, sd_jwt.sd_part, claims.get("cnf"), key_binding, now=now)
     elif key_binding.required:
-        errors.append(KeyBindingMissing("this verifier requires key binding"))
-
-    if errors:
-        raise VerificationFailed(errors)
+        kb_errors.append(KeyBindingMissing("this verifier requires key binding"))
     disclosed = tuple(ref.path for ref in unfolded.references.values())
-    return Verified(claims, token.header, disclosed, kb_claims)
+    return Examined(claims, token.header, disclosed, kb_token, kb_claims, errors, kb_errors)
 
 
 def _time_errors(claims: Mapping[str, Any], *, now: int, leeway: int) -> list[VerificationError]:

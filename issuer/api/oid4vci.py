@@ -1,10 +1,12 @@
 """OpenID4VCI 1.0 (pre-authorized code flow) and renewal: thin routes over `issuer.oid4vci`.
 
-Errors are answered here in the OAuth shape the specification names
-(`{"error", "error_description"}`, 400, or 401 with `WWW-Authenticate`), so bodies
-are read by hand: a malformed request is `invalid_request` /
-`invalid_credential_request`, never FastAPI's generic 422. Every answer that carries
-a secret (offer, token, nonce, credentials) is `Cache-Control: no-store`.
+Errors are `OAuthError`s, answered by the issuer's one handler (`issuer.errors`) in the OAuth
+shape the specification names (`{"error", "error_description"}`, 400, or 401 with
+`WWW-Authenticate`). Bodies are read by `issuer.api.bodies` under the endpoint's `Rules`: a
+malformed request is `invalid_request` / `invalid_credential_request`, never FastAPI's generic
+422; what each member must hold is checked by `issuer.oid4vci`, which names the specification's
+error for each (`invalid_proof`, `unknown_credential_configuration`, ...). Every answer that
+carries a secret (offer, token, nonce, credentials) is `Cache-Control: no-store`.
 """
 
 from __future__ import annotations
@@ -12,19 +14,18 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from typing import Annotated, Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, RootModel, ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from issuer import oid4vci, renewal
+from issuer.api.bodies import FORM_TYPE, JSON_TYPE, Rules, form_body, json_body, request_body
 from issuer.deps import State
+from issuer.errors import NO_STORE, ErrorBody, OAuthError
 from issuer.offers import take_offer_document
-from issuer.oid4vci import NO_STORE, OAuthError
-from wallet_spec.encoding import json_loads
-from wallet_spec.errors import FormatError
 
 router = APIRouter(tags=["openid4vci"])
 
@@ -33,11 +34,6 @@ MAX_BODY = 128 * 1024
 
 
 # --- what the OpenAPI description says (the schemathesis test holds the routes to it) ----------------
-
-
-class OAuthErrorBody(BaseModel):
-    error: str = Field(description="The specification's code, e.g. `invalid_grant`, `invalid_proof`.")
-    error_description: str = Field(description="Printable ASCII for people; never a claim value.")
 
 
 class TokenResponse(BaseModel):
@@ -74,17 +70,13 @@ class RenewalResponse(BaseModel):
 
 def _documented(ok: type[BaseModel] | None, *errors: int) -> dict[int | str, dict[str, Any]]:
     found: dict[int | str, dict[str, Any]] = {
-        status: {"model": OAuthErrorBody, "description": "An OAuth error."} for status in errors
+        status: {"model": ErrorBody, "description": "An OAuth error."} for status in errors
     }
     if ok is None:
         found[200] = {"content": {"application/json": {"schema": {"type": "object"}}}, "description": "JSON"}
     else:
         found[200] = {"model": ok, "description": "Success."}
     return found
-
-
-def _body_schema(media: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"requestBody": {"required": True, "content": {media: {"schema": schema}}}}
 
 
 _PROOFS = {
@@ -125,39 +117,43 @@ def clock() -> int:
 Now = Annotated[int, Depends(clock)]
 
 
-async def _body(request: Request, *, what: str) -> bytes:
-    declared = request.headers.get("content-length")
-    if declared is not None and (not declared.isdigit() or int(declared) > MAX_BODY):
-        raise OAuthError("invalid_request", f"{what} is larger than {MAX_BODY} bytes", status=413)
-    body = b""
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            raise OAuthError("invalid_request", f"{what} is larger than {MAX_BODY} bytes", status=413)
-    return body
+class JsonObject(RootModel[dict[str, Any]]):
+    """A JSON object: its members are checked by `issuer.oid4vci` (see the module's docstring)."""
 
 
-async def _json_body(request: Request, *, error: str, what: str) -> Any:
-    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != "application/json":
-        raise OAuthError(error, f"{what} must be application/json")
-    try:
-        return json_loads(await _body(request, what=what), what=what)
-    except FormatError:
-        raise OAuthError(error, f"{what} is not valid JSON") from None
+def _rules(what: str, error: str) -> Rules:
+    def invalid(_: ValidationError) -> OAuthError:
+        return OAuthError(error, f"{what} must be a JSON object")
+
+    return Rules(
+        what=what,
+        limit=MAX_BODY,
+        malformed=lambda description: OAuthError(error, description),
+        too_large=lambda description: OAuthError("invalid_request", description, status=413),
+        invalid=invalid,
+    )
+
+
+TOKEN = _rules("the token request", "invalid_request")
+CREDENTIAL = _rules("the credential request", "invalid_credential_request")
+RENEWAL = _rules("the renewal request", "invalid_request")
+TokenForm = Annotated[dict[str, str], Depends(form_body(TOKEN))]
+CredentialBody = Annotated[JsonObject, Depends(json_body(JsonObject, CREDENTIAL))]
+RenewalBody = Annotated[JsonObject, Depends(json_body(JsonObject, RENEWAL))]
+
+
+def authorization(authorization: Annotated[str | None, Header()] = None) -> str | None:
+    """The `Authorization` header, checked before the body is read: a missing token is 401 at once."""
+    oid4vci.bearer_token(authorization)
+    return authorization
+
+
+Authorization = Annotated[str | None, Depends(authorization)]
 
 
 async def _answer(work: Callable[[], Any]) -> JSONResponse:
-    """Run blocking work (database, signing) off the event loop; an OAuthError becomes its response."""
-    try:
-        result = await run_in_threadpool(work)
-    except OAuthError as exc:
-        return _error(exc)
-    return JSONResponse(result, headers=NO_STORE)
-
-
-def _error(exc: OAuthError) -> JSONResponse:
-    return JSONResponse(exc.body(), status_code=exc.status, headers=exc.headers())
+    """Run blocking work (database, signing) off the event loop; the answer is not to be cached."""
+    return JSONResponse(await run_in_threadpool(work), headers=NO_STORE)
 
 
 @router.get("/.well-known/openid-credential-issuer", responses=_documented(None))
@@ -170,7 +166,7 @@ def credential_issuer_metadata(state: State) -> dict[str, Any]:
 def credential_issuer_metadata_with_path(path: str, state: State) -> JSONResponse:
     """The same, for an issuer id with a path (the well-known segment goes before the path)."""
     if "/" + path != urlsplit(state.issuer_id).path.rstrip("/"):
-        return _error(OAuthError("invalid_request", "no such credential issuer here", status=404))
+        raise OAuthError("invalid_request", "no such credential issuer here", status=404)
     return JSONResponse(oid4vci.issuer_metadata(state))
 
 
@@ -185,29 +181,18 @@ async def credential_offer(offer_id: str, state: State, now: Now) -> JSONRespons
     """The credential offer behind a QR code's `credential_offer_uri`, until it is redeemed or expires."""
     document = await run_in_threadpool(take_offer_document, state, offer_id, now=now)
     if document is None:
-        return _error(OAuthError("invalid_request", "no such offer: used, expired or never made", status=404))
+        raise OAuthError("invalid_request", "no such offer: used, expired or never made", status=404)
     return JSONResponse(document, headers=NO_STORE)
 
 
 @router.post(
     "/token",
     responses=_documented(TokenResponse, 400, 413),
-    openapi_extra=_body_schema("application/x-www-form-urlencoded", _TOKEN_REQUEST),
+    openapi_extra=request_body(FORM_TYPE, _TOKEN_REQUEST),
 )
-async def token(request: Request, state: State, now: Now) -> JSONResponse:
+async def token(form: TokenForm, state: State, now: Now) -> JSONResponse:
     """Token endpoint: `grant_type=urn:ietf:params:oauth:grant-type:pre-authorized_code` (form-encoded)."""
-    try:
-        media = request.headers.get("content-type", "").split(";")[0].strip().lower()
-        if media != "application/x-www-form-urlencoded":
-            raise oid4vci.invalid_request("the token request must be application/x-www-form-urlencoded")
-        raw = await _body(request, what="the token request")
-        try:
-            params = parse_qs(raw.decode("ascii"), keep_blank_values=True, strict_parsing=bool(raw))
-        except (UnicodeDecodeError, ValueError):
-            raise oid4vci.invalid_request("the token request is not a valid form") from None
-    except OAuthError as exc:
-        return _error(exc)
-    return await _answer(lambda: oid4vci.redeem(state, params, now=now))
+    return await _answer(lambda: oid4vci.redeem(state, form, now=now))
 
 
 @router.post("/nonce", responses=_documented(NonceResponse))
@@ -219,32 +204,18 @@ async def nonce(state: State, now: Now) -> JSONResponse:
 @router.post(
     "/credential",
     responses=_documented(CredentialResponse, 400, 401, 413, 503),
-    openapi_extra=_body_schema("application/json", _CREDENTIAL_REQUEST),
+    openapi_extra=request_body(JSON_TYPE, _CREDENTIAL_REQUEST),
 )
-async def credential(
-    request: Request,
-    state: State,
-    now: Now,
-    authorization: Annotated[str | None, Header()] = None,
-) -> JSONResponse:
+async def credential(authorization: Authorization, body: CredentialBody, state: State, now: Now) -> JSONResponse:
     """Credential endpoint: one configuration, one credential per proof, and the batch's receipt so far."""
-    try:
-        oid4vci.bearer_token(authorization)  # a missing token is answered before the body is read
-        body = await _json_body(request, error="invalid_credential_request", what="the credential request")
-    except OAuthError as exc:
-        return _error(exc)
-    return await _answer(lambda: oid4vci.credential(state, authorization, body, now=now))
+    return await _answer(lambda: oid4vci.credential(state, authorization, body.root, now=now))
 
 
 @router.post(
     "/renewal",
     responses=_documented(RenewalResponse, 400, 413, 503),
-    openapi_extra=_body_schema("application/json", _RENEWAL_REQUEST),
+    openapi_extra=request_body(JSON_TYPE, _RENEWAL_REQUEST),
 )
-async def renew(request: Request, state: State, now: Now) -> JSONResponse:
+async def renew(body: RenewalBody, state: State, now: Now) -> JSONResponse:
     """Renewal: a fully disclosed identity credential bound to a `c_nonce`, for a fresh batch."""
-    try:
-        body = await _json_body(request, error="invalid_request", what="the renewal request")
-    except OAuthError as exc:
-        return _error(exc)
-    return await _answer(lambda: renewal.renew(state, body, now=now))
+    return await _answer(lambda: renewal.renew(state, body.root, now=now))

@@ -5,19 +5,13 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, HTTPException, Response
-from pydantic import BaseModel
+from fastapi import APIRouter, Response
 
 from issuer.deps import State, Store
+from issuer.errors import NotFound, error_responses
 from wallet_spec import jws
 
 router = APIRouter(tags=["publication"])
-
-class NotFound(BaseModel):
-    detail: str
-
-
-_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"model": NotFound, "description": "No list has this number."}}
 
 
 def _token(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
@@ -44,7 +38,7 @@ def trust_bundle(state: State) -> Response:
 @router.get(
     "/statuslists/{list_id}",
     response_class=Response,
-    responses={**_token("application/statuslist+jwt", "The status list token."), **_NOT_FOUND},
+    responses={**_token("application/statuslist+jwt", "The status list token."), **error_responses(404)},
 )
 def status_list(list_id: int, state: State) -> Response:
     """One `statuslist+jwt`, as published in the current bundle."""
@@ -52,7 +46,7 @@ def status_list(list_id: int, state: State) -> Response:
     for token in jws.parse(state.published.bundle, what="trust bundle").payload.get("status_lists", []):
         if jws.parse(token, what="status list token").payload.get("sub") == uri:
             return Response(token, media_type="application/statuslist+jwt")
-    raise HTTPException(status_code=404, detail="no such status list")
+    raise NotFound("no such status list")
 
 
 @router.get("/health")

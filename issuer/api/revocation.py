@@ -2,47 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine
-from typing import Any
+from typing import Annotated
 
-from fastapi import APIRouter, Request, Response
-from fastapi.routing import APIRoute
+from fastapi import APIRouter, Depends
 from pydantic import BaseModel, Field
-from starlette.exceptions import HTTPException
+from starlette.concurrency import run_in_threadpool
 
+from issuer.api.bodies import JSON_TYPE, Rules, json_body, request_body
 from issuer.batch import revoke_with_receipt
-from issuer.deps import State
+from issuer.deps import Keys, State
 from issuer.errors import error_responses
 from issuer.receipts import MAX_RECEIPT_CHARS
-from wallet_spec.errors import FormatError, TooLarge
 
 MAX_BODY_BYTES = 2 * MAX_RECEIPT_CHARS
-"""A declared body larger than this is refused (413) before it is read: a receipt is at most 8 KiB.
-(A chunked body has no length to check; the reverse proxy's body limit covers it, docs/operations.md.)"""
+"""A larger body is refused (413 `too_large`): a receipt is at most 8 KiB. A declared length is
+checked before anything is read, a chunked body as it arrives."""
 
-
-class BoundedRoute(APIRoute):
-    """Refuses a request whose `Content-Length` exceeds `MAX_BODY_BYTES` before FastAPI reads the body,
-    and answers every refusal as `{"error", "error_description"}` (the 422 of a wrong shape aside)."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def bounded(request: Request) -> Response:
-            length = request.headers.get("content-length", "")
-            if length.isdigit() and int(length) > MAX_BODY_BYTES:
-                raise TooLarge(f"a revocation request is at most {MAX_BODY_BYTES} bytes")
-            try:
-                return await handler(request)
-            except HTTPException as exc:  # FastAPI's own 400 for a body it cannot parse: answer in our shape
-                if exc.status_code == 400:
-                    raise FormatError("the request body is not JSON") from None
-                raise
-
-        return bounded
-
-
-router = APIRouter(tags=["revocation"], route_class=BoundedRoute)
+router = APIRouter(tags=["revocation"])
 
 
 class RevocationRequest(BaseModel):
@@ -57,11 +33,17 @@ class RevocationResult(BaseModel):
     )
 
 
-@router.post("/revocations", responses=error_responses(400, 413, 503))
-def revoke(body: RevocationRequest, state: State) -> RevocationResult:
+REVOCATION = Rules(what="the revocation request", limit=MAX_BODY_BYTES)
+Body = Annotated[RevocationRequest, Depends(json_body(RevocationRequest, REVOCATION))]
+
+
+@router.post(
+    "/revocations",
+    responses=error_responses(400, 413, 422, 503),
+    openapi_extra=request_body(JSON_TYPE, RevocationRequest.model_json_schema()),
+)
+async def revoke(body: Body, state: State, keys: Keys) -> RevocationResult:
     """Revoke a batch. The change is committed (fsynced) before this answers, then published at once."""
-    count = revoke_with_receipt(
-        body.receipt, store=state.store, registry=state.registry, passphrase=state.passphrase
-    )
-    published = state.try_republish()
+    count = await run_in_threadpool(revoke_with_receipt, body.receipt, keys=keys, registry=state.registry)
+    published = await run_in_threadpool(state.try_republish)
     return RevocationResult(revoked=count, published_at=None if published is None else published.issued_at)

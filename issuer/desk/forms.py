@@ -1,8 +1,11 @@
 """The enrolment form: what the clerk typed, checked field by field, then read by `resident_from_json`.
 
-Errors are message keys (translated by the page), never the values: a value is
+Errors are messages of the `citykey` catalogue (marked with `N_` here,
+translated by the page with their `params`), never the values: a value is
 shown back only inside the re-rendered form (`Cache-Control: no-store`), and
-never reaches a log, a URL, the session or an exception message.
+never reaches a log, a URL, the session or an exception message. A new check
+adds its message below, then `make i18n` and a translation in every `.po` file
+(docs/translating.md).
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from citykey_io.i18n import N_
 from wallet_spec.errors import FormatError
-from wallet_spec.profile import Resident, resident_from_json
+from wallet_spec.profile import Resident, attribute_text, resident_from_json
 
 NAME_FIELDS = ("given_name", "family_name")
 ADDRESS_FIELDS = ("street_address", "locality", "postal_code")
@@ -29,10 +33,18 @@ MAX_LENGTH = {
 }
 EARLIEST_BIRTHDATE = dt.date(1900, 1, 1)
 
+REQUIRED = N_("This field is required.")
+BAD_DATE = N_("Enter a valid date as year-month-day (YYYY-MM-DD).")
+DATE_IN_FUTURE = N_("The date of birth cannot be in the future.")
+DATE_TOO_OLD = N_("The date of birth cannot be before 1900.")
+TOO_LONG = N_("This field is too long (at most {max} characters).")
+BAD_CHARACTERS = N_("This field contains characters that are not allowed.")
+
 
 @dataclass(frozen=True, slots=True)
 class FieldError:
-    key: str
+    message: str
+    """A message id of the catalogue; `params` fill its `{name}` placeholders."""
     params: Mapping[str, Any] = field(default_factory=dict)
 
 
@@ -54,8 +66,13 @@ def _clean(value: object) -> str:
     return unicodedata.normalize("NFC", text).strip()
 
 
-def _has_control_characters(text: str) -> bool:
-    return any(unicodedata.category(ch) in ("Cc", "Cs", "Co", "Cn") for ch in text)
+def _has_refused_characters(name: str, text: str) -> bool:
+    """The contract's rule (`attribute_text`): controls, bidi and zero-width characters, surrogates."""
+    try:
+        attribute_text(name, text)
+    except FormatError:
+        return True
+    return False
 
 
 def read_resident(form: Mapping[str, Any], *, city: str, today: dt.date) -> ResidentForm:
@@ -64,25 +81,25 @@ def read_resident(form: Mapping[str, Any], *, city: str, today: dt.date) -> Resi
     errors: dict[str, FieldError] = {}
     for name, value in values.items():
         if len(value) > MAX_LENGTH[name]:
-            errors[name] = FieldError("err_too_long", {"max": MAX_LENGTH[name]})
+            errors[name] = FieldError(TOO_LONG, {"max": MAX_LENGTH[name]})
             values[name] = value[: MAX_LENGTH[name]]
-        elif _has_control_characters(value):
-            errors[name] = FieldError("err_characters")
+        elif _has_refused_characters(name, value):
+            errors[name] = FieldError(BAD_CHARACTERS)
     for name in (*NAME_FIELDS, "birthdate"):
         if not values[name] and name not in errors:
-            errors[name] = FieldError("err_required")
+            errors[name] = FieldError(REQUIRED)
     if "birthdate" not in errors:
         try:
             birthdate = dt.date.fromisoformat(values["birthdate"])
             if len(values["birthdate"]) != 10:
                 raise ValueError
         except ValueError:
-            errors["birthdate"] = FieldError("err_date")
+            errors["birthdate"] = FieldError(BAD_DATE)
         else:
             if birthdate > today:
-                errors["birthdate"] = FieldError("err_date_future")
+                errors["birthdate"] = FieldError(DATE_IN_FUTURE)
             elif birthdate < EARLIEST_BIRTHDATE:
-                errors["birthdate"] = FieldError("err_date_old")
+                errors["birthdate"] = FieldError(DATE_TOO_OLD)
     if errors:
         return ResidentForm(values, errors)
     attributes: dict[str, Any] = {

@@ -18,7 +18,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from issuer.batch import issue_batch
-from issuer.state import IssuerState
+from issuer.signing import SigningKeys
+from issuer.statuslists import StatusRegistry
 from wallet_spec import qr
 from wallet_spec.jwk import generate_private_key, public_jwk
 from wallet_spec.present import present
@@ -39,16 +40,9 @@ class PaperCard:
     """The age thresholds the card shows, with their values: what the printed text says."""
 
 
-def issue_paper_card(state: IssuerState, resident: Resident, *, now: int) -> PaperCard:
+def issue_paper_card(resident: Resident, *, keys: SigningKeys, registry: StatusRegistry, now: int) -> PaperCard:
     holder_jwk = public_jwk(generate_private_key())  # the private half is never kept: no KB is possible
-    batch = issue_batch(
-        resident,
-        {CARD_TYPE.name: [holder_jwk]},
-        store=state.store,
-        registry=state.registry,
-        passphrase=state.passphrase,
-        now=now,
-    )
+    batch = issue_batch(resident, {CARD_TYPE.name: [holder_jwk]}, keys=keys, registry=registry, now=now)
     credential = SdJwt.parse(batch.credentials[0])
     claims = credential.payload()
     ages = tuple(n for n in AGE_THRESHOLDS if f"age_over_{n}" in CARD_TYPE.carries)

@@ -26,29 +26,31 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
-from urllib.parse import parse_qsl
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from markupsafe import Markup
 
+from citykey_io.clock import now as clock
+from citykey_io.i18n import N_, error_message, languages
+from citykey_io.qrimage import svg_element
 from issuer import clerks
+from issuer.api.bodies import Rules, read_form
 from issuer.desk import DeskConfig, audit, i18n
 from issuer.desk.auth import CSRF_FIELD, Session, csrf_ok, same_origin, signed_in
 from issuer.desk.forms import FIELDS, MAX_LENGTH, ResidentForm, read_resident
 from issuer.desk.paper import issue_paper_card
-from issuer.desk.qr import svg
 from issuer.offers import create_offer
 from issuer.oid4vci import city_name
-from issuer.ratelimit import RateLimited
 from issuer.state import IssuerState
-from wallet_spec.errors import CitykeyError
+from wallet_spec.errors import CitykeyError, FormatError, RateLimited
 from wallet_spec.profile import Resident
 
 T = TypeVar("T")
@@ -61,7 +63,7 @@ _env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, undefine
 MAX_BODY = 16 * 1024
 """A form of six short fields and a token; anything larger is refused before it is parsed."""
 MAX_FIELDS = 16
-FORM_TYPE = "application/x-www-form-urlencoded"
+FORM_RULES = Rules(what="the form", limit=MAX_BODY)
 TX_CODE_LENGTH = 6
 """Digits of the transaction code the clerk may add to an offer (read out, never in the QR code)."""
 
@@ -78,12 +80,20 @@ HEADERS = {
 }
 
 
-def clock() -> int:
-    """The time, as a dependency so tests can move it (lockout, idle timeout, offer expiry)."""
-    return int(time.time())
+TOO_MANY_SIGN_INS = N_("Too many sign-in attempts. Wait a minute, then try again.")
+LOGIN_REFUSED = N_(
+    "Sign-in refused. Check the name and password. After 5 failed attempts in a row "
+    "an account is locked for 15 minutes."
+)
+"""Messages are marked with `N_` where they are chosen and translated by the page (`{{ _(error) }}`)."""
 
-
+# `clock` (citykey_io.clock.now) is the time as a dependency, so tests can move it (lockout, idle timeout, expiry).
 Now = Annotated[int, Depends(clock)]
+
+
+def _qr(text: str, *, title: str, css_class: str = "qr") -> Markup:
+    """A QR code as an inline `<svg>` for a page (`citykey_io.qrimage`: the one rendering policy)."""
+    return Markup(svg_element(text, title=title, css_class=css_class))  # noqa: S704  # segno's markup, title escaped
 
 
 def _desk(request: Request) -> DeskConfig:
@@ -96,18 +106,14 @@ def _state(request: Request) -> IssuerState:
     return found
 
 
-def _t(request: Request) -> i18n.Messages:
-    return i18n.messages(i18n.choose(request.cookies.get(i18n.LANG_COOKIE), request.headers.get("accept-language")))
-
-
 def _page(
     request: Request, template: str, session: Session, now: int, *, status: int = 200, **context: Any
 ) -> HTMLResponse:
-    t = _t(request)
+    _ = i18n.for_request(request)
     html = _env.get_template(template).render(
-        t=t,
-        lang=t.lang,
-        languages={code: strings["language_name"] for code, strings in i18n.LANGUAGES.items()},
+        _=_,
+        lang=_.lang,
+        languages=i18n.switch(),
         session=session,
         csrf_field=CSRF_FIELD,
         **context,
@@ -125,7 +131,15 @@ def _redirect(request: Request, to: str, session: Session | None, now: int) -> R
 
 
 def _forbidden(request: Request, session: Session, now: int) -> HTMLResponse:
-    return _page(request, "message.html", session, now, status=403, title="forbidden_title", text="forbidden_text")
+    return _page(
+        request,
+        "message.html",
+        session,
+        now,
+        status=403,
+        title=N_("Request refused"),
+        text=N_("A security check failed. Go back, reload the page and try again."),
+    )
 
 
 def _clerk(request: Request, session: Session) -> clerks.Clerk | None:
@@ -135,27 +149,12 @@ def _clerk(request: Request, session: Session) -> clerks.Clerk | None:
 
 
 async def _form(request: Request) -> dict[str, str] | None:
-    """The URL-encoded form body, read up to `MAX_BODY` bytes; None if larger, of another type, or malformed.
-
-    Parsed here rather than by `request.form()`: the size is enforced on the bytes as they arrive
-    (a chunked body has no Content-Length to check), and no other content type is accepted.
-    A name sent twice keeps its first value.
-    """
-    if request.headers.get("content-type", "").split(";")[0].strip().lower() != FORM_TYPE:
-        return None
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > MAX_BODY:
-            return None
+    """The URL-encoded form body (`issuer.api.bodies.read_form`: at most `MAX_BODY` bytes, no other
+    content type, each name once); None if it is refused, answered as any failed check (403)."""
     try:
-        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, max_num_fields=MAX_FIELDS, strict_parsing=False)
-    except (UnicodeDecodeError, ValueError):
+        return await read_form(request, FORM_RULES, max_fields=MAX_FIELDS)
+    except FormatError:  # TooLarge included
         return None
-    form: dict[str, str] = {}
-    for name, value in pairs:
-        form.setdefault(name, value)
-    return form
 
 
 async def _posted(request: Request, now: int) -> tuple[Session, dict[str, str] | None, Response | None]:
@@ -182,7 +181,7 @@ def home(request: Request, now: Now) -> Response:
 @router.get("/lang/{code}")
 def language(code: str, request: Request, now: Now) -> Response:
     response = _redirect(request, "/desk/", None, now)
-    if code in i18n.LANGUAGES:
+    if code in languages():
         response.set_cookie(
             i18n.LANG_COOKIE,
             code,
@@ -200,7 +199,13 @@ def login_form(request: Request, now: Now, m: str | None = None) -> Response:
     session = _desk(request).sessions.load(request, now)
     if _clerk(request, session):
         return _redirect(request, "/desk/enrol", session, now)
-    notice = "session_ended" if m == "ended" or session.ended else "signed_out" if m == "signed_out" else None
+    notice = (
+        N_("Your session has ended. Please sign in again.")
+        if m == "ended" or session.ended
+        else N_("You have signed out.")
+        if m == "signed_out"
+        else None
+    )
     return _page(request, "login.html", session, now, notice=notice, error=None, name="")
 
 
@@ -220,8 +225,7 @@ async def login(request: Request, now: Now) -> Response:
         desk.sign_ins_by_name.spend(name.casefold(), now=now, what="sign-ins")
     except RateLimited as exc:
         log.info("desk sign-in throttled")
-        page = _page(request, "login.html", session, now, status=429, notice=None, error="too_many_sign_ins",
-                     name="")
+        page = _page(request, "login.html", session, now, status=429, notice=None, error=TOO_MANY_SIGN_INS, name="")
         page.headers["Retry-After"] = str(exc.retry_after)
         return page
     attempt = await run_in_threadpool(clerks.authenticate, state.engine, name, password, now=now)
@@ -229,7 +233,7 @@ async def login(request: Request, now: Now) -> Response:
         await run_in_threadpool(audit.record, state.engine, state.settings.office, "login_failed", now=now)
         log.info("desk sign-in refused")  # no name: a mistyped password in the name field must not be logged
         shown = name if len(name) <= 64 else ""
-        return _page(request, "login.html", session, now, status=401, notice=None, error="login_refused", name=shown)
+        return _page(request, "login.html", session, now, status=401, notice=None, error=LOGIN_REFUSED, name=shown)
     log.info("desk sign-in")
     return _redirect(request, "/desk/enrol", signed_in(attempt.clerk.name, attempt.clerk.tag, now), now)
 
@@ -274,13 +278,18 @@ def _enrol_page(
     )
 
 
-@router.get("/enrol")
-def enrol_form(request: Request, now: Now) -> Response:
+def _for_clerk(request: Request, now: int, page: Callable[[Session, clerks.Clerk], Response]) -> Response:
+    """`page` for the signed-in clerk, or the redirect to the login page (saying so if the session ended)."""
     session = _desk(request).sessions.load(request, now)
     clerk = _clerk(request, session)
     if clerk is None:
         return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
-    return _enrol_page(request, session, now, clerk, None)
+    return page(session, clerk)
+
+
+@router.get("/enrol")
+def enrol_form(request: Request, now: Now) -> Response:
+    return _for_clerk(request, now, lambda session, clerk: _enrol_page(request, session, now, clerk, None))
 
 
 @dataclass(frozen=True, slots=True)
@@ -324,35 +333,54 @@ async def _recorded(
     except CitykeyError as exc:
         log.error("desk: %s failed: %s", event, exc.code)
         return _page(
-            request, "message.html", submitted.session, now, status=500, title="error_title", text="error_text"
+            request,
+            "message.html",
+            submitted.session,
+            now,
+            status=500,
+            title=N_("Something went wrong"),
+            text=N_("The credential could not be made. Nothing was saved. Try again, or call support."),
+            detail=error_message(exc.code, i18n.for_request(request).lang),
         )
     await run_in_threadpool(audit.record, state.engine, state.settings.office, event, now=now)
     return done
 
 
-@router.post("/enrol")
-async def enrol(request: Request, now: Now) -> Response:
+async def _resident_action(
+    request: Request, now: int, event: str, work: Callable[[IssuerState, _Submitted], T]
+) -> tuple[_Submitted, T] | Response:
+    """Read a posted resident form and run `work` on it (`_recorded`); a refusal is the page to return."""
     submitted = await _resident_post(request, now)
     if isinstance(submitted, Response):
         return submitted
-    session = submitted.session
     state = _state(request)
-    offer = await _recorded(
-        request, submitted, now, "offer_created",
-        lambda: create_offer(
+    done = await _recorded(request, submitted, now, event, lambda: work(state, submitted))
+    return done if isinstance(done, Response) else (submitted, done)
+
+
+@router.post("/enrol")
+async def enrol(request: Request, now: Now) -> Response:
+    acted = await _resident_action(
+        request, now, "offer_created",
+        lambda state, submitted: create_offer(
             state, submitted.resident, now=now, tx_code_length=TX_CODE_LENGTH if submitted.tx_code else None
         ),
     )
-    if isinstance(offer, Response):
-        return offer
+    if isinstance(acted, Response):
+        return acted
+    submitted, offer = acted
+    state = _state(request)
+    _ = i18n.for_request(request)
     return _page(
         request,
         "offer.html",
-        session,
+        submitted.session,
         now,
         clerk=submitted.clerk,
         offer_uri=offer.offer_uri,
-        qr=svg(offer.offer_uri, title=_t(request)("offer_qr_title")),
+        qr=_qr(offer.offer_uri, title=_("Credential offer QR code")),
+        web_link=(web_link := web_wallet_link(state, offer.offer_uri)),
+        web_qr=_qr(web_link, title=_("Web wallet link QR code")),
         tx_code=offer.tx_code,
         expires_iso=_iso(offer.expires),
         expires_local=_local_time(offer.expires),
@@ -361,28 +389,33 @@ async def enrol(request: Request, now: Now) -> Response:
     )
 
 
+def web_wallet_link(state: IssuerState, offer_uri: str) -> str:
+    """The web wallet opened with this offer; the offer and the city's root ride in the fragment, never sent."""
+    fragment = urlencode({"offer": offer_uri, "root": state.store.root_thumbprint}, quote_via=quote)
+    return f"{state.issuer_id.rstrip('/')}/wallet/#{fragment}"
+
+
 @router.post("/paper-card")
 async def paper_card(request: Request, now: Now) -> Response:
-    submitted = await _resident_post(request, now)
-    if isinstance(submitted, Response):
-        return submitted
-    session = submitted.session
-    state = _state(request)
-    card = await _recorded(
-        request, submitted, now, "paper_card_printed", lambda: issue_paper_card(state, submitted.resident, now=now)
+    acted = await _resident_action(
+        request, now, "paper_card_printed",
+        lambda state, submitted: issue_paper_card(
+            submitted.resident, keys=state.keys, registry=state.registry, now=now
+        ),
     )
-    if isinstance(card, Response):
-        return card
-    t = _t(request)
+    if isinstance(acted, Response):
+        return acted
+    submitted, card = acted
+    _ = i18n.for_request(request)
     return _page(
         request,
         "card.html",
-        session,
+        submitted.session,
         now,
         clerk=submitted.clerk,
         card=card,
-        card_qr=svg(card.qr_text, title=t("card_qr_title"), css_class="qr card-qr"),
-        receipt_qr=svg(card.receipt, title=t("receipt_qr_title"), css_class="qr receipt-qr"),
+        card_qr=_qr(card.qr_text, title=_("Residency card QR code"), css_class="qr card-qr"),
+        receipt_qr=_qr(card.receipt, title=_("Revocation receipt QR code"), css_class="qr receipt-qr"),
         valid_until=dt.datetime.fromtimestamp(card.expires, dt.UTC).date().isoformat(),
     )
 
@@ -393,10 +426,10 @@ ADMIN_WINDOW = 48 * 3600
 
 @router.get("/admin")
 def admin(request: Request, now: Now) -> Response:
-    session = _desk(request).sessions.load(request, now)
-    clerk = _clerk(request, session)
-    if clerk is None:
-        return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
+    return _for_clerk(request, now, lambda session, clerk: _admin_page(request, session, clerk, now))
+
+
+def _admin_page(request: Request, session: Session, clerk: clerks.Clerk, now: int) -> Response:
     if clerk.role != "admin":
         return _forbidden(request, session, now)
     engine = _state(request).engine

@@ -437,3 +437,29 @@ def test_a_world_readable_issuer_database_is_reported_on_the_command_line(city: 
     assert result.exit_code == 0
     assert "has mode 0644" in result.stderr
     assert f"chmod 0600 {city.db}" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("change", "says"),
+    [
+        ({"given_name": "Dol\x00ores"}, "given_name contains U+0000"),
+        ({"family_name": "\u202eelpmaS"}, "family_name contains U+202E"),
+        ({"family_name": "Sam\u200bple"}, "family_name contains U+200B"),
+        ({"address": {"locality": "Spring\x1b[2Jfield"}}, "address.locality contains U+001B"),
+        ({"birthdate": "2999-01-01"}, "birthdate lies in the future"),
+    ],
+    ids=["nul", "right-to-left-override", "zero-width-space", "terminal-escape", "future-birthdate"],
+)
+def test_issue_refuses_what_the_desk_refuses_naming_the_field_not_the_value(
+    city: City, change: dict[str, Any], says: str
+) -> None:
+    """docs/security.md item 8: the command line applies the contract's rule, as the desk does."""
+    _, holders = city.wallet("w")
+    out = city.tmp / "refused.json"
+    result = city.issue(holders, out, claims=city.write("spoofed.json", json.dumps({**DOLORES, **change})))
+    assert result.exit_code == 2, result.stdout
+    assert says in result.stderr
+    values = [v for v in change.values() if isinstance(v, str)] + [v for d in change.values() if isinstance(d, dict)
+                                                                   for v in d.values()]
+    assert not any(value in result.stderr for value in values)  # the field is named, its value never shown
+    assert not out.exists()

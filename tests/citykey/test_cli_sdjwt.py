@@ -438,3 +438,13 @@ def test_decode_unreadable(stdin: str) -> None:
     assert result.exit_code == EXIT_USAGE
     assert result.stdout == ""
     assert result.stderr.startswith("error:")
+
+
+def test_an_issuer_jwk_file_in_utf16_is_refused_not_guessed(issuer_jwk: Path, with_kb: str, tmp_path: Path) -> None:
+    """docs/security.md item 11: JSON is read as UTF-8 only, files included."""
+    utf16 = tmp_path / "issuer-utf16.jwk"
+    utf16.write_bytes(issuer_jwk.read_text(encoding="utf-8").encode("utf-16"))
+    result = run(["sdjwt", "verify", "--issuer-jwk", str(utf16), "--json"], with_kb)
+    assert result.exit_code == EXIT_USAGE
+    assert "not UTF-8" in result.output
+    assert verify_json(issuer_jwk, with_kb)[0] == EXIT_OK

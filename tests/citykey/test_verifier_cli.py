@@ -21,11 +21,12 @@ from typer.testing import CliRunner
 from citykey import verifier as verifier_cli
 from citykey import wallet as wallet_cli
 from citykey.main import app
+from citykey_io import pem
 from issuer.batch import issue_batch
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.publish import build_bundle, status_base_uri
 from issuer.statuslists import StatusRegistry
-from keys import KeyStore, pem
+from keys import KeyStore
 from wallet_spec import jws, qr
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk
 from wallet_spec.profile import Address, Resident

@@ -124,7 +124,7 @@ def test_an_unknown_status_list_is_404(service: Service, path: str) -> None:
     with_lists(service, 1)
     response = service.client.get(path)
     assert response.status_code == 404
-    assert response.json() == {"detail": "no such status list"}
+    assert response.json() == {"error": "not_found", "error_description": "no such status list"}
 
 
 def test_a_status_list_id_that_is_not_a_number_is_422(service: Service) -> None:

@@ -209,13 +209,18 @@ def test_a_receipt_longer_than_any_real_one_is_refused_before_it_is_read(service
     assert huge.json()["error"] == "too_large"
 
 
-@pytest.mark.parametrize(
-    "body",
-    [b"", b"not json", b"[]", b'{"receipt": 1}', b'{"receipt": null}', b'{"token": "ckr1.a.b"}'],
-)
+@pytest.mark.parametrize("body", [b"[]", b'{"receipt": 1}', b'{"receipt": null}', b'{"token": "ckr1.a.b"}'])
 def test_a_malformed_request_is_422(service: Service, body: bytes) -> None:
     response = service.client.post("/revocations", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 422
+    assert response.json()["error"] == "invalid_request"
+
+
+@pytest.mark.parametrize("body", [b"", b"not json", b'{"receipt": NaN}'])
+def test_a_body_that_is_not_strict_json_is_400_malformed(service: Service, body: bytes) -> None:
+    response = service.client.post("/revocations", content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "malformed"
 
 
 def test_revocation_accepts_only_post(service: Service) -> None:

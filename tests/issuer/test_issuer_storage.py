@@ -16,7 +16,7 @@ Registry = Callable[..., StatusRegistry]
 EXPECTED_SCHEMA = {
     "status_lists": {"list_id", "status", "allocated", "unallocated"},
     "pending_offers": {"code_hash", "sealed", "expires"},
-    "clerks": {"name", "password_hash", "role", "failed_logins", "locked_until"},
+    "clerks": {"name", "password_hash", "role", "failed_logins", "locked_until", "session_generation"},
     "audit_events": {"id", "hour", "office", "event", "count"},
     "nonces": {"nonce_hash", "expires"},
     "renewals": {"from_list", "from_idx", "to_list", "to_idx", "expires"},

@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from keys import KeyStore, pem
+from citykey_io import pem
+from keys import KeyStore
 
 NOW = 1_767_225_600 + 37_000
 """2026-01-01T10:16:40Z: mid-morning, so the midnight rounding of not_before is visible."""

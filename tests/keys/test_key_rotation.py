@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from keys import KeyStore, pem
+from citykey_io import pem
+from keys import KeyStore
 from keys.store import METADATA_NAME
 from wallet_spec.errors import (
     BundleStale,

@@ -17,7 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from keys import KeyStore, pem
+from citykey_io import pem
+from keys import KeyStore
 from keys.store import METADATA_NAME
 from wallet_spec import jws
 from wallet_spec.errors import KeyStoreError, PassphraseInvalid, UsageError

@@ -2,7 +2,7 @@
 
 Real credentials are issued and presented (key-bound) as a bus validator and a
 library's webcam see them: the smallest and the largest everyday QR codes. Each is packed
-with `qr.encode` and rendered with `citykey.qrimage.write_png`; each test turns that
+with `qr.encode` and rendered with `citykey_io.qrimage.write_png`; each test turns that
 PNG into a photo with Pillow and checks that `read_qr` returns exactly the
 encoded text, that it decodes to the very presentation, and that the
 presentation still verifies. Geometry (rotation, perspective) is applied to the
@@ -27,7 +27,7 @@ import segno
 import zxingcpp
 from PIL import Image, ImageChops, ImageFilter
 
-from citykey.qrimage import PNG_SCALE, QUIET_ZONE, png_bytes, version, write_png
+from citykey_io.qrimage import PNG_SCALE, QUIET_ZONE, png_bytes, version, write_png
 from verifier.scan import read_qr
 from wallet_spec import qr
 from wallet_spec.errors import FormatError, TooLarge

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 
+from wallet import model as wallet_module
 from wallet.model import Wallet, seal, unseal
 from wallet_spec import jws, keybinding
 from wallet_spec.errors import (
@@ -324,3 +326,97 @@ def test_presenting_from_an_empty_wallet_or_of_an_absent_type_is_a_usage_error(b
         Wallet().present(SHOWN)
     with pytest.raises(UsageError, match="urn:other"):
         batch_wallet.present(SHOWN, vct="urn:other")
+
+
+# --- a sealed file is checked whole before anything is used (docs/security.md item 12) ---------
+
+
+@pytest.mark.parametrize("log_n", [22, 31, 255, 11, 9])
+def test_a_file_naming_a_scrypt_cost_the_wallet_never_writes_is_refused_before_deriving(
+    batch_wallet: Wallet, monkeypatch: pytest.MonkeyPatch, log_n: int
+) -> None:
+    """Cost byte 22 once meant 19 s and 4 GB of scrypt (a MemoryError under a limit) before any check.
+    The wallet writes `_SCRYPT_LOG_N` (15; 10 in these tests): nothing dearer is ever derived."""
+    blob = bytearray(seal(batch_wallet, PASSPHRASE))
+    blob[4] = log_n
+
+    def no_kdf(*args: Any) -> bytes:
+        raise AssertionError("scrypt ran on a cost the wallet does not write")
+
+    monkeypatch.setattr(wallet_module, "_kdf", no_kdf)
+    with pytest.raises(FormatError, match="scrypt cost") as info:
+        unseal(bytes(blob), PASSPHRASE)
+    assert info.value.code == "malformed"
+
+
+def test_a_file_written_at_the_cost_in_use_still_opens(batch_wallet: Wallet) -> None:
+    blob = seal(batch_wallet, PASSPHRASE)
+    assert blob[4] == wallet_module._SCRYPT_LOG_N
+    assert unseal(blob, PASSPHRASE).to_json() == batch_wallet.to_json()
+
+
+def _valid_json(wallet: Wallet) -> dict[str, Any]:
+    return json.loads(json.dumps(wallet.to_json()))
+
+
+def _damage(batch_wallet: Wallet, how: str) -> Any:
+    obj = _valid_json(batch_wallet)
+    kid = next(iter(obj["holder_keys"]))
+    credential = obj["credentials"][0]
+    other = Wallet()
+    other.new_holder_keys(1)
+    foreign_kid, foreign_jwk = next(iter(other.holder_keys.items()))
+    changes: dict[str, Callable[[], None]] = {
+        "version-true": lambda: obj.update(version=True),
+        "version-string": lambda: obj.update(version="1"),
+        "unknown-member": lambda: obj.update(pin="1234"),
+        "holder-keys-list": lambda: obj.update(holder_keys=[]),
+        "holder-key-a-string": lambda: obj["holder_keys"].update({kid: "not a key"}),
+        "holder-key-public-only": lambda: obj["holder_keys"][kid].pop("d"),
+        "holder-key-rsa": lambda: obj["holder_keys"].update({kid: {"kty": "RSA", "n": "AQAB", "e": "AQAB"}}),
+        "holder-key-extra-member": lambda: obj["holder_keys"][kid].update(use="sig"),
+        "holder-key-under-another-kid": lambda: obj["holder_keys"].update({kid: foreign_jwk}),
+        "credentials-an-object": lambda: obj.update(credentials={}),
+        "credential-a-string": lambda: obj["credentials"].__setitem__(0, "x"),
+        "credential-unparseable": lambda: credential.update(sd_jwt="not an sd-jwt"),
+        "credential-with-a-kb-jwt": lambda: credential.update(sd_jwt=credential["sd_jwt"] + "e30.e30.AA"),
+        "credential-of-an-unheld-key": lambda: credential.update(holder_kid=foreign_kid),
+        "credential-of-another-held-key": lambda: credential.update(holder_kid=obj["credentials"][1]["holder_kid"]),
+        "credential-vct-not-its-own": lambda: credential.update(vct="urn:other"),
+        "credential-uses-a-string": lambda: credential.update(uses="1"),
+        "credential-uses-negative": lambda: credential.update(uses=-1),
+        "credential-uses-a-bool": lambda: credential.update(uses=True),
+        "credential-missing-uses": lambda: credential.pop("uses"),
+        "credential-extra-member": lambda: credential.update(note="x"),
+        "receipts-a-string": lambda: obj.update(receipts="ckr1.abc"),
+        "receipt-a-number": lambda: obj.update(receipts=[1]),
+    }
+    changes[how]()
+    return obj
+
+
+DAMAGE = [
+    "version-true", "version-string", "unknown-member", "holder-keys-list", "holder-key-a-string",
+    "holder-key-public-only", "holder-key-rsa", "holder-key-extra-member", "holder-key-under-another-kid",
+    "credentials-an-object", "credential-a-string", "credential-unparseable", "credential-with-a-kb-jwt",
+    "credential-of-an-unheld-key", "credential-of-another-held-key", "credential-vct-not-its-own",
+    "credential-uses-a-string", "credential-uses-negative", "credential-uses-a-bool", "credential-missing-uses",
+    "credential-extra-member", "receipts-a-string", "receipt-a-number",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("how", DAMAGE)
+def test_a_sealed_wallet_of_the_wrong_shape_is_refused_at_unseal_not_at_first_use(
+    batch_wallet: Wallet, how: str
+) -> None:
+    blob = seal(NotAWallet(_damage(batch_wallet, how)), PASSPHRASE)  # type: ignore[arg-type]
+    with pytest.raises(FormatError, match="wallet file") as info:
+        unseal(blob, PASSPHRASE)
+    assert info.value.code in ("malformed", "key_invalid")
+    assert "Erika" not in info.value.message  # never a value from the file
+
+
+def test_the_undamaged_json_of_a_wallet_opens(batch_wallet: Wallet) -> None:
+    assert unseal(seal(NotAWallet(_valid_json(batch_wallet)), PASSPHRASE), PASSPHRASE).to_json() == _valid_json(  # type: ignore[arg-type]
+        batch_wallet
+    )

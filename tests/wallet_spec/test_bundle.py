@@ -242,3 +242,41 @@ def test_bundle_with_two_status_lists_for_one_uri_is_refused(
     )
     with pytest.raises(FormatError, match="two status lists"):
         load_bundle(doubled, store.root_thumbprint, now=NOW)
+
+
+# --- the bundle's own window (docs/security.md item 9) -------------------------------------------
+
+
+def test_bundle_signed_by_a_retiring_key_after_its_window_is_refused(store: KeyStore, registry: StatusRegistry) -> None:
+    """After a rotation the old key may still verify old credentials, but no longer sign anything new."""
+    old_kid, old_key = store.active_signing_key(PASSPHRASE)
+    store.rotate(PASSPHRASE, now=NOW + 60, max_credential_lifetime=365 * DAY)
+    honest = build_bundle(store, registry, PASSPHRASE, now=NOW + 120)
+    claims = jws.parse(honest).payload
+    assert any(k.kid == old_kid and k.not_after == NOW + 60
+               for k in load_bundle(honest, store.root_thumbprint, now=NOW + 120).key_list.keys)
+    by_retiring = sign_bundle(
+        key_list_token=claims["key_list"], status_list_tokens=claims["status_lists"], issuer=ISSUER,
+        issued_at=NOW + 120, next_update=NOW + 120 + DAY, signing_key=old_key, kid=old_kid,
+    )
+    assert codes(by_retiring, store.root_thumbprint, now=NOW + 120) == ["bundle_key_not_valid"]
+
+
+def test_bundle_signed_by_the_old_key_before_the_rotation_still_loads(
+    store: KeyStore, registry: StatusRegistry
+) -> None:
+    before = build_bundle(store, registry, PASSPHRASE, now=NOW)
+    store.rotate(PASSPHRASE, now=NOW + 60, max_credential_lifetime=365 * DAY)
+    assert load_bundle(before, store.root_thumbprint, now=NOW + 120).issued_at == NOW
+
+
+@pytest.mark.parametrize("ahead", [61, 3600, 10 * 365 * DAY])
+def test_bundle_issued_in_the_future_is_refused(store: KeyStore, registry: StatusRegistry, ahead: int) -> None:
+    """Ten years ahead would switch the verifier's staleness check off for ten years."""
+    future = build_bundle(store, registry, PASSPHRASE, now=NOW + ahead)
+    assert codes(future, store.root_thumbprint, now=NOW) == ["bundle_not_yet_valid"]
+
+
+def test_bundle_issued_within_the_clock_leeway_loads(store: KeyStore, registry: StatusRegistry) -> None:
+    ahead = build_bundle(store, registry, PASSPHRASE, now=NOW + 60)
+    assert load_bundle(ahead, store.root_thumbprint, now=NOW).issued_at == NOW + 60

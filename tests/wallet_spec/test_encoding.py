@@ -123,3 +123,70 @@ def test_b64url_json_decodes_then_parses_strictly() -> None:
         b64url_json(b64url_encode(b'{"a":1,"a":2}'), what="x")
     with pytest.raises(FormatError):
         b64url_json(b64url_encode(b'{"a":1}') + "=", what="x")
+
+
+# --- JSON is UTF-8 (RFC 8259 §8.1, RFC 9901 §4.2.1): docs/security.md item 11 -------------------
+
+
+@pytest.mark.parametrize("codec", ["utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"])
+def test_json_in_utf16_or_utf32_is_refused(codec: str) -> None:
+    # With a BOM it is not UTF-8; without one its NUL bytes are UTF-8 but not JSON. Never guessed.
+    with pytest.raises(FormatError, match=r"not UTF-8|byte order mark|not valid JSON"):
+        json_loads('{"alg":"ES256"}'.encode(codec), what="header")
+
+
+def test_json_with_a_utf8_byte_order_mark_is_refused() -> None:
+    for data in (b'\xef\xbb\xbf{"a":1}', '\ufeff{"a":1}'):
+        with pytest.raises(FormatError, match="byte order mark"):
+            json_loads(data, what="header")
+
+
+@pytest.mark.parametrize("data", [b'"\xff"', b'"\xc0\xaf"', b'"\xed\xa0\x80"', b'"caf\xe9"'])
+def test_json_bytes_that_are_not_utf8_are_refused(data: bytes) -> None:
+    with pytest.raises(FormatError, match="not UTF-8"):
+        json_loads(data)
+
+
+def test_utf8_json_with_non_ascii_text_still_reads() -> None:
+    assert json_loads('{"n":"Möbius 😀"}'.encode()) == {"n": "Möbius 😀"}
+    assert json_loads(b'"\\ud83d\\ude00"') == "😀"  # an escaped surrogate *pair* is one character
+
+
+# --- lone surrogates are not Unicode: docs/security.md item 12 ----------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '"\\ud800"',  # high surrogate alone
+        '"\\udc00"',  # low surrogate alone
+        '"a\\ude00\\ud83d"',  # a pair in the wrong order
+        '{"sd_hash":"\\ud800"}',
+        '{"\\ud800":1}',  # in a member name
+        '[1,["x","\\udfff"]]',
+        '"\ud800"',  # a raw lone surrogate in a str
+    ],
+)
+def test_json_with_a_lone_surrogate_is_refused(text: str) -> None:
+    with pytest.raises(FormatError, match="surrogate"):
+        json_loads(text, what="KB-JWT payload")
+
+
+def test_every_json_reader_in_the_project_goes_through_json_loads() -> None:
+    """One reader, so the UTF-8 and surrogate rules above hold for every token, file and request body."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    readers = {"loads", "load", "JSONDecoder", "raw_decode"}
+    found = []
+    for package in ("wallet_spec", "wallet", "keys", "issuer", "verifier", "citykey", "citykey_io"):
+        for path in sorted((root / package).rglob("*.py")):
+            if path == root / "wallet_spec" / "encoding.py":
+                continue
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.Attribute) and node.attr in readers and getattr(node.value, "id", "") == "json":
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+                if isinstance(node, ast.ImportFrom) and node.module == "json":
+                    found.append(f"{path.relative_to(root)}:{node.lineno}")
+    assert found == []

@@ -160,6 +160,19 @@ def _key_list_not_from_root(kit: Kit) -> CitykeyError:
     return failed(lambda: verify_key_list(token, thumbprint(kit.holder_key), now=kit.now), "bundle_invalid")
 
 
+def _bundle_window(kit: Kit, code: str, *, issued_at: int, not_after: int | None = None) -> CitykeyError:
+    """A bundle signed by the (listed) issuer key, its key list signed by `other_key` as the root."""
+    from wallet_spec.bundle import load_bundle, sign_bundle
+    from wallet_spec.keylist import KeyList, ListedKey, sign_key_list
+
+    kid = thumbprint(kit.issuer_key)
+    entry = ListedKey(kid, public_jwk(kit.issuer_key), 0, not_after)
+    key_list = sign_key_list(KeyList("https://issuer.example", kit.now - DAY, kit.now + DAY, (entry,)), kit.other_key)
+    text = sign_bundle(key_list_token=key_list, status_list_tokens=[], issuer="https://issuer.example",
+                       issued_at=issued_at, next_update=issued_at + DAY, signing_key=kit.issuer_key, kid=kid)
+    return failed(lambda: load_bundle(text, thumbprint(kit.other_key), now=kit.now), code)
+
+
 # --- outside wallet_spec --------------------------------------------------------------
 
 
@@ -184,6 +197,14 @@ def _already_renewed(kit: Kit) -> CitykeyError:
     return raised(lambda: registry.renew(spent, registry.allocate(1), expires=kit.now + DAY))
 
 
+def _rate_limited(kit: Kit) -> CitykeyError:
+    from issuer.ratelimit import Budget
+
+    budget = Budget(capacity=1, window=60)
+    budget.spend("127.0.0.1", now=kit.now, what="sign-ins")
+    return raised(lambda: budget.spend("127.0.0.1", now=kit.now + 1, what="sign-ins"))
+
+
 def _receipt_invalid(kit: Kit) -> CitykeyError:
     from issuer.receipts import open_receipt
 
@@ -191,7 +212,7 @@ def _receipt_invalid(kit: Kit) -> CitykeyError:
 
 
 def _keystore_error(kit: Kit) -> CitykeyError:
-    from keys.pem import decrypt
+    from citykey_io.pem import decrypt
 
     return raised(lambda: decrypt(b"-----BEGIN PRIVATE KEY-----\n", b"pw", what="signing key"))
 
@@ -325,6 +346,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "KeyBindingStale": lambda kit: bound(kit, "kb_iat_invalid", nonce=NONCE, aud=AUD, iat=kit.now - DAY),
     "Revoked": lambda kit: offline(kit, "revoked", _bundle(kit, status=1)),
     "AlreadyRenewed": _already_renewed,
+    "RateLimited": _rate_limited,
     "Suspended": lambda kit: offline(kit, "suspended", _bundle(kit, status=2, bits=2)),
     "StatusUnknown": lambda kit: offline(kit, "status_unknown", _bundle(kit, status=None)),
     "BundleInvalid": _key_list_not_from_root,
@@ -334,6 +356,10 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "RequestExpired": lambda kit: _request(kit, "request_expired", at=DAY),
     "VerifierUnknown": lambda kit: _request(kit, "verifier_unknown", key=kit.other_key, verifiers=[]),
     "RequestUnsigned": lambda kit: _request(kit, "request_unsigned", verifiers=[], require_signed=True),
+    "BundleKeyNotValid": lambda kit: _bundle_window(
+        kit, "bundle_key_not_valid", issued_at=kit.now, not_after=kit.now - DAY
+    ),
+    "BundleNotYetValid": lambda kit: _bundle_window(kit, "bundle_not_yet_valid", issued_at=kit.now + 3650 * DAY),
 }
 """Error class name → a function that makes the real code raise it. Keyed by name: two classes share a code."""
 

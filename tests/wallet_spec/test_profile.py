@@ -455,3 +455,84 @@ def test_bad_clerk_input_is_a_format_error(changes: dict[str, Any]) -> None:
 def test_clerk_input_that_is_not_an_object_is_a_format_error() -> None:
     with pytest.raises(FormatError):
         resident_from_json(["Erika"])
+
+
+# --- attributes cannot hide or reverse text (docs/security.md item 8) -----------------------------
+
+CLERKS_JSON = {"given_name": "Erika", "family_name": "Mustermann", "birthdate": "1960-03-15",
+               "resident_of": "Springfield"}
+SPOOFING = [
+    ("\u202e", "U+202E"),  # right-to-left override: "Erika" shown reversed
+    ("\u200b", "U+200B"),  # zero width space: two names that look alike
+    ("\u2066", "U+2066"),  # left-to-right isolate
+    ("\ufeff", "U+FEFF"),  # zero width no-break space
+    ("\u00ad", "U+00AD"),  # soft hyphen
+    ("\x00", "U+0000"),
+    ("\x1b", "U+001B"),  # a terminal escape
+    ("\n", "U+000A"),
+    ("\x85", "U+0085"),
+    ("\ud800", "U+D800"),  # an unpaired surrogate
+    ("\ue000", "U+E000"),  # private use
+    ("\U000e0001", "U+E0001"),  # a language tag
+]
+
+
+def _with(where: str, text: str) -> dict[str, Any]:
+    attributes: dict[str, Any] = {**CLERKS_JSON, "address": {"locality": "Springfield"}, "extra": {"zone": "B"}}
+    if where.startswith("address."):
+        attributes["address"] = {where.split(".")[1]: text}
+    elif where == "extra.zone":
+        attributes["extra"] = {"zone": text}
+    elif where == "extra name":
+        attributes["extra"] = {text: "B"}
+    elif where == "extra nested":
+        attributes["extra"] = {"cards": [{"library": text}]}
+    else:
+        attributes[where] = text
+    return attributes
+
+
+@pytest.mark.parametrize(("char", "code_point"), SPOOFING, ids=[c for _, c in SPOOFING])
+@pytest.mark.parametrize(
+    "where",
+    ["given_name", "family_name", "resident_of", "address.street_address", "address.locality",
+     "address.postal_code", "extra.zone", "extra name", "extra nested"],
+)
+def test_an_attribute_with_an_invisible_control_or_bidi_character_is_refused_naming_the_field(
+    where: str, char: str, code_point: str
+) -> None:
+    with pytest.raises(FormatError) as info:
+        resident_from_json(_with(where, f"Eri{char}ka"))
+    message = info.value.message
+    assert code_point in message
+    assert where.split(" ")[0] in message  # the field, e.g. given_name or address.locality or extra
+    assert "Eri" not in message  # never the value
+
+
+def test_a_resident_built_in_code_is_held_to_the_same_rule() -> None:
+    with pytest.raises(FormatError, match="family_name"):
+        Resident("Erika", "\u202eMustermann", dt.date(1960, 3, 15), "Springfield")
+    with pytest.raises(FormatError, match=r"address\.locality"):
+        Address(locality="Spring\u200bfield")
+
+
+def test_attributes_are_normalised_to_nfc() -> None:
+    decomposed = "Mo\u0308bius"  # o + combining diaeresis
+    resident = resident_from_json({**CLERKS_JSON, "family_name": decomposed, "address": {"locality": "Ko\u0308ln"},
+                                   "extra": {"nick": "Jo\u0308"}})
+    assert resident.family_name == "Möbius"
+    assert resident.address == Address(locality="Köln")
+    assert resident.extra == {"nick": "Jö"}
+    assert Resident("Erika", decomposed, dt.date(1960, 3, 15), "Springfield").family_name == "Möbius"
+
+
+def test_ordinary_names_in_any_script_are_accepted() -> None:
+    for name in ("Zoë", "Ñúñez", "O'Brien-Smith", "Владимир", "山田", "محمد", "José María", "Nguyễn"):
+        assert resident_from_json({**CLERKS_JSON, "given_name": name}).given_name == name
+
+
+def test_a_birthdate_in_the_future_is_refused_when_today_is_given() -> None:
+    today = dt.date(2026, 1, 1)
+    with pytest.raises(FormatError, match="birthdate"):
+        resident_from_json({**CLERKS_JSON, "birthdate": "2026-01-02"}, today=today)
+    assert resident_from_json({**CLERKS_JSON, "birthdate": "2026-01-01"}, today=today).birthdate == today

@@ -173,3 +173,21 @@ def test_no_personal_value_reaches_a_log_a_cookie_a_url_or_the_database_in_the_c
                 assert value.encode() not in data, (path.name, value)
     with signed_in.state.engine.connect() as conn:
         assert len(conn.execute(select(pending_offers)).all()) == 4  # two offers: sealed offer + document each
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("given_name", "\u202eakirE"),  # right-to-left override: a verifier would show "Erika"
+        ("family_name", "Muster\u200bmann"),  # zero width space: a look-alike of another name
+        ("street_address", "1 Main\u2066 Street"),  # bidi isolate
+        ("locality", "Spring\u00adfield"),  # soft hyphen
+    ],
+)
+def test_an_invisible_or_bidi_character_is_refused_like_a_control_character(
+    signed_in: Desk, field: str, value: str
+) -> None:
+    """docs/security.md item 8: the desk applies the contract's one rule (`wallet_spec.profile.attribute_text`)."""
+    response = signed_in.enrol({**RESIDENT, field: value})
+    assert response.status_code == 422
+    assert field_error(response.text, field) == "This field contains characters that are not allowed."

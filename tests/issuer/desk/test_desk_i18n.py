@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import html
+import re
 import string
 
 import pytest
 
-from issuer.desk import i18n
+from issuer.desk import i18n, routes
+from tests.issuer.desk.desk_support import Desk
+from wallet_spec.errors import KeyStoreError
 
 
 def fields(text: str) -> set[str]:
@@ -50,3 +54,33 @@ def test_the_cookie_wins_when_it_names_a_language_we_have() -> None:
     assert i18n.choose("es", "en") == "es"
     assert i18n.choose("fr", "es") == "es"
     assert i18n.choose(None, None) == "en"
+
+
+@pytest.mark.parametrize(
+    ("lang", "plain"),
+    [
+        ("en", "The city's keys cannot be used right now. Call support."),
+        ("es", "Las claves del ayuntamiento no se pueden usar ahora. Llame a soporte."),
+    ],
+)
+def test_a_failed_offer_tells_the_clerk_what_happened_in_plain_words(
+    signed_in: Desk, monkeypatch: pytest.MonkeyPatch, lang: str, plain: str
+) -> None:
+    def unusable_keys(*_: object, **__: object) -> None:
+        raise KeyStoreError("the signing key's file is damaged")
+
+    monkeypatch.setattr(routes, "create_offer", unusable_keys)
+    signed_in.client.get(f"/desk/lang/{lang}")
+    page = signed_in.enrol()
+    assert page.status_code == 500
+    detail = re.search(r'<p id="error-detail">([^<]*)</p>', page.text)
+    assert detail is not None
+    assert html.unescape(detail.group(1)) == plain
+    assert "damaged" not in page.text  # the exception's own text is for developers, not shown
+    assert "keystore_error" not in page.text
+
+
+def test_the_language_switch_lists_every_catalogue_in_its_own_name(desk: Desk) -> None:
+    page = desk.client.get("/desk/login").text
+    assert '<span class="current" aria-current="true" lang="en">English</span>' in page
+    assert '<a href="/desk/lang/es" lang="es" hreflang="es">Español</a>' in page

@@ -1,6 +1,7 @@
-"""QR codes a person can show: PNG and SVG files and terminal output of a `CK1:` text (`wallet_spec.qr`).
+"""QR codes a person can show: PNG and SVG files, inline SVG and terminal output (segno).
 
-The CLI layer owns rendering (segno); reading photos is the verifier's (`verifier.scan`).
+The one rendering policy for every party: the CLI's `--qr`/`--terminal`, the clerk
+desk's pages and paper cards. Reading photos is the verifier's (`verifier.scan`).
 Every symbol is a full QR code (never Micro QR) at error correction level M,
 with the standard quiet zone of 4 modules. Level M restores up to ~15 % of
 damaged codewords (a glare spot, a crease, a scratched screen protector) for
@@ -112,20 +113,31 @@ def terminal(text: str) -> str:
     return out.getvalue()
 
 
-def show(text: str, *, png: os.PathLike[str] | str | None = None, on_terminal: bool = False) -> None:
-    """What `--qr FILE` and `--terminal` do for every command: a PNG file, a code on stderr, or both.
+def svg_element(text: str, *, title: str, css_class: str = "qr") -> str:
+    """`text` as an inline `<svg>` element for an HTML page (segno escapes the title).
 
-    Errors come out the CLI's way (`error: …`, exit 2), never as a traceback.
+    It has a viewBox and no size, so the page's CSS sizes it (large on a screen, a fixed
+    width on paper); no XML declaration, the SVG namespace, one path of dark modules.
     """
-    import typer
+    out = io.BytesIO()
+    qr_symbol(text).save(
+        out, kind="svg", border=QUIET_ZONE, dark="black", light="white", xmldecl=False, svgns=True,
+        title=title, svgclass=css_class, lineclass=None, omitsize=True,
+    )
+    return out.getvalue().decode("utf-8")
 
-    from citykey.output import fail_usage, reported  # the CLI's conventions; this module stays importable alone
 
-    with reported():
-        if png is not None:
-            try:
-                write_png(text, png)
-            except OSError as exc:
-                fail_usage(f"cannot write {png}: {exc.strerror or exc}")
-        if on_terminal:
-            typer.echo(terminal(text), err=True)
+__all__ = [
+    "ERROR_LEVEL",
+    "PNG_SCALE",
+    "QUIET_ZONE",
+    "SVG_SCALE",
+    "Destination",
+    "png_bytes",
+    "qr_symbol",
+    "svg_element",
+    "terminal",
+    "version",
+    "write_png",
+    "write_svg",
+]

@@ -11,7 +11,7 @@ import pytest
 import segno
 from PIL import Image
 
-from citykey.qrimage import PNG_SCALE, QUIET_ZONE, png_bytes, qr_symbol, terminal, version, write_png, write_svg
+from citykey_io.qrimage import PNG_SCALE, QUIET_ZONE, png_bytes, qr_symbol, terminal, version, write_png, write_svg
 from verifier.scan import read_qr
 from wallet_spec import qr
 from wallet_spec.errors import FormatError, TooLarge
