@@ -22,12 +22,9 @@ from tests.attacks.corpus import CORPUS, Outcome, cases, city, expected, inputs,
 from wallet_spec.errors import all_error_classes
 
 PENDING = {
-    "strict UTF-8 JSON": "fixed by issue 9 item 11 (JSON is UTF-8: lone surrogates refused), not on main yet",
     "bundle window": "fixed by issue 9 item 9 (the bundle's own window), not on main yet",
 }
 """Cases whose expected code depends on a fix not yet merged; the case file names which (`pending`)."""
-TRACEBACK = {"kb-nonce-lone-surrogate"}
-"""Cases that today end in a traceback (UnicodeEncodeError comparing the nonce), not a typed error."""
 
 ALL = cases()
 OFFLINE = [c for c in ALL if c["kind"] != "http"]
@@ -40,9 +37,7 @@ def marked(selection: list[dict[str, Any]]) -> list[Any]:
     for case in selection:
         marks = []
         if "pending" in case:
-            marks.append(pytest.mark.xfail(strict=True, reason=PENDING[case["pending"]],
-                                           raises=(AssertionError, UnicodeError) if case["name"] in TRACEBACK
-                                           else AssertionError))
+            marks.append(pytest.mark.xfail(strict=True, reason=PENDING[case["pending"]], raises=AssertionError))
         params.append(pytest.param(case, id=case["name"], marks=marks))
     return params
 
