@@ -696,13 +696,19 @@ def bundle_cases() -> Iterator[Case]:
             ["malformed"], unreadable=True)
     yield b("bundle-oversize", "docs/keys.md", f"A bundle of {MAX_BUNDLE_CHARS + 1} characters.",
             "e", ["too_large"], unreadable=True, extra={"repeat": MAX_BUNDLE_CHARS + 1})
-    yield b("bundle-from-the-future", "docs/keys.md (bundle window)",
-            "A bundle dated two days ahead (a clock attack on the issuer, or a forged date).",
+    yield b("bundle-from-the-future", "docs/security.md 9 (the bundle's own window)",
+            "A bundle dated two days ahead (a clock attack on the issuer, or a forged date): it would "
+            "switch the staleness check off.",
             bundle(issued_at=NOW + 2 * DAY, status_tokens=[status_token(iat=NOW, exp=NOW + 9 * DAY)]),
-            ["bundle_invalid"], extra={"pending": "bundle window"})
-    yield b("bundle-endless-window", "docs/keys.md (bundle window)",
-            "A bundle whose next_update is ten years on: it would never ask to be refreshed.",
-            bundle(next_update=NOW + 3650 * DAY), ["bundle_invalid"], extra={"pending": "bundle window"})
+            ["bundle_not_yet_valid"])
+    yield b("bundle-signed-by-retired-key", "docs/security.md 9 (the bundle's own window); docs/keys.md",
+            "A fresh bundle signed by the key retired 30 days ago (a stolen old key making new bundles).",
+            bundle(key=RETIRED), ["bundle_key_not_valid"])
+    yield b("bundle-endless-next-update", "docs/keys.md (bundle age)",
+            "A bundle 8 days old whose next_update is ten years on: its age counts from issued_at, so it "
+            "is stale all the same.",
+            bundle(issued_at=NOW - 8 * DAY, next_update=NOW + 3650 * DAY,
+                   status_tokens=[status_token(iat=NOW - 8 * DAY, exp=NOW + DAY)]), ["bundle_stale"])
 
 
 def statuslist_cases() -> Iterator[Case]:
