@@ -237,7 +237,7 @@ def run(*, seconds: float, db: str = "sqlite", concurrency: int = 16, prepared: 
         data.mkdir(mode=0o700)
         KeyStore.init(data / "keys", ISSUER, PASSPHRASE.encode(), now=int(time.time()) - 3600)
         config = IssuerSettings(data_dir=data, keys_dir=data / "keys", key_passphrase=PASSPHRASE,  # type: ignore[arg-type]
-                                city_name="Springfield", **({"db_url": pg_url} if pg_url else {}))
+                                city_name="Springfield", db_url=pg_url)  # None: SQLite in data_dir, as the server
         state: IssuerState = create_app(config).state.issuer
         try:
             codes, receipts = prepare(state, offers=count, receipts=count)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-import atheris
+import atheris  # type: ignore[import-untyped]  # no stubs published
 
 with atheris.instrument_imports(include=["wallet_spec", "verifier", "wallet", "fuzz"]):
     from fuzz.targets import TARGETS, run, seeds
