@@ -1,1 +1,0 @@
-"""Fuzzing harnesses (atheris) for every parser that reads outside input; see fuzz/README.md."""
