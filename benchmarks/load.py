@@ -166,8 +166,8 @@ def prepare(state: IssuerState, *, offers: int, receipts: int) -> tuple[list[str
     """Pre-authorized codes and revocation receipts, made in this process as the desk would."""
     now = int(time.time())
     codes = [create_offer(state, RESIDENT, now=now).pre_authorized_code for _ in range(offers)]
-    made = [issue_batch(RESIDENT, Wallet().new_holder_keys(1), store=state.store, registry=state.registry,
-                        passphrase=state.passphrase, now=now).receipt for _ in range(receipts)]
+    made = [issue_batch(RESIDENT, Wallet().new_holder_keys(1), keys=state.keys, registry=state.registry,
+                        now=now).receipt for _ in range(receipts)]
     return codes, made
 
 
@@ -229,8 +229,9 @@ async def load(base: str, *, seconds: float, concurrency: int, codes: list[str],
 
 
 def run(*, seconds: float, db: str = "sqlite", concurrency: int = 16, prepared: int | None = None) -> Report:
-    """One load run on a fresh issuer; `prepared` offers and receipts (default: enough for ~20/s each)."""
-    count = prepared if prepared is not None else max(20, int(seconds * 20))
+    """One load run on a fresh issuer; `prepared` offers and receipts (default: enough for 10/s each;
+    a worker whose pool runs dry sends the other operations)."""
+    count = prepared if prepared is not None else max(20, int(seconds * 10))
     with tempfile.TemporaryDirectory(prefix="citykey-load-") as tmp, \
             (postgres_database() if db == "postgresql" else contextlib.nullcontext(None)) as pg_url:
         data = Path(tmp) / "data"

@@ -135,8 +135,8 @@ def test_a_kill_9_burst_loses_no_acknowledged_revocation_and_reuses_no_index(tmp
     try:
         for _ in range(CYCLES):
             now = int(time.time())
-            batches = [issue_batch(RESIDENT, Wallet().new_holder_keys(2), store=state.store,
-                                   registry=state.registry, passphrase=state.passphrase, now=now)
+            batches = [issue_batch(RESIDENT, Wallet().new_holder_keys(2), keys=state.keys,
+                                   registry=state.registry, now=now)
                        for _ in range(REVOCATIONS_PER_CYCLE)]
             for batch in batches:
                 ledger.in_process += refs_of(batch.credentials)
