@@ -128,6 +128,10 @@ def main() -> None:
         lambda: present(credential, [("resident_of",), ("age_over_65",)], holder_key=holder_key,
                         nonce=NONCE, aud=AUD, iat=now))))
 
+    from benchmarks import scanner
+
+    rows.extend(scanner.rows(measure))
+
     print(f"Python {platform.python_version()}, cryptography {cryptography.__version__}, "
           f"peer sd-jwt {peer_version}, {platform.machine()}; presentation {len(shown)} chars\n")
     print("| operation | median µs/call | calls |")

@@ -14,10 +14,13 @@ from rich.table import Table
 from sqlalchemy import Engine, make_url
 
 from citykey.output import fail_usage, print_json, reported
+from citykey_io.files import atomic_write
 from issuer.app import create_app
 from issuer.db import make_engine
 from issuer.inventory import StoredFile, database_files, database_tables, key_store_files, other_files
+from issuer.publish import static_files
 from issuer.settings import SETTINGS_FILE_ENV, IssuerSettings
+from issuer.state import IssuerState
 from keys import KeyStore
 
 app = typer.Typer(help="The city's issuer service: serve it, list what it stores.", no_args_is_help=True)
@@ -57,6 +60,29 @@ def serve(
     # The app object, not an import string: uvicorn would put the working directory on sys.path,
     # where a key store folder named `keys` could shadow the `keys` package.
     uvicorn.run(application, host=host, port=port, log_level="info")
+
+
+@app.command()
+def publish(
+    to: Annotated[Path, typer.Option("--to", help="Directory to write into (a static web host's document root).")],
+) -> None:
+    """Sign a fresh bundle and write `trust-bundle` and `statuslists/{id}` for static hosting."""
+    configured = settings()
+    with reported():
+        state = IssuerState.open(configured)
+        try:
+            files = static_files(state.republish().bundle)
+        finally:
+            state.engine.dispose()
+    try:
+        for name, token in files.items():
+            path = to / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            atomic_write(path, token.encode("ascii") + b"\n", mode=0o644)
+    except OSError as exc:
+        fail_usage(f"cannot write into {to}: {exc.strerror or exc}")
+    typer.echo(f"wrote {len(files)} files to {to}: serve them at the issuer's URL "
+               "(/trust-bundle, /statuslists/ID); re-run daily, before next_update")
 
 
 @app.command()

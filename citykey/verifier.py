@@ -3,7 +3,10 @@
 A verifier directory (`--dir V`, 0700) holds:
 
     verifier.json   its audience id, display name and public JWK (nothing secret)
-    verifier.pem    its private key, encrypted PKCS#8 (scrypt, as the city's keys; `citykey_io/pem.py`)
+    verifier.pem    its private key, encrypted PKCS#8 (scrypt, as the city's keys; `citykey_io/pem.py`);
+                    absent with `init --no-key`
+    trust.json      the pinned root (`init --root`), and the bundle, its freshness and the
+                    scanner's files (`sync`, `serve`; listed in `verifier/sync.py`)
 
 The passphrase comes from `CITYKEY_VERIFIER_PASSPHRASE`, or a hidden prompt
 (`citykey_io.passphrase`); with neither (a script with no terminal) the command
@@ -15,18 +18,24 @@ Every failure prints `error: <code>: <message>` and exits 2.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from citykey.output import EXIT_OK, ask_passphrase, fail_usage, print_json, reported, show_qr
+from citykey.output import EXIT_OK, EXIT_REJECTED, ask_passphrase, fail_usage, print_json, reported, show_qr
 from citykey_io import pem
 from citykey_io.clock import now as read_clock
 from citykey_io.files import atomic_write, make_private_dir
 from citykey_io.passphrase import VERIFIER_PASSPHRASE_ENV as PASSPHRASE_ENV
 from keys import KeyStore
+from verifier.sync import IDENTITY_FILE, Freshness, held_bundle, pin_root, read_pin
+from verifier.sync import KEY_FILE as VERIFIER_KEY_FILE
+from verifier.sync import sync as sync_bundle
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import CitykeyError, KeyStoreError
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
@@ -43,8 +52,8 @@ from wallet_spec.request import (
 app = typer.Typer(help="A verifier's key, the city's list of verifiers, and challenge QR codes.",
                   no_args_is_help=True)
 
-PUBLIC_FILE = "verifier.json"
-KEY_FILE = "verifier.pem"
+PUBLIC_FILE = IDENTITY_FILE
+KEY_FILE = VERIFIER_KEY_FILE
 
 VerifierDir = Annotated[Path, typer.Option("--dir", help="The verifier's directory.")]
 KeysOption = Annotated[Path, typer.Option("--keys", help="The city's key store directory.")]
@@ -89,29 +98,93 @@ def init(
     directory: VerifierDir,
     aud: Annotated[str, typer.Option("--aud", help="This verifier's audience id, e.g. https://bus.example.")],
     name: Annotated[str, typer.Option("--name", help="The name wallets show, e.g. 'Springfield Transit'.")],
+    root: Annotated[
+        str | None,
+        typer.Option("--root", help="Pin the city's root key (its thumbprint, `citykey keys init` printed it); "
+                     "needed by `sync` and `serve`."),
+    ] = None,
+    no_key: Annotated[
+        bool, typer.Option("--no-key", help="Make no challenge-signing key (a gate the city does not list).")
+    ] = False,
     json_output: JsonFlag = False,
 ) -> None:
-    """Make the verifier's signing key; print its public JWK for the city to register."""
+    """Make the verifier's identity and signing key; print its public JWK for the city to register."""
     with reported():
         check_verifier(aud, name)
     if directory.exists() and (not directory.is_dir() or any(directory.iterdir())):
         fail_usage(f"usage: {directory} exists and is not an empty directory")
-    secret = read_passphrase(confirm=True)
-    key = generate_private_key()
-    identity = ListedVerifier.create(aud, name, public_jwk(key))
+    identity: ListedVerifier | None = None
+    key: PrivateKey | None = None
+    secret = b""
+    if not no_key:
+        secret = read_passphrase(confirm=True)
+        key = generate_private_key()
+        identity = ListedVerifier.create(aud, name, public_jwk(key))
     try:
         make_private_dir(directory)
-        atomic_write(directory / KEY_FILE, pem.encrypt(key, secret))
-        public = {**identity.to_json(), "kid": identity.kid}
+        if root is not None:
+            with reported():
+                pin_root(directory, root)
+        if identity is not None and key is not None:
+            atomic_write(directory / KEY_FILE, pem.encrypt(key, secret))
+            public: dict[str, Any] = {**identity.to_json(), "kid": identity.kid}
+        else:
+            public = {"aud": aud, "name": name}
         atomic_write(directory / PUBLIC_FILE, (json_dumps(public) + "\n").encode("utf-8"), mode=0o644)
     except OSError as exc:
         fail_usage(f"cannot create the verifier in {directory}: {exc.strerror or exc}")
     if json_output:
-        print_json({"dir": str(directory), "aud": aud, "name": name, "kid": identity.kid, "jwk": identity.jwk})
-    else:
+        print_json({"dir": str(directory), "aud": aud, "name": name, "root": root,
+                    "kid": identity.kid if identity else None, "jwk": identity.jwk if identity else None})
+    elif identity is not None:
         print_json(dict(identity.jwk))
         typer.echo(f"verifier key {identity.kid} made in {directory}; the city lists it with: citykey verifier "
                    f"register --keys DIR --aud {aud} --name '{name}' --jwk FILE (FILE: the JWK above)", err=True)
+    else:
+        typer.echo(f"verifier {aud} made in {directory} (no signing key: its challenges go unsigned)")
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def sync(
+    directory: VerifierDir,
+    source: Annotated[
+        str | None,
+        typer.Argument(help="The bundle's URL (https://…/trust-bundle) or a file; default: the last one synced."),
+    ] = None,
+    json_output: JsonFlag = False,
+) -> None:
+    """Fetch the trust bundle, check it against the pinned root, keep it if valid and newer; say how fresh it is.
+
+    Exit 0 when the verifier holds a valid bundle afterwards, 1 when the fetch failed or was refused
+    (the held bundle is kept), 2 on usage errors.
+    """
+    now = read_clock()
+    with reported():
+        _, last = read_pin(directory)
+    where = source or last
+    if where is None:
+        fail_usage("usage: give the bundle's URL or file (no bundle was synced before)")
+    try:
+        result = sync_bundle(directory, where, now=now)
+    except CitykeyError as exc:
+        held = held_bundle(directory, now=now)
+        kept = f"; keeping the held bundle ({Freshness.of(held, now=now).describe()})" if held else \
+            "; this verifier has no valid bundle yet"
+        if json_output:
+            print_json({"synced": False, "error": exc.as_dict(), "held": held is not None})
+        else:
+            typer.echo(f"not synced: {exc.code}: {exc.message}{kept}", err=True)
+        raise typer.Exit(EXIT_REJECTED) from None
+    fresh = result.freshness
+    if json_output:
+        print_json({"synced": True, "outcome": result.outcome, "issued_at": fresh.issued_at,
+                    "next_update": fresh.next_update, "age": fresh.age, "due": fresh.due,
+                    "verifiers": len(result.bundle.verifiers), "status_lists": len(result.bundle.status_lists)})
+    else:
+        words = {"updated": "new bundle installed", "unchanged": "bundle unchanged",
+                 "not_modified": "bundle unchanged (304)"}[result.outcome]
+        typer.echo(f"{words}: {fresh.describe()}; next update due at {fresh.next_update}")
     raise typer.Exit(EXIT_OK)
 
 
@@ -217,4 +290,76 @@ def challenge(
                     "qr": str(qr) if qr is not None else None})
     else:
         sys.stdout.write(text + "\n")
+    raise typer.Exit(EXIT_OK)
+
+
+@app.command()
+def serve(
+    directory: VerifierDir,
+    policy: Annotated[str, typer.Option("--policy", help="The service: library-card, senior-fare, … (see docs).")],
+    port: Annotated[int, typer.Option("--port", help="Port of the scanner page.")] = 8090,
+    host: Annotated[str, typer.Option("--host", help="Address to listen on (the kiosk itself).")] = "127.0.0.1",
+    policies: Annotated[
+        Path | None, typer.Option("--policies", help="A policy file of your own (default: the shipped one).")
+    ] = None,
+    replay: Annotated[
+        str | None,
+        typer.Option("--replay", help="Replay cache: a SQLite file or redis://host:6379/0 shared by the gates "
+                     "(default: DIR/replay.db)."),
+    ] = None,
+    sync_every: Annotated[
+        int, typer.Option("--sync-every", min=1, help="Minutes between re-syncs of the bundle from its URL.")
+    ] = 60,
+) -> None:
+    """Serve the scanner page for one service: camera, handheld scanner, challenge QR, plain-language results."""
+    import threading
+
+    import uvicorn
+
+    from verifier.policies import policy_named
+    from verifier.replay import open_replay_cache
+    from verifier.scanner.app import create_app
+    from verifier.scanner.gate import Gate
+    from verifier.sync import REPLAY_FILE, is_url
+    from verifier.sync import read_identity as read_gate_identity
+
+    with reported():
+        chosen = policy_named(policy, policies)
+        identity = read_gate_identity(directory)
+        _, source = read_pin(directory)
+    key = None
+    if identity.kid is not None and (directory / KEY_FILE).exists() and chosen.mode == "challenge":
+        if os.environ.get(PASSPHRASE_ENV) is None and not sys.stdin.isatty():
+            typer.echo(f"warning: {PASSPHRASE_ENV} is not set: challenges go unsigned", err=True)
+        else:
+            key = load_key(directory, read_identity(directory), read_passphrase())
+    try:
+        cache = open_replay_cache(replay or directory / REPLAY_FILE)
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        fail_usage(f"cannot open the replay cache: {exc}")
+    gate = Gate(directory, chosen, identity, replay=cache, signing_key=key)
+    stop = threading.Event()
+
+    def background() -> None:
+        minutes = 0
+        while not stop.wait(60):
+            minutes += 1
+            gate.counts.flush()
+            if source is not None and is_url(source) and minutes % sync_every == 0:
+                with contextlib.suppress(CitykeyError):  # sync.json records it; the page says the network is gone
+                    sync_bundle(directory, source, now=read_clock())
+
+    if source is not None and is_url(source):
+        try:
+            sync_bundle(directory, source, now=read_clock())
+        except CitykeyError as exc:
+            typer.echo(f"warning: not synced ({exc.code}); using the held bundle", err=True)
+    worker = threading.Thread(target=background, name="citykey-verifier-sync", daemon=True)
+    worker.start()
+    typer.echo(f"scanner for {chosen.name} ({chosen.mode}) at http://{host}:{port}/", err=True)
+    try:
+        uvicorn.run(create_app(gate), host=host, port=port, log_level="warning")
+    finally:
+        stop.set()
+        gate.close()
     raise typer.Exit(EXIT_OK)

@@ -73,6 +73,15 @@ ERROR_MESSAGES: dict[str, str] = {
     "request_expired": N_("This request has expired. Ask the service to show a new one."),
     "verifier_unknown": N_("The city does not list this service. Do not share your information with it."),
     "request_unsigned": N_("This service did not identify itself, so your wallet will not answer it."),
+    "bundle_outdated": N_(
+        "The list of city keys just downloaded is older than the one on this device. It was not used."
+    ),
+    "sync_failed": N_("This device cannot reach the city right now. It keeps working with the list of keys it has."),
+    "replay_unavailable": N_("This device cannot check whether the code was already used. Try again, or call support."),
+    "claim_not_met": N_(
+        "This credential does not meet this service's condition, such as the age. It cannot be used here."
+    ),
+    "policy_invalid": N_("This device's service settings are wrong. Call support."),
     "bundle_key_not_valid": N_(
         "This device's list of city keys was signed with a key not allowed to sign it. "
         "Update it from the city."

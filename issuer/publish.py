@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
+from wallet_spec import jws
 from wallet_spec.bundle import sign_bundle
+from wallet_spec.errors import FormatError
 from wallet_spec.jwk import PrivateKey
 
 HOUR = 3600
@@ -46,3 +48,19 @@ def build_bundle(
         kid=kid,
         verifiers=store.verifiers(),
     )
+
+
+def static_files(bundle: str) -> dict[str, str]:
+    """What a static web host serves in place of the service: relative path -> token.
+
+    `trust-bundle` and `statuslists/{id}`, the paths of `/trust-bundle` and
+    `/statuslists/{id}`, so verifiers and wallets use the same URLs either way.
+    """
+    files = {"trust-bundle": bundle}
+    for token in jws.parse(bundle, what="trust bundle").payload.get("status_lists", []):
+        uri = jws.parse(token, what="status list token").payload.get("sub")
+        list_id = uri.rsplit("/", 1)[-1] if isinstance(uri, str) else ""
+        if not list_id.isdigit():
+            raise FormatError("a status list token has no numbered URI")
+        files[f"statuslists/{list_id}"] = token
+    return files

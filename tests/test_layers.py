@@ -29,7 +29,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 ALLOWED: dict[str, frozenset[str]] = {
     "wallet_spec": frozenset(),
-    "citykey_io": frozenset(),
+    "citykey_io": frozenset({"wallet_spec"}),  # edge helpers raise the contract's typed errors
     "keys": frozenset({"wallet_spec", "citykey_io"}),
     "verifier": frozenset({"wallet_spec", "citykey_io"}),
     "wallet": frozenset({"wallet_spec", "citykey_io"}),

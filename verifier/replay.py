@@ -18,6 +18,14 @@ is reported, and a restart (or a second process on the same file) still knows
 it. `check_and_remember` is one `BEGIN IMMEDIATE` transaction, so of two
 threads or processes presenting the same key at once exactly one wins. The
 table holds hashes and times only: nothing about the holder.
+
+Gates that share one cache (the turnstiles of a station, the scanners of a
+library's branches) use Redis instead: `open_replay_cache("redis://host:6379/0")`
+gives a `RedisReplayCache`, where remembering is one atomic `SET key 1 NX EX
+seconds` (of two gates scanning the same code at once exactly one wins) and
+Redis forgets each key when its window closes. Keys are `prefix` + the hex of
+the hash; the prefix (`?prefix=…` in the URL, default `citykey:replay:`) keeps
+services apart on one server. `open_replay_cache` takes a URL or a SQLite path.
 """
 
 from __future__ import annotations
@@ -29,6 +37,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import redis
+
+from wallet_spec.errors import ReplayUnavailable
 
 SCHEMA_VERSION = 1
 BUSY_TIMEOUT_S = 30.0
@@ -109,3 +122,51 @@ class ReplayCache:
         self, kind: type[BaseException] | None, value: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+DEFAULT_PREFIX = "citykey:replay:"
+
+
+class RedisReplayCache(ReplayCache):
+    """The replay cache on a Redis server, shared by every gate that names the same URL and prefix."""
+
+    def __init__(self, url: str, *, prefix: str | None = None, timeout: float = 5.0) -> None:
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query))
+        self.prefix = prefix if prefix is not None else query.pop("prefix", DEFAULT_PREFIX)
+        query.pop("prefix", None)
+        self.url = urlunsplit(parts._replace(query=urlencode(query)))
+        self._redis = redis.Redis.from_url(self.url, socket_timeout=timeout, socket_connect_timeout=timeout)
+
+    def _name(self, key: bytes) -> str:
+        return self.prefix + key.hex()
+
+    def check_and_remember(self, key: bytes, *, expires: int, now: int) -> bool:
+        """`SET NX EX`: atomic on the server; the key lives until the window closes (at least a second)."""
+        try:
+            return bool(self._redis.set(self._name(key), b"1", nx=True, ex=max(1, expires - now)))
+        except redis.RedisError as exc:
+            raise ReplayUnavailable(f"the shared replay cache does not answer ({type(exc).__name__})") from None
+
+    def seen(self, key: bytes, *, now: int) -> bool:
+        try:
+            return bool(self._redis.exists(self._name(key)))
+        except redis.RedisError as exc:
+            raise ReplayUnavailable(f"the shared replay cache does not answer ({type(exc).__name__})") from None
+
+    def purge(self, *, now: int) -> int:
+        return 0  # Redis expires every key itself
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self._redis.scan_iter(match=self.prefix + "*", count=1000))
+
+    def close(self) -> None:
+        self._redis.close()
+
+
+def open_replay_cache(location: str | os.PathLike[str]) -> ReplayCache:
+    """A replay cache from a `redis://` / `rediss://` / `unix://` URL, or a SQLite file path."""
+    text = os.fspath(location)
+    if text.startswith(("redis://", "rediss://", "unix://")):
+        return RedisReplayCache(text)
+    return ReplayCache(text)

@@ -58,6 +58,12 @@ class KeyInvalid(FormatError):
 # --- issuance and presentation by our own code ----------------------------
 
 
+class PolicyInvalid(FormatError):
+    """A verifier's policy file is not valid TOML or names an unknown mode, claim or setting."""
+
+    code = "policy_invalid"
+
+
 class UsageError(CitykeyError):
     """A caller asked for something the format does not allow."""
 
@@ -307,6 +313,24 @@ class BundleStale(VerificationError):
     code = "bundle_stale"
 
 
+class BundleOutdated(VerificationError):
+    """A downloaded trust bundle is not newer than the one held; the held one is kept."""
+
+    code = "bundle_outdated"
+
+
+class SyncFailed(CitykeyError):
+    """The trust bundle could not be fetched (network, server, or file); the held one is kept."""
+
+    code = "sync_failed"
+
+
+class ReplayUnavailable(CitykeyError):
+    """The shared replay cache cannot be reached; a one-way gate must not decide without it."""
+
+    code = "replay_unavailable"
+
+
 class Replayed(VerificationError):
     """This presentation was already accepted by this verifier; the holder must show a fresh one."""
 
@@ -335,6 +359,12 @@ class MissingClaim(VerificationError):
     """The presentation does not disclose a claim the verifier's policy requires."""
 
     code = "missing_claim"
+
+
+class ClaimNotMet(VerificationError):
+    """A disclosed claim does not have the value the verifier's policy requires (e.g. age_over_65 false)."""
+
+    code = "claim_not_met"
 
 
 class VerificationFailed(VerificationError):

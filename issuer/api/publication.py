@@ -5,8 +5,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 
+from issuer.api.caching import cached, refresh_seconds
 from issuer.deps import State, Store
 from issuer.errors import NotFound, error_responses
 from wallet_spec import jws
@@ -30,9 +31,10 @@ def jwt_vc_issuer(store: Store) -> dict[str, Any]:
     response_class=Response,
     responses=_token("application/jwt", "The trust bundle, a compact JWS (`typ` `citykey-trust+jwt`)."),
 )
-def trust_bundle(state: State) -> Response:
-    """The signed file verifiers sync daily: root-signed key list and current status lists."""
-    return Response(state.published.bundle, media_type="application/jwt")
+def trust_bundle(request: Request, state: State) -> Response:
+    """The signed file verifiers sync daily: root-signed key list and current status lists (ETag, 304)."""
+    bundle = state.published.bundle
+    return cached(request, bundle, "application/jwt", max_age=refresh_seconds(bundle))
 
 
 @router.get(
@@ -40,12 +42,12 @@ def trust_bundle(state: State) -> Response:
     response_class=Response,
     responses={**_token("application/statuslist+jwt", "The status list token."), **error_responses(404)},
 )
-def status_list(list_id: int, state: State) -> Response:
-    """One `statuslist+jwt`, as published in the current bundle."""
+def status_list(list_id: int, request: Request, state: State) -> Response:
+    """One `statuslist+jwt`, as published in the current bundle (ETag, 304)."""
     uri = state.registry.uri(list_id)
     for token in jws.parse(state.published.bundle, what="trust bundle").payload.get("status_lists", []):
         if jws.parse(token, what="status list token").payload.get("sub") == uri:
-            return Response(token, media_type="application/statuslist+jwt")
+            return cached(request, token, "application/statuslist+jwt", max_age=refresh_seconds(state.published.bundle))
     raise NotFound("no such status list")
 
 

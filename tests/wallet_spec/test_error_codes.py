@@ -130,6 +130,29 @@ def offline(kit: Kit, code: str, bundle: Any, *, required: tuple[tuple[str, ...]
     return failed(lambda: verify_offline(text, bundle, policy, now=kit.now), code)
 
 
+def _verifier_error(kit: Kit, code: str) -> CitykeyError:
+    """The kiosk's own errors: syncing a bundle, reading a policy file, a claim's value."""
+    from verifier.policies import parse_policies, policy_named
+    from verifier.sync import check_newer, pin_root, sync
+
+    if code == "bundle_outdated":
+        return raised(lambda: check_newer(_bundle(kit), _bundle(kit, issued_at=kit.now - 7200)))
+    if code == "sync_failed":
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as tmp:
+            pin_root(Path(tmp), "root-thumbprint")
+            return raised(lambda: sync(Path(tmp), str(Path(tmp) / "absent.jwt"), now=kit.now))
+    if code == "replay_unavailable":
+        from verifier.replay import open_replay_cache
+
+        with open_replay_cache("redis://127.0.0.1:1/0") as nowhere:  # nothing listens on port 1
+            return raised(lambda: nowhere.check_and_remember(b"k", expires=kit.now + 60, now=kit.now))
+    if code == "claim_not_met":
+        return policy_named("senior-fare").unmet({"resident_of": "Springfield", "age_over_65": False})[0]
+    return raised(lambda: parse_policies("[desk]\nmode = 'turnstile'"))
+
+
 def _replayed(kit: Kit) -> CitykeyError:
     import tempfile
 
@@ -353,6 +376,11 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "BundleStale": lambda kit: offline(kit, "bundle_stale", _bundle(kit, issued_at=kit.now - 30 * DAY)),
     "MissingClaim": lambda kit: offline(kit, "missing_claim", _bundle(kit), required=(("given_name",),)),
     "Replayed": _replayed,
+    "BundleOutdated": lambda kit: _verifier_error(kit, "bundle_outdated"),
+    "SyncFailed": lambda kit: _verifier_error(kit, "sync_failed"),
+    "ClaimNotMet": lambda kit: _verifier_error(kit, "claim_not_met"),
+    "PolicyInvalid": lambda kit: _verifier_error(kit, "policy_invalid"),
+    "ReplayUnavailable": lambda kit: _verifier_error(kit, "replay_unavailable"),
     "RequestExpired": lambda kit: _request(kit, "request_expired", at=DAY),
     "VerifierUnknown": lambda kit: _request(kit, "verifier_unknown", key=kit.other_key, verifiers=[]),
     "RequestUnsigned": lambda kit: _request(kit, "request_unsigned", verifiers=[], require_signed=True),
