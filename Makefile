@@ -47,7 +47,7 @@ bench: $(STAMP)
 lock:
 	$(PYTHON) -m venv .lock-venv && .lock-venv/bin/python -m pip install -q pip-tools
 	.lock-venv/bin/pip-compile -q --generate-hashes --allow-unsafe --strip-extras --no-emit-find-links \
-	    --no-emit-index-url --no-emit-trusted-host --extra dev --extra bench -o requirements.lock pyproject.toml
+	    --no-emit-index-url --no-emit-trusted-host --extra dev --extra bench --extra fuzz -o requirements.lock pyproject.toml
 	rm -rf .lock-venv
 
 # Known vulnerabilities in the pinned versions (needs PyPI's JSON API; not part of `make test`).
@@ -91,3 +91,21 @@ web: $(WEB)/dist/index.html $(APPLY)/dist/index.html
 web-test: $(WEB)/node_modules/.installed
 	cd $(WEB) && node --test test/
 	cd $(APPLY) && node --test test/
+
+# Coverage-guided fuzzing (atheris) of every parser of outside input, FUZZ_SECONDS each (fuzz/README.md).
+FUZZ_SECONDS ?= 1800
+FUZZ_TARGETS := presentation sd_jwt qr status_list bundle request wallet
+.PHONY: fuzz load
+fuzz: $(STAMP)
+	@for target in $(FUZZ_TARGETS); do \
+	    echo "== fuzz $$target ($(FUZZ_SECONDS) s)"; \
+	    mkdir -p fuzz/findings/$$target; \
+	    $(BIN)/python -m fuzz.harness $$target -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=2048 -timeout=10 \
+	        -print_final_stats=1 -artifact_prefix=fuzz/findings/$$target/ fuzz/corpus/$$target || exit 1; \
+	done
+
+# The issuer under load over loopback, SQLite then PostgreSQL (LOAD_SECONDS each; benchmarks/load.py).
+LOAD_SECONDS ?= 60
+load: $(STAMP)
+	$(BIN)/python -m benchmarks.load --seconds $(LOAD_SECONDS) --db sqlite
+	$(BIN)/python -m benchmarks.load --seconds $(LOAD_SECONDS) --db postgresql
