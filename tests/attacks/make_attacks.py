@@ -151,7 +151,9 @@ def key_list(root: PrivateKey = ROOT_KEY, *, iat: int = NOW - 3600, exp: int = N
         ListedKey(thumbprint(ACTIVE), public_jwk(ACTIVE), RETIRED_AT + 1, None),
         ListedKey(thumbprint(REVOKED_KEY), public_jwk(REVOKED_KEY), NOW - 400 * DAY, None),
     )
-    return sign_key_list(KeyList(ISSUER, iat, exp, keys, frozenset({thumbprint(REVOKED_KEY)})), root)
+    bus = ListedVerifier.create("https://bus.springfield.example", "City buses", public_jwk(VERIFIER),
+                                ("resident_of", "age_over_65", "given_name", "family_name", "birthdate", "address"))
+    return sign_key_list(KeyList(ISSUER, iat, exp, keys, frozenset({thumbprint(REVOKED_KEY)}), (bus,)), root)
 
 
 def status_list(*, revoked: tuple[int, ...] = (REVOKED_IDX,)) -> StatusList:
@@ -179,8 +181,7 @@ def bundle(
     return sign_bundle(
         key_list_token=key_list_token or key_list(), status_list_tokens=status_tokens or [status_token()],
         issuer=issuer, issued_at=issued_at, next_update=next_update or issued_at + DAY, signing_key=key,
-        kid=thumbprint(key), verifiers=[ListedVerifier("https://bus.springfield.example", "City buses",
-                                                       public_jwk(VERIFIER))],
+        kid=thumbprint(key),
     )
 
 

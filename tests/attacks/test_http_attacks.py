@@ -162,8 +162,8 @@ def credential_oversize_body(kit: Kit, desk: Desk) -> None:
 
 def real_receipt(kit: Kit) -> str:
     state = kit.state
-    batch = issue_batch(OFFER_RESIDENT, Wallet().new_holder_keys(2), store=state.store, registry=state.registry,
-                        passphrase=state.passphrase, now=kit.now)
+    batch = issue_batch(OFFER_RESIDENT, Wallet().new_holder_keys(2), keys=state.keys, registry=state.registry,
+                        now=kit.now)
     return batch.receipt
 
 

@@ -35,6 +35,7 @@ import uvicorn
 from PIL import Image
 
 from issuer.batch import revoke_with_receipt
+from issuer.signing import SigningKeys
 from tests.verifier.conftest import new_city as new_city
 from tests.verifier.kiosk import KIOSK_AUD, make_gate, make_home, paper_card_text, resident
 from tests.verifier.springfield import DAY, PASSPHRASE, City, CityMaker
@@ -179,7 +180,7 @@ def test_the_camera_reads_a_phone_and_the_page_says_accepted(playwright: Any, ci
 def test_revoked_paper_and_spanish_by_the_handheld_scanner(playwright: Any, city: City, tmp_path: Path) -> None:
     now = int(time.time())
     revoked_code, holder = one_way(city, 2, now=now)
-    revoke_with_receipt(holder.batch.receipt, store=city.store, registry=city.registry, passphrase=PASSPHRASE)
+    revoke_with_receipt(holder.batch.receipt, keys=SigningKeys.open(city.store, PASSPHRASE), registry=city.registry)
     card = paper_card_text(city, resident(3), now=now - 20)
     home = make_home(tmp_path / "library", city, now=now)
     with serving(make_gate(home, "library-card")) as url:

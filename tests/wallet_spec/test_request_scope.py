@@ -14,10 +14,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from issuer.publish import build_bundle, status_base_uri
 
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.statuslists import StatusRegistry
+from issuer.trust_bundle import build_bundle, status_base_uri
 from keys import KeyStore
 from keys.store import VERIFIERS_NAME
 from wallet.model import Wallet
@@ -121,11 +121,12 @@ def erika_wallet(store: KeyStore, registry: StatusRegistry) -> Wallet:
     import datetime as dt
 
     from issuer.batch import issue_batch
+    from issuer.signing import SigningKeys
 
     wallet = Wallet()
     resident = Resident("Erika", "Mustermann", dt.date(1958, 3, 15), "Springfield")
-    batch = issue_batch(resident, wallet.new_holder_keys(2), store=store, registry=registry,
-                        passphrase=PASSPHRASE, now=NOW)
+    batch = issue_batch(resident, wallet.new_holder_keys(2), keys=SigningKeys.open(store, PASSPHRASE),
+                        registry=registry, now=NOW)
     for credential in batch.credentials:
         wallet.import_credential(credential)
     return wallet
