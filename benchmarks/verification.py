@@ -32,7 +32,15 @@ from wallet_spec.encoding import b64url_decode
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.keylist import KeyList, ListedKey, short_kid, sign_key_list
 from wallet_spec.present import present
-from wallet_spec.profile import CITY_ID, RESIDENCY, Address, CredentialType, Resident, issue_credential, verify_credential
+from wallet_spec.profile import (
+    CITY_ID,
+    RESIDENCY,
+    Address,
+    CredentialType,
+    Resident,
+    issue_credential,
+    verify_credential,
+)
 from wallet_spec.statuslist import StatusList, sign_token
 
 RESIDENT = Resident(
