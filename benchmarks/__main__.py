@@ -49,7 +49,7 @@ class Run:
 def _timed(run: Run, found: dict[str, Callable[[], object]], floors: dict[str, str] | None = None) -> dict[str, Timed]:
     if run.quick:
         return interleaved(found, floors=floors, rounds=2, batch_seconds=0.0005)
-    return interleaved(found, floors=floors, rounds=60, batch_seconds=0.004)
+    return interleaved(found, floors=floors, rounds=150, batch_seconds=0.004)
 
 
 def _timed_table(run: Run, results: dict[str, Timed], per_call: dict[str, int] | None = None) -> None:
