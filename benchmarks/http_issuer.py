@@ -48,6 +48,8 @@ class HttpFigures:
     credentials_per_second: float
     p50_ms: float
     p99_ms: float
+    cpu_ms: float
+    """Processor time per batch, client and server together (one process): what the load cannot inflate."""
 
 
 @contextmanager
@@ -118,14 +120,17 @@ def measure(database: str, db_url: str | None, tmp: Path, *, batches: int) -> Ht
         _receive(client, offers.pop())  # warm up
         latencies: list[float] = []
         credentials = 0
+        cpu = time.process_time()
         start = time.perf_counter()
         for offer in offers:
             began = time.perf_counter()
             credentials += _receive(client, offer)
             latencies.append(time.perf_counter() - began)
         elapsed = time.perf_counter() - start
+        cpu = time.process_time() - cpu
     cuts = statistics.quantiles(latencies, n=100, method="inclusive") if len(latencies) > 1 else latencies * 99
-    return HttpFigures(database, batches, credentials / elapsed, statistics.median(latencies) * 1e3, cuts[98] * 1e3)
+    return HttpFigures(database, batches, credentials / elapsed, statistics.median(latencies) * 1e3, cuts[98] * 1e3,
+                       cpu / batches * 1e3)
 
 
 def run(*, batches: int) -> list[HttpFigures | str]:
