@@ -69,7 +69,7 @@ def svg_chart(bars: list[tuple[str, float, float | None]], *, title: str) -> str
     for tick in range(int(scale_max) + 1):
         out.append(f'<line x1="{x(tick):.1f}" x2="{x(tick):.1f}" y1="{top - 4}" y2="{axis_y}" stroke="#bbb"/>')
         out.append(f'<text x="{x(tick):.1f}" y="{axis_y + 14}" text-anchor="middle">{tick}×</text>')
-    out.append(f'<text x="{left}" y="{axis_y + 28}" fill="#555">ratio to the floor (1× = the unavoidable '
+    out.append(f'<text x="10" y="{axis_y + 28}" fill="#555">time over its floor (1× = the unavoidable '
                'cryptography); dashed: the target; red: missed</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
