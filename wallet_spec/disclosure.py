@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -25,7 +25,7 @@ SaltSource = Callable[[], str]
 
 
 def new_salt() -> str:
-    return b64url_encode(os.urandom(SALT_BYTES))  # what secrets.token_bytes calls, without two wrappers
+    return b64url_encode(secrets.token_bytes(SALT_BYTES))
 
 
 @dataclass(frozen=True, slots=True)
