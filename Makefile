@@ -41,7 +41,7 @@ i18n: $(STAMP)
 	  $(BIN)/pybabel compile --statistics -i $$po -o /dev/null || exit 1; done
 
 bench: $(STAMP)
-	$(BIN)/python -m benchmarks
+	$(BIN)/python -m benchmarks --write
 
 # Re-pin every dependency (needs PyPI): after changing pyproject.toml's dependencies.
 lock:

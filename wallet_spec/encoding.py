@@ -80,9 +80,6 @@ def _no_constant(name: str) -> Any:
 
 
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
-_MAYBE_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F]")
-"""Where a JSON text can hold a lone surrogate: raw, or as an escape. Text without either
-cannot (a match may be a false alarm, e.g. an escaped backslash; the exact walk then decides)."""
 _BOM = "\ufeff"
 
 
@@ -131,7 +128,9 @@ def json_loads(data: bytes | str, *, what: str = "value") -> Any:
         raise FormatError(f"{what}: {exc.message}") from None
     except (ValueError, RecursionError):
         raise FormatError(f"{what} is not valid JSON") from None
-    if _MAYBE_SURROGATE.search(text):
+    if "\\u" in text or (not isinstance(data, bytes) and not text.isascii()):
+        # Only an escape (or, in text not decoded from UTF-8 here, a raw code point) can be a lone
+        # surrogate: strict UTF-8 decoding refuses encoded ones. Anything else needs no walk.
         _scalar_values_only(value, what)
     return value
 

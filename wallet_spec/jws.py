@@ -34,6 +34,8 @@ ALLOWED_ALGORITHMS = frozenset({"ES256"})
 """Every algorithm citykey verifies. `none` and MAC algorithms can never be added."""
 
 _ES256_SIG_LEN = 64
+_ES256 = ec.ECDSA(hashes.SHA256())
+"""Made once: the algorithm object is the same for every signature."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +98,7 @@ def signature_valid(jws: CompactJws, key: PublicKey) -> bool:
     r = int.from_bytes(jws.signature[:32], "big")
     s = int.from_bytes(jws.signature[32:], "big")
     try:
-        key.verify(encode_dss_signature(r, s), jws.signing_input, ec.ECDSA(hashes.SHA256()))
+        key.verify(encode_dss_signature(r, s), jws.signing_input, _ES256)
     except InvalidSignature:
         return False
     return True
@@ -116,7 +118,7 @@ def sign(
         + "."
         + b64url_encode(dumps(dict(payload)).encode("utf-8"))
     )
-    der = key.sign(signing_input.encode("ascii"), ec.ECDSA(hashes.SHA256()))
+    der = key.sign(signing_input.encode("ascii"), _ES256)
     r, s = decode_dss_signature(der)
     return signing_input + "." + b64url_encode(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
 

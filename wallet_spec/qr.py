@@ -140,13 +140,21 @@ def _json_part(data: bytes) -> bytes:
     return bytes([_RAW]) + _bytes(data)
 
 
-def _shaped(value: Any) -> bytes:
-    """A disclosure in its usual shape loses its array framing; anything else is a plain value."""
+def _disclosure_shaped(value: Any) -> bytes | None:
+    """The salt's octets when `value` is a disclosure in its usual shape (16-octet salt, string name)."""
     if isinstance(value, list) and len(value) in (2, 3) and isinstance(value[0], str):
         salt = _canonical_b64(value[0])
         if salt is not None and len(salt) == _SALT and (len(value) == 2 or isinstance(value[1], str)):
-            rest = b"".join(_value(v, 1) for v in value[1:])
-            return bytes([_PROPERTY if len(value) == 3 else _ELEMENT]) + salt + rest
+            return salt
+    return None
+
+
+def _shaped(value: Any) -> bytes:
+    """A disclosure in its usual shape loses its array framing; anything else is a plain value."""
+    salt = _disclosure_shaped(value)
+    if salt is not None:
+        rest = b"".join(_value(v, 1) for v in value[1:])
+        return bytes([_PROPERTY if len(value) == 3 else _ELEMENT]) + salt + rest
     return _value(value)
 
 
@@ -176,14 +184,25 @@ def encode(presentation: str) -> str:
 
 
 class _Reader:
+    """Reads a body; every value must be spelled exactly as `_value` spells it, checked as it is read.
+
+    That makes each presentation's code unique without encoding anything again: each tag below
+    is accepted only where `_value` would have chosen it (a known string never spelled as text,
+    base64url-shaped text never as text, lengths and integers in their shortest form), and
+    `json_part` adds the two choices made per part (`_json_part`, `_shaped`).
+    """
+
+    __slots__ = ("data", "pos")
+
     def __init__(self, data: bytes) -> None:
         self.data, self.pos = data, 0
 
     def byte(self) -> int:
-        if self.pos >= len(self.data):
+        pos = self.pos
+        if pos >= len(self.data):
             raise FormatError("QR payload is truncated")
-        self.pos += 1
-        return self.data[self.pos - 1]
+        self.pos = pos + 1
+        return self.data[pos]
 
     def varint(self) -> int:
         value, shift = 0, 0
@@ -199,10 +218,11 @@ class _Reader:
                 raise FormatError("QR payload has an impossible number")
 
     def octets(self, length: int) -> bytes:
-        if length > len(self.data) - self.pos:
+        start = self.pos
+        if length > len(self.data) - start:
             raise FormatError("QR payload is truncated")
-        self.pos += length
-        return self.data[self.pos - length : self.pos]
+        self.pos = start + length
+        return self.data[start : start + length]
 
     def blob(self) -> bytes:
         return self.octets(self.varint())
@@ -221,6 +241,18 @@ class _Reader:
             if tag >= len(KNOWN):
                 raise FormatError("QR payload names an unknown string")
             return KNOWN[tag]
+        if tag == _B64_32:
+            return b64url_encode(self.octets(32))
+        if tag == _OBJECT:
+            obj: dict[str, Any] = {}
+            for _ in range(self.count()):
+                name = self.value(depth + 1)
+                if not isinstance(name, str) or name in obj:
+                    raise FormatError("QR payload has a bad or repeated member name")
+                obj[name] = self.value(depth + 1)
+            return obj
+        if tag == _ARRAY:
+            return [self.value(depth + 1) for _ in range(self.count())]
         if tag in (_NULL, _FALSE, _TRUE):
             return {_NULL: None, _FALSE: False, _TRUE: True}[tag]
         if tag == _UINT:
@@ -240,41 +272,29 @@ class _Reader:
             if len(b64url_encode(raw)) < _MIN_B64 or len(raw) == 32:
                 raise FormatError("QR payload spells a base64url string the long way")
             return b64url_encode(raw)
-        if tag == _B64_32:
-            return b64url_encode(self.octets(32))
-        if tag == _ARRAY:
-            return [self.value(depth + 1) for _ in range(self.count())]
-        if tag == _OBJECT:
-            obj: dict[str, Any] = {}
-            for _ in range(self.count()):
-                name = self.value(depth + 1)
-                if not isinstance(name, str) or name in obj:
-                    raise FormatError("QR payload has a bad or repeated member name")
-                obj[name] = self.value(depth + 1)
-            return obj
         raise FormatError("QR payload has an unknown tag")
 
     def json_part(self) -> bytes:
         """One JSON part, which must be spelled exactly as `encode` spells it: one text per presentation."""
         start = self.pos
-        part = self._json_part()
-        if _json_part(part) != self.data[start : self.pos]:
-            raise FormatError("QR payload spells a part other than the one way it is encoded")
-        return part
-
-    def _json_part(self) -> bytes:
-        mode = self.data[self.pos] if self.pos < len(self.data) else None
+        mode = self.data[start] if start < len(self.data) else None
         if mode == _RAW:
             self.pos += 1
-            return self.blob()
+            part = self.blob()
+            if _json_part(part) != self.data[start : self.pos]:  # a part `encode` would have packed
+                raise FormatError("QR payload spells a part other than the one way it is encoded")
+            return part
+        value: Any
         if mode in (_PROPERTY, _ELEMENT):
             self.pos += 1
             salt = b64url_encode(self.octets(_SALT))
-            value: Any = [salt, *(self.value(1) for _ in range(2 if mode == _PROPERTY else 1))]
+            value = [salt, *(self.value(1) for _ in range(2 if mode == _PROPERTY else 1))]
             if mode == _PROPERTY and not isinstance(value[1], str):
                 raise FormatError("QR payload has a disclosure whose claim name is not a string")
         else:
             value = self.value()
+            if _disclosure_shaped(value):
+                raise FormatError("QR payload spells a part other than the one way it is encoded")
         return json_dumps(value).encode("utf-8")
 
     def jws(self) -> str:
