@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from issuer import desk, errors, logs, offers
 from issuer.api import apply, oid4vci, publication, revocation, webwallet
 from issuer.db import write_transaction
+from issuer.ratelimit import budgets
 from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
 
@@ -35,6 +36,7 @@ def create_app(settings: IssuerSettings | None = None) -> FastAPI:
     # Any route with parameters may answer 422; every error is `ErrorBody` (issuer.errors).
     app = FastAPI(title="citykey issuer", version="1", lifespan=lifespan, responses=errors.error_responses(422))
     app.state.issuer = state
+    app.state.budgets = budgets()
     logs.install()
     errors.install(app)
     app.include_router(publication.router)

@@ -47,3 +47,20 @@ class Budget:
         full = [k for k, (t, at) in self._tokens.items() if t + (now - at) * rate >= self.capacity]
         for key in full:
             del self._tokens[key]
+
+
+LIMITS: dict[str, tuple[int, float, str]] = {
+    "token": (30, 60, "token requests"),
+    "nonce": (60, 60, "nonce requests"),
+    "revocations": (10, 60, "revocations"),
+    "bookings": (5, 3600, "bookings"),
+}
+"""Per client address: (requests at once, refilled over this many seconds, what the message calls them).
+
+Generous for a wallet (a batch takes one token and a few nonces) and a resident revoking a lost
+phone; a script hammering an endpoint gets 429 with `Retry-After` before any work is done."""
+
+
+def budgets() -> dict[str, Budget]:
+    """One `Budget` per limited endpoint, for `app.state.budgets`."""
+    return {name: Budget(capacity=capacity, window=window) for name, (capacity, window, _) in LIMITS.items()}

@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request
+from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
@@ -24,9 +24,8 @@ from starlette.types import Scope
 
 from issuer import appointments
 from issuer.api.bodies import Rules, json_body, request_body
-from issuer.deps import State
+from issuer.deps import State, throttled
 from issuer.errors import error_responses
-from issuer.ratelimit import Budget
 from wallet_spec.encoding import b64url_encode
 from wallet_spec.oid4vci import JSON_MEDIA_TYPE
 
@@ -42,10 +41,6 @@ HEADERS = {
     ),
 }
 """`connect-src 'self'`: the page can reach this service only, and `form-action 'none'`: its form is never sent."""
-
-BOOKINGS_PER_ADDRESS = 5
-"""Bookings one client address may make at once, then one every 12 minutes (a flood cannot fill the desk)."""
-
 
 def clock() -> int:
     return int(time.time())
@@ -88,12 +83,11 @@ BookingBody = Annotated[Booking, Depends(json_body(Booking, BOOKING))]
 
 
 @router.post(
-    "/appointments", status_code=201, response_model=Booked, responses=error_responses(400, 409, 413, 422, 429),
+    "/appointments", status_code=201, dependencies=[throttled("bookings")], response_model=Booked,
+    responses=error_responses(400, 409, 413, 422, 429),
     openapi_extra=request_body(JSON_MEDIA_TYPE, Booking.model_json_schema()),
 )
-async def book(body: BookingBody, request: Request, state: State, now: Now) -> Booked:
-    budget: Budget = request.app.state.bookings
-    budget.spend(request.client.host if request.client else "", now=now, what="bookings")  # RateLimited: 429
+async def book(body: BookingBody, state: State, now: Now) -> Booked:
     token = await run_in_threadpool(appointments.book, state.engine, state.settings, body.slot, now=now)
     end = body.slot + state.settings.appointment_minutes * 60
     return Booked(token=b64url_encode(token), slot=body.slot, end=end)
@@ -110,7 +104,6 @@ class _PageFiles(StaticFiles):
 
 def install(app: FastAPI, directory: Path = DIST) -> None:
     """The booking routes, and the built page at `/apply/` (or a plain answer saying it was not built)."""
-    app.state.bookings = Budget(capacity=BOOKINGS_PER_ADDRESS, window=3600)
     app.include_router(router)
     if (directory / "index.html").is_file():
         app.mount("/apply", _PageFiles(directory=directory, html=True), name="apply")

@@ -23,7 +23,7 @@ from starlette.concurrency import run_in_threadpool
 from citykey_io.clock import now as clock
 from issuer import oid4vci, renewal
 from issuer.api.bodies import FORM_TYPE, Rules, form_body, json_body, request_body
-from issuer.deps import State
+from issuer.deps import State, throttled
 from issuer.errors import NO_STORE, ErrorBody, OAuthError
 from issuer.offers import take_offer_document
 from wallet_spec.oid4vci import JSON_MEDIA_TYPE
@@ -184,7 +184,8 @@ async def credential_offer(offer_id: str, state: State, now: Now) -> JSONRespons
 
 @router.post(
     "/token",
-    responses=_documented(TokenResponse, 400, 413),
+    dependencies=[throttled("token")],
+    responses=_documented(TokenResponse, 400, 413, 429),
     openapi_extra=request_body(FORM_TYPE, _TOKEN_REQUEST),
 )
 async def token(form: TokenForm, state: State, now: Now) -> JSONResponse:
@@ -192,7 +193,7 @@ async def token(form: TokenForm, state: State, now: Now) -> JSONResponse:
     return await _answer(lambda: oid4vci.redeem(state, form, now=now))
 
 
-@router.post("/nonce", responses=_documented(NonceResponse))
+@router.post("/nonce", dependencies=[throttled("nonce")], responses=_documented(NonceResponse, 429))
 async def nonce(state: State, now: Now) -> JSONResponse:
     """Nonce endpoint: a fresh single-use `c_nonce` for key proofs (and renewal presentations)."""
     return await _answer(lambda: {"c_nonce": oid4vci.new_nonce(state, now=now)})

@@ -10,7 +10,7 @@ from starlette.concurrency import run_in_threadpool
 
 from issuer.api.bodies import Rules, json_body, request_body
 from issuer.batch import revoke_with_receipt
-from issuer.deps import Keys, State
+from issuer.deps import Keys, State, throttled
 from issuer.errors import error_responses
 from issuer.receipts import MAX_RECEIPT_CHARS
 from wallet_spec.oid4vci import JSON_MEDIA_TYPE
@@ -40,7 +40,8 @@ Body = Annotated[RevocationRequest, Depends(json_body(RevocationRequest, REVOCAT
 
 @router.post(
     "/revocations",
-    responses=error_responses(400, 413, 422, 503),
+    dependencies=[throttled("revocations")],
+    responses=error_responses(400, 413, 422, 429, 503),
     openapi_extra=request_body(JSON_MEDIA_TYPE, RevocationRequest.model_json_schema()),
 )
 async def revoke(body: Body, state: State, keys: Keys) -> RevocationResult:

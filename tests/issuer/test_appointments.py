@@ -11,6 +11,7 @@ from sqlalchemy import select
 from issuer import appointments
 from issuer.api import apply
 from issuer.db import appointments as appointments_table
+from issuer.ratelimit import LIMITS
 from issuer.settings import IssuerSettings
 from tests.issuer.desk.desk_support import make_desk
 from wallet_spec.encoding import b64url_decode
@@ -66,7 +67,7 @@ def test_a_slot_not_offered_or_a_flood_of_bookings_is_refused(tmp_path: Path) ->
     start = desk.client.get("/appointments/slots").json()["slots"][0]["start"]
     codes = [
         desk.client.post("/appointments", json={"slot": start}).status_code
-        for _ in range(apply.BOOKINGS_PER_ADDRESS + 1)
+        for _ in range(LIMITS["bookings"][0] + 1)
     ]
     assert codes[-1] == 429
     desk.state.engine.dispose()

@@ -70,7 +70,7 @@ def test_fifty_preapplications_bookings_and_enrolments_leave_no_personal_value(
             session_secret="s" * 48, city_name=CITY, appointment_capacity=100,  # type: ignore[arg-type]
         ))
         app.dependency_overrides[apply.clock] = lambda: NOW
-        app.state.bookings.capacity = RESIDENTS * 2
+        app.state.budgets["bookings"].capacity = RESIDENTS * 2
         engine = app.state.issuer.engine
         clerks.add_clerk(engine, CLERK, PASSWORD, "clerk")
         access = logging.getLogger("uvicorn.access")
