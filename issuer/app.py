@@ -36,7 +36,7 @@ def create_app(settings: IssuerSettings | None = None) -> FastAPI:
     # Any route with parameters may answer 422; every error is `ErrorBody` (issuer.errors).
     app = FastAPI(title="citykey issuer", version="1", lifespan=lifespan, responses=errors.error_responses(422))
     app.state.issuer = state
-    app.state.budgets = budgets()
+    app.state.budgets = budgets() if state.settings.rate_limits else {}
     logs.install()
     errors.install(app)
     app.include_router(publication.router)

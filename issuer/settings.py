@@ -57,6 +57,9 @@ class IssuerSettings(BaseSettings):
     republish_every: int = Field(default=3600, ge=1, le=12 * 3600)
     """Seconds between re-signing status list tokens and the trust bundle (at most 12 h: the bundle
     announces its next update a day ahead, and a failed attempt must leave time for the next)."""
+    rate_limits: bool = True
+    """Limit `/token`, `/nonce`, `/revocations` and bookings per client address (issuer.ratelimit.LIMITS).
+    Off only where a reverse proxy limits instead, or for a load test (`CITYKEY_RATE_LIMITS=false`)."""
     appointment_capacity: int = Field(default=4, ge=0, le=1000)
     """Residents who may book each desk slot from the `/apply/` page; 0 turns booking off."""
     appointment_minutes: int = Field(default=30, ge=5, le=240)

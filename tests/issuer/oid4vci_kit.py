@@ -150,7 +150,7 @@ def service(tmp: Path, *, db_url: str | None = None, **settings: Any) -> Iterato
     """A fresh key store and database, the app on them, and the endpoints' clock set to `Kit.now`."""
     keys_dir = tmp / "keys"
     KeyStore.init(keys_dir, ISSUER, PASSPHRASE.encode(), now=int(time.time()) - 3600)
-    config = IssuerSettings(
+    config = IssuerSettings(rate_limits=False,
         data_dir=tmp,
         keys_dir=keys_dir,
         db_url=db_url or sqlite_url(tmp / "issuer.db"),

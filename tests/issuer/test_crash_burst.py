@@ -123,7 +123,7 @@ def test_a_kill_9_burst_loses_no_acknowledged_revocation_and_reuses_no_index(tmp
     data.mkdir(mode=0o700)
     KeyStore.init(keys_dir, ISSUER, PASSPHRASE.encode(), now=int(time.time()) - 3600)
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYKEY_")}
-    env.update(CITYKEY_DATA_DIR=str(data), CITYKEY_KEY_PASSPHRASE=PASSPHRASE)
+    env.update(CITYKEY_DATA_DIR=str(data), CITYKEY_KEY_PASSPHRASE=PASSPHRASE, CITYKEY_RATE_LIMITS="false")
     if not database.startswith("sqlite"):
         env["CITYKEY_DB_URL"] = database
     config = IssuerSettings(data_dir=data, keys_dir=keys_dir, db_url=database,

@@ -326,7 +326,7 @@ def test_a_thousand_credentials_leave_no_personal_value_in_anything_the_issuer_w
     started = time.monotonic()
     try:
         KeyStore.init(data_dir / "keys", ISSUER, PASSPHRASE.encode(), now=int(time.time()) - 3600)
-        settings = IssuerSettings(
+        settings = IssuerSettings(rate_limits=False,
             data_dir=data_dir,
             db_url=database or sqlite_url(data_dir / "issuer.db"),
             key_passphrase=PASSPHRASE,  # type: ignore[arg-type]

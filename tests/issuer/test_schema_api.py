@@ -41,7 +41,7 @@ def application(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FastAPI]:
     with pytest.MonkeyPatch.context() as patch:
         cheap_kdfs(patch)
         KeyStore.init(root / "keys", ISSUER, PASSPHRASE.encode(), now=int(time.time()))
-    settings_ = IssuerSettings(data_dir=root / "data", keys_dir=root / "keys",
+    settings_ = IssuerSettings(rate_limits=False, data_dir=root / "data", keys_dir=root / "keys",
                                db_url=sqlite_url(root / "issuer.db"), key_passphrase=PASSPHRASE)
     app = create_app(settings_)
     app.state.issuer.registry.allocate(3)

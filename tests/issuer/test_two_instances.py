@@ -46,7 +46,7 @@ def instances(tmp_path: Path, postgresql_url: str) -> Iterator[tuple[FastAPI, Fa
     KeyStore.init(tmp_path / "keys", ISSUER, PASSPHRASE.encode(), now=int(time.time()) - 3600)
     apps = []
     for name in ("a", "b"):
-        settings = IssuerSettings(
+        settings = IssuerSettings(rate_limits=False,
             data_dir=tmp_path / name,
             keys_dir=tmp_path / "keys",
             db_url=postgresql_url,
