@@ -130,7 +130,8 @@ def postgres_database() -> Iterator[str]:
 def server(data: Path, db_url: str | None) -> Iterator[str]:
     """`citykey issuer serve` on a free loopback port, until /health answers; SIGTERM, then SIGKILL, after."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CITYKEY_")}
-    env.update(CITYKEY_DATA_DIR=str(data), CITYKEY_KEY_PASSPHRASE=PASSPHRASE, CITYKEY_RATE_LIMITS="false")
+    env.update(CITYKEY_DATA_DIR=str(data), CITYKEY_KEY_PASSPHRASE=PASSPHRASE, CITYKEY_RATE_LIMITS="false",
+               CITYKEY_PUBLIC_URL=ISSUER)  # the proofs name the issuer id, as a wallet reads it from metadata
     if db_url is not None:
         env["CITYKEY_DB_URL"] = db_url
     port = free_port()

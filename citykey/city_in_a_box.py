@@ -10,7 +10,6 @@ home folder keeps nothing about any resident, like a real one. Ctrl-C stops both
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import secrets
 import shutil
@@ -23,6 +22,8 @@ from pathlib import Path
 
 import httpx
 import typer
+
+from wallet_spec.encoding import json_loads
 
 CLERK = "demo"
 LIBRARY = "Springfield Public Library"
@@ -81,7 +82,7 @@ def set_up(home: Path, issuer_port: int, scanner_port: int) -> tuple[Box, str]:
         NO_COLOR="1",
     )
     box = Box(home, issuer_port, scanner_port, env)
-    root = json.loads(box.citykey("keys", "init", "--dir", str(home / "keys"), "--issuer-id", box.issuer_url,
+    root = json_loads(box.citykey("keys", "init", "--dir", str(home / "keys"), "--issuer-id", box.issuer_url,
                                   "--json"))["root_thumbprint"]
     jwk = box.citykey("verifier", "init", "--dir", str(home / "scanner"), "--aud", box.scanner_url,
                       "--name", LIBRARY, "--root", root)

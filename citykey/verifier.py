@@ -151,7 +151,7 @@ def sync(
     directory: VerifierDir,
     source: Annotated[
         str | None,
-        typer.Argument(help="The bundle's URL (https://…/trust-bundle) or a file; default: the last one synced."),
+        typer.Argument(help="The bundle's URL (ending /trust-bundle) or a file; default: the last one synced."),
     ] = None,
     json_output: JsonFlag = False,
 ) -> None:
@@ -303,7 +303,9 @@ def challenge(
 @app.command()
 def serve(
     directory: VerifierDir,
-    policy: Annotated[str, typer.Option("--policy", help="The service: library-card, senior-fare, … (see docs).")],
+    policy: Annotated[
+        str, typer.Option("--policy", help="The service: library-card, senior-fare, others: docs/verifier.md.")
+    ],
     port: Annotated[int, typer.Option("--port", help="Port of the scanner page.")] = 8090,
     host: Annotated[str, typer.Option("--host", help="Address to listen on (the kiosk itself).")] = "127.0.0.1",
     policies: Annotated[

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from citykey_io.i18n import N_
-from wallet_spec.attributes import ADDRESS_FIELDS, EARLIEST_BIRTHDATE, FIELDS, MAX_LENGTH, Problem, check_fields, clean
+from wallet_spec.attributes import ADDRESS_FIELDS, FIELDS, MAX_LENGTH, Problem, check_fields, clean
 from wallet_spec.errors import FormatError
 from wallet_spec.profile import Resident, resident_from_json
 
 __all__ = [
-    "EARLIEST_BIRTHDATE", "FIELDS", "MAX_LENGTH", "FieldError", "ResidentForm", "parse_birthdate", "read_resident",
+    "BAD_CHARACTERS", "BAD_DATE", "DATE_IN_FUTURE", "DATE_TOO_OLD", "MESSAGES", "REQUIRED", "TOO_LONG",
+    "UNKNOWN_FIELD", "FieldError", "ResidentForm", "field_error", "parse_birthdate", "read_resident",
 ]
 
 REQUIRED = N_("This field is required.")

@@ -37,7 +37,6 @@ from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.concurrency import run_in_threadpool
-from fastapi.exception_handlers import http_exception_handler
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
@@ -46,15 +45,16 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from citykey_io.clock import now as clock
 from citykey_io.i18n import N_, error_message, languages
 from citykey_io.qrimage import svg_element
-from issuer import clerks
+from issuer import clerks, errors
 from issuer.api.bodies import Rules, read_form
 from issuer.desk import DeskConfig, audit, i18n, pages
 from issuer.desk.auth import CSRF_FIELD, Session, csrf_ok, same_origin, signed_in
-from issuer.desk.forms import FIELDS, MAX_LENGTH, ResidentForm, read_resident
+from issuer.desk.forms import ResidentForm, read_resident
 from issuer.desk.paper import issue_paper_card
 from issuer.offers import create_offer
 from issuer.oid4vci import city_name
 from issuer.state import IssuerState
+from wallet_spec.attributes import FIELDS, MAX_LENGTH
 from wallet_spec.errors import CitykeyError, FormatError, RateLimited
 from wallet_spec.profile import Resident
 
@@ -554,15 +554,15 @@ async def admin_end_sessions(request: Request, now: Now) -> Response:
 
 
 async def not_found(request: Request, exc: Exception) -> Response:
-    """An unknown URL: a page in the desk's language for a browser, FastAPI's JSON for an API client.
+    """An unknown URL: a page in the desk's language for a browser, the one error body for an API client.
 
     A browser's navigation asks for `text/html` first; wallets, verifiers and scripts ask for JSON
-    (or anything) and keep getting `{"detail": ...}`.
+    (or anything) and get what every other error of the issuer answers (`issuer.errors`).
     """
     assert isinstance(exc, StarletteHTTPException)
     accept = request.headers.get("accept", "")
     if exc.status_code != 404 or "text/html" not in accept.split(",")[0]:
-        return await http_exception_handler(request, exc)
+        return await errors.handle(request, exc)
     now = clock()
     session = _desk(request).sessions.load(request, now)
     return _page(

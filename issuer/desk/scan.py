@@ -27,9 +27,10 @@ from fastapi.responses import Response
 from citykey_io.i18n import N_, error_message
 from issuer import appointments
 from issuer.desk import i18n
-from issuer.desk.forms import FIELDS, ResidentForm
+from issuer.desk.forms import ResidentForm
 from issuer.desk.routes import Now, _clerk, _desk, _enrol_page, _page, _posted, _redirect, _state
 from wallet_spec import preapplication
+from wallet_spec.attributes import FIELDS
 from wallet_spec.errors import CitykeyError, PreapplicationInvalid
 
 log = logging.getLogger("citykey.issuer.desk")

@@ -327,8 +327,7 @@ def test_a_resident_receives_at_the_desk_and_shows_codes_online_and_offline(brow
     page.locator("#request-input").fill(request.encode_request(request.sign_request(greedy, city.bus_key)))
     page.locator("#request-check").click()
     page.wait_for_selector("#error")
-    assert page.locator("#error").inner_text() == (
-        "This service asks for more than the city allows it to. Your wallet will not answer.")
+    assert page.locator("#error").inner_text() == error_message("request_out_of_scope", "en")
     assert page.locator("#share").count() == 0
 
     # An unsigned request: an unknown asker; declining shares nothing.
@@ -611,7 +610,7 @@ def test_the_wallet_reads_a_challenge_with_the_camera_and_answers_it(
     playwright: Any, city: City, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
     image = pytest.importorskip("PIL.Image")
-    from citykey.qrimage import png_bytes
+    from citykey_io.qrimage import png_bytes
 
     asked = request.make_request(aud=BUS, claims=["resident_of", "age_over_65"], name="Bus 42", now=int(time.time()))
     challenge = request.encode_request(request.sign_request(asked, city.bus_key))

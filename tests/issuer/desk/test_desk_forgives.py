@@ -145,8 +145,8 @@ def test_a_browser_gets_a_page_in_its_language_and_an_api_client_json_for_an_unk
     assert "Página no encontrada" in page.text
     api = desk.client.get("/api/nowhere", headers={"Accept": "application/json"})
     assert api.status_code == 404
-    assert api.json() == {"detail": "Not Found"}
-    assert desk.client.get("/nowhere").json() == {"detail": "Not Found"}  # no Accept: as before
+    assert api.json() == {"error": "not_found", "error_description": "Not Found"}  # the one error body
+    assert desk.client.get("/nowhere").json()["error"] == "not_found"  # no Accept: the same
 
 
 # --- administrators' buttons -----------------------------------------------------------------
