@@ -80,7 +80,7 @@ $(WEB)/dist/index.html: $(STAMP) $(WEB)/node_modules/.installed $(WEB_SOURCES) $
 # messages it uses from the shared catalogue and the field rules the contract generated.
 APPLY := issuer/apply/web
 APPLY_SOURCES := $(shell find $(APPLY)/src $(APPLY)/public -type f 2>/dev/null) $(APPLY)/build.mjs \
-  wallet_spec/vectors/preapplication.json $(wildcard $(LOCALE)/*/LC_MESSAGES/citykey.po) $(WEB)/src/alphanumeric.js $(WEB)/src/qrdraw.js
+  wallet_spec/vectors/preapplication.json $(wildcard $(LOCALE)/*/LC_MESSAGES/citykey.po) $(WEB)/src/alphanumeric.js $(WEB)/src/qrdraw.js $(WEB)/src/swcore.js
 
 $(APPLY)/dist/index.html: $(STAMP) $(WEB)/node_modules/.installed $(APPLY_SOURCES)
 	$(BIN)/citykey i18n export --out $(APPLY)/build/i18n > /dev/null

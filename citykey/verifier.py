@@ -58,6 +58,8 @@ KEY_FILE = VERIFIER_KEY_FILE
 VerifierDir = Annotated[Path, typer.Option("--dir", help="The verifier's directory.")]
 KeysOption = Annotated[Path, typer.Option("--keys", help="The city's key store directory.")]
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+AudOption = Annotated[str, typer.Option("--aud", help="The verifier's audience id, e.g. https://bus.example.")]
+NameOption = Annotated[str, typer.Option("--name", help="The name wallets show for it, e.g. 'Springfield Transit'.")]
 
 
 def read_passphrase(*, confirm: bool = False) -> bytes:
@@ -96,8 +98,8 @@ def load_key(directory: Path, identity: ListedVerifier, passphrase: bytes) -> Pr
 @app.command()
 def init(
     directory: VerifierDir,
-    aud: Annotated[str, typer.Option("--aud", help="This verifier's audience id, e.g. https://bus.example.")],
-    name: Annotated[str, typer.Option("--name", help="The name wallets show, e.g. 'Springfield Transit'.")],
+    aud: AudOption,
+    name: NameOption,
     root: Annotated[
         str | None,
         typer.Option("--root", help="Pin the city's root key (its thumbprint, `citykey keys init` printed it); "
@@ -204,8 +206,8 @@ def _jwk_from_file(path: Path) -> Any:
 @app.command()
 def register(
     keys: KeysOption,
-    aud: Annotated[str, typer.Option("--aud", help="The verifier's audience id.")],
-    name: Annotated[str, typer.Option("--name", help="The name wallets will show for it.")],
+    aud: AudOption,
+    name: NameOption,
     jwk: Annotated[Path, typer.Option("--jwk", help="The verifier's public JWK (what `verifier init` printed).")],
     may_ask: Annotated[
         str, typer.Option("--may-ask", help="The claims it may ask wallets for, e.g. resident_of,age_over_65.")

@@ -1,9 +1,11 @@
 """QR alphanumeric text for binary bodies: a prefix, then Base45 (RFC 9285) of raw deflate.
 
-Shared by the presentation codec (`wallet_spec.qr`) and presentation requests
-(`wallet_spec.request`), so both bound their input the same way: the text's
-length before Base45, the inflated size while inflating (one byte over the
-limit is enough to know), and no truncated or trailing deflate data.
+Shared by the presentation codec (`wallet_spec.qr`), presentation requests
+(`wallet_spec.request`) and pre-applications (`wallet_spec.preapplication`), so
+all bound their input the same way: the text's length before Base45, the
+inflated size while inflating (one byte over the limit is enough to know), and
+no truncated or trailing deflate data. Their bodies write lengths and numbers
+as `varint`s (each reader bounds and checks them against its own limits).
 """
 
 from __future__ import annotations
@@ -13,6 +15,16 @@ import zlib
 import base45
 
 from wallet_spec.errors import FormatError, TooLarge
+
+
+def varint(value: int) -> bytes:
+    """`value` (>= 0) as an unsigned LEB128 varint, in its shortest form."""
+    out = bytearray()
+    while True:
+        byte, value = value & 0x7F, value >> 7
+        out.append(byte | (0x80 if value else 0))
+        if not value:
+            return bytes(out)
 
 
 def pack(prefix: str, body: bytes, dictionary: bytes) -> str:

@@ -31,7 +31,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from wallet_spec.alphanumeric import pack, unpack
+from wallet_spec.alphanumeric import pack, unpack, varint
 from wallet_spec.attributes import FIELDS, Problem, check_fields, clean
 from wallet_spec.errors import FormatError, PreapplicationDamaged, PreapplicationInvalid, TooLarge
 from wallet_spec.profile import attribute_text
@@ -66,23 +66,12 @@ class Preapplication:
 # --- encoding -------------------------------------------------------------------------------
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if not value:
-            out.append(byte)
-            return bytes(out)
-        out.append(byte | 0x80)
-
-
 def _text(value: str) -> bytes:
     try:
         raw = value.encode("utf-8")
     except UnicodeEncodeError:
         raise FormatError("a pre-application field holds a lone surrogate, which is not text") from None
-    return _varint(len(raw)) + raw
+    return varint(len(raw)) + raw
 
 
 def encode_body(application: Preapplication) -> bytes:
@@ -92,7 +81,7 @@ def encode_body(application: Preapplication) -> bytes:
     out = bytearray([VERSION, _HAS_TOKEN if application.token is not None else 0])
     for name in FIELDS:
         out += _text(application.values.get(name, ""))
-    out += _varint(len(application.extra))
+    out += varint(len(application.extra))
     for name in sorted(application.extra):
         out += _text(name) + _text(application.extra[name])
     if application.token is not None:

@@ -38,7 +38,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from wallet_spec.alphanumeric import pack, unpack
+from wallet_spec.alphanumeric import pack, unpack, varint
 from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
 from wallet_spec.errors import FormatError, TooLarge
 from wallet_spec.sdjwt import DEFAULT_LIMITS
@@ -79,19 +79,8 @@ _MIN_B64 = 16
 """Shorter base64url-looking strings (kids, words) stay text: nothing to gain."""
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte = value & 0x7F
-        value >>= 7
-        if not value:
-            out.append(byte)
-            return bytes(out)
-        out.append(byte | 0x80)
-
-
 def _bytes(data: bytes) -> bytes:
-    return _varint(len(data)) + data
+    return varint(len(data)) + data
 
 
 def _canonical_b64(text: str) -> bytes | None:
@@ -113,7 +102,7 @@ def _value(value: Any, depth: int = 0) -> bytes:
     if isinstance(value, int):
         if (value if value >= 0 else -1 - value).bit_length() > 70:  # `_Reader.varint` reads ten 7-bit groups
             raise FormatError("a JSON part holds an integer too large to carry as a value")
-        return bytes([_UINT]) + _varint(value) if value >= 0 else bytes([_NINT]) + _varint(-1 - value)
+        return bytes([_UINT]) + varint(value) if value >= 0 else bytes([_NINT]) + varint(-1 - value)
     if isinstance(value, str):
         if value in _KNOWN_INDEX:
             return bytes([_KNOWN_INDEX[value]])
@@ -122,10 +111,10 @@ def _value(value: Any, depth: int = 0) -> bytes:
             return bytes([_B64_32]) + raw if len(raw) == 32 else bytes([_B64]) + _bytes(raw)
         return bytes([_TEXT]) + _bytes(value.encode("utf-8"))
     if isinstance(value, list):
-        return bytes([_ARRAY]) + _varint(len(value)) + b"".join(_value(v, depth + 1) for v in value)
+        return bytes([_ARRAY]) + varint(len(value)) + b"".join(_value(v, depth + 1) for v in value)
     if isinstance(value, dict):
         pairs = b"".join(_value(k, depth + 1) + _value(v, depth + 1) for k, v in value.items())
-        return bytes([_OBJECT]) + _varint(len(value)) + pairs
+        return bytes([_OBJECT]) + varint(len(value)) + pairs
     raise FormatError("a JSON part holds a value the QR code cannot carry as a value")
 
 
@@ -174,7 +163,7 @@ def encode(presentation: str) -> str:
     header, payload, signature = _jws_parts(jwt, "issuer-signed JWT")
     body = bytearray([_HAS_KB if kb else 0])
     body += _json_part(header) + _json_part(payload) + _bytes(signature)
-    body += _varint(len(disclosures))
+    body += varint(len(disclosures))
     for disclosure in disclosures:
         body += _json_part(b64url_decode(disclosure, what="disclosure"))
     if kb:

@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wallet_spec import jws
-from wallet_spec.alphanumeric import pack, unpack
+from wallet_spec.alphanumeric import pack, unpack, varint
 from wallet_spec.encoding import b64url_decode, b64url_encode, is_int, json_dumps, json_loads
 from wallet_spec.errors import (
     CitykeyError,
@@ -263,15 +263,6 @@ def sign_request(request: Request, key: PrivateKey) -> str:
 # --- QR text ----------------------------------------------------------------------------
 
 
-def _varint(value: int) -> bytes:
-    out = bytearray()
-    while True:
-        byte, value = value & 0x7F, value >> 7
-        out.append(byte | (0x80 if value else 0))
-        if not value:
-            return bytes(out)
-
-
 def encode_request(request: Request | str) -> str:
     """QR text of a request: a `Request` travels unsigned, a `sign_request` token signed."""
     if isinstance(request, Request):
@@ -283,7 +274,7 @@ def encode_request(request: Request | str) -> str:
         body = bytes([_SIGNED])
         for part in parts:
             raw = b64url_decode(part, what="signed request")
-            body += _varint(len(raw)) + raw
+            body += varint(len(raw)) + raw
     return pack(PREFIX, body, DICTIONARY_V1)
 
 

@@ -10,19 +10,16 @@ A booking carries the slot and nothing else; the issuer keeps a hash of the toke
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI
 from fastapi.concurrency import run_in_threadpool
-from fastapi.responses import PlainTextResponse
 from pydantic import BaseModel, Field
-from starlette.responses import Response
-from starlette.staticfiles import StaticFiles
-from starlette.types import Scope
 
+from citykey_io.clock import now as clock
 from issuer import appointments
+from issuer.api import static_app
 from issuer.api.bodies import Rules, json_body, request_body
 from issuer.deps import State, throttled
 from issuer.errors import error_responses
@@ -31,10 +28,7 @@ from wallet_spec.oid4vci import JSON_MEDIA_TYPE
 
 DIST = Path(__file__).resolve().parents[1] / "apply" / "web" / "dist"
 HEADERS = {
-    "Cache-Control": "no-cache",
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "X-Frame-Options": "DENY",
+    **static_app.HEADERS,
     "Content-Security-Policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
         "worker-src 'self'; manifest-src 'self'; form-action 'none'; frame-ancestors 'none'; base-uri 'none'"
@@ -42,10 +36,7 @@ HEADERS = {
 }
 """`connect-src 'self'`: the page can reach this service only, and `form-action 'none'`: its form is never sent."""
 
-def clock() -> int:
-    return int(time.time())
-
-
+# `clock` (citykey_io.clock.now) is the time as a dependency: tests override it to move the clock.
 Now = Annotated[int, Depends(clock)]
 router = APIRouter(tags=["appointments"])
 
@@ -93,22 +84,7 @@ async def book(body: BookingBody, state: State, now: Now) -> Booked:
     return Booked(token=b64url_encode(token), slot=body.slot, end=end)
 
 
-class _PageFiles(StaticFiles):
-    async def get_response(self, path: str, scope: Scope) -> Response:
-        response = await super().get_response(path, scope)
-        response.headers.update(HEADERS)
-        if path.endswith(".webmanifest"):
-            response.headers["Content-Type"] = "application/manifest+json"
-        return response
-
-
 def install(app: FastAPI, directory: Path = DIST) -> None:
     """The booking routes, and the built page at `/apply/` (or a plain answer saying it was not built)."""
     app.include_router(router)
-    if (directory / "index.html").is_file():
-        app.mount("/apply", _PageFiles(directory=directory, html=True), name="apply")
-        return
-
-    @app.get("/apply/", include_in_schema=False)
-    def not_built() -> PlainTextResponse:
-        return PlainTextResponse("the pre-application page is not built: run `make web`", status_code=503)
+    static_app.mount(app, "/apply", directory, name="apply", what="the pre-application page", headers=HEADERS)

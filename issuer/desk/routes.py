@@ -32,7 +32,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -401,16 +401,33 @@ async def enrol(request: Request, now: Now) -> Response:
     return _redirect(request, f"/desk/offers/{handle}", submitted.session, now)
 
 
-@router.get("/offers/{handle}")
-def offer_page(handle: str, request: Request, now: Now) -> Response:
+class _Kept(NamedTuple):
+    """A kept page (an offer, a card) to show its clerk: the session, the clerk and the page's value."""
+
+    session: Session
+    clerk: clerks.Clerk
+    value: dict[str, Any]
+
+
+def _kept(request: Request, kind: str, handle: str, now: int) -> _Kept | Response:
+    """The page kept under `handle` for the signed-in clerk who made it; else the login or "page has ended" page."""
     session = _desk(request).sessions.load(request, now)
     clerk = _clerk(request, session)
     if clerk is None:
         return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
-    state = _state(request)
-    offer = pages.shown(state.engine, pages.OFFER_PAGE, handle, clerk=clerk.name, now=now)
-    if offer is None:
+    value = pages.shown(_state(request).engine, kind, handle, clerk=clerk.name, now=now)
+    if value is None:
         return _ended(request, session, now, clerk)
+    return _Kept(session, clerk, value)
+
+
+@router.get("/offers/{handle}")
+def offer_page(handle: str, request: Request, now: Now) -> Response:
+    kept = _kept(request, pages.OFFER_PAGE, handle, now)
+    if isinstance(kept, Response):
+        return kept
+    session, clerk, offer = kept
+    state = _state(request)
     _ = i18n.for_request(request)
     offer_uri = str(offer["offer_uri"])
     return _page(
@@ -469,13 +486,10 @@ async def paper_card(request: Request, now: Now) -> Response:
 
 @router.get("/cards/{handle}")
 def card_page(handle: str, request: Request, now: Now) -> Response:
-    session = _desk(request).sessions.load(request, now)
-    clerk = _clerk(request, session)
-    if clerk is None:
-        return _redirect(request, "/desk/login" + ("?m=ended" if session.ended else ""), session, now)
-    card = pages.shown(_state(request).engine, pages.CARD_PAGE, handle, clerk=clerk.name, now=now)
-    if card is None:
-        return _ended(request, session, now, clerk)
+    kept = _kept(request, pages.CARD_PAGE, handle, now)
+    if isinstance(kept, Response):
+        return kept
+    session, clerk, card = kept
     _ = i18n.for_request(request)
     return _page(
         request,

@@ -20,6 +20,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wallet_spec import keybinding, qr
+from wallet_spec.alphanumeric import varint
 from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, json_dumps_spaced, json_loads
 from wallet_spec.errors import CitykeyError, FormatError, TooLarge
 from wallet_spec.jwk import PrivateKey, public_jwk, thumbprint
@@ -94,7 +95,7 @@ def _body(
     return (
         bytes([flags])
         + _jws(qr._value(PAYLOAD) if payload is None else payload)
-        + qr._varint(n)
+        + varint(n)
         + b"".join(disclosures)
         + kb
     )
@@ -309,7 +310,7 @@ def test_a_hand_built_body_decodes_to_the_presentation_the_spec_describes_and_en
             OBJECT, 2, 0x00, 0x01, 0x02, 0x03,  # {"alg": "ES256", "typ": "dc+sd-jwt"}
             OBJECT, 5,
             0x0A, TEXT, 5, *"Köln".encode(),  # "iss": "Köln"
-            0x0B, UINT, *qr._varint(1_767_225_600),  # "iat"
+            0x0B, UINT, *varint(1_767_225_600),  # "iat"
             0x06, ARRAY, 1, B64_32, *digest,  # "_sd": [32 octets]
             0x1C, B64, 12, *range(12),  # "nonce": 12 octets, 16 characters
             0x19, ARRAY, 4, NULL, FALSE, TRUE, NINT, 0x81, 0x01,  # "x": [null, false, true, -130]

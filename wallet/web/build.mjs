@@ -49,7 +49,11 @@ const hash = createHash("sha256");
 for (const f of files) hash.update(f).update(readFileSync(join(dist, f)));
 const version = hash.digest("hex").slice(0, 16);
 const shell = files.filter((f) => !f.endsWith(".map") && !f.endsWith(".LEGAL.txt") && !lazy.includes(f));
-const sw = readFileSync(join(here, "src/sw.js"), "utf8")
+// src/sw.js and the offline shell it shares with the /apply/ page (src/swcore.js), as one classic script.
+const { outputFiles } = await build({
+  entryPoints: [join(here, "src/sw.js")], bundle: true, format: "iife", target: ["es2022"], write: false, logLevel: "warning",
+});
+const sw = outputFiles[0].text
   .replace("__VERSION__", version)
   .replace('"__FILES__"', JSON.stringify(["./", ...shell]))
   .replace('"__LAZY__"', JSON.stringify(lazy));

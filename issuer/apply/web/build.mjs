@@ -52,7 +52,11 @@ const files = readdirSync(dist).sort().filter((f) => f !== "sw.js");
 const hash = createHash("sha256");
 for (const f of files) hash.update(f).update(readFileSync(join(dist, f)));
 const version = hash.digest("hex").slice(0, 16);
-const sw = readFileSync(join(here, "src/sw.js"), "utf8")
+// src/sw.js and the offline shell it shares with the web wallet (wallet/web/src/swcore.js), as one classic script.
+const { outputFiles } = await build({
+  entryPoints: [join(here, "src/sw.js")], bundle: true, format: "iife", target: ["es2022"], write: false, logLevel: "warning",
+});
+const sw = outputFiles[0].text
   .replace("__VERSION__", version)
   .replace('"__FILES__"', JSON.stringify(["./", ...files.filter((f) => !f.endsWith(".LEGAL.txt"))]));
 writeFileSync(join(dist, "sw.js"), sw);

@@ -1,33 +1,6 @@
 // The page's own files, cached at install so it opens with no connection. Nothing else is
 // cached: booking requests (/appointments…) always go to the network, and nothing typed is stored.
-const CACHE = "citykey-apply-__VERSION__";
-const FILES = "__FILES__";
+// build.mjs bundles this file and fills in the placeholders.
+import { offlineShell } from "../../../../wallet/web/src/swcore.js";
 
-self.addEventListener("install", (event) => {
-  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(FILES)).then(() => self.skipWaiting()));
-});
-
-self.addEventListener("activate", (event) => {
-  event.waitUntil(
-    caches.keys()
-      .then((names) => Promise.all(names.filter((n) => n.startsWith("citykey-apply-") && n !== CACHE).map((n) => caches.delete(n))))
-      .then(() => self.clients.claim()),
-  );
-});
-
-self.addEventListener("fetch", (event) => {
-  const url = new URL(event.request.url);
-  const scope = new URL(self.registration.scope);
-  if (event.request.method !== "GET" || url.origin !== scope.origin || !url.pathname.startsWith(scope.pathname)) return;
-  event.respondWith(
-    caches.open(CACHE).then(async (cache) => {
-      const hit = await cache.match(event.request, { ignoreSearch: true });
-      if (hit) return hit;
-      try {
-        return await fetch(event.request);
-      } catch {
-        return (await cache.match("./")) || Response.error();
-      }
-    }),
-  );
-});
+offlineShell({ prefix: "citykey-apply-", version: "__VERSION__", files: "__FILES__" });
