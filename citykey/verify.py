@@ -7,7 +7,7 @@ request it printed, `--request`); one-way mode (`--one-way --aud A
 --replay-db FILE`) checks no nonce but accepts each presentation once. One of
 the two is required (the rule is `verifier.policy.Policy`'s; this module only
 maps options to it). `--accept-paper` also accepts paper cards, which carry no
-key binding (docs/decisions.md 21).
+key binding (docs/decisions.md 28).
 """
 
 from __future__ import annotations
