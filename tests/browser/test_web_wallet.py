@@ -658,3 +658,39 @@ def test_the_wallet_reads_a_challenge_with_the_camera_and_answers_it(
         context.close()
     finally:
         browser.close()
+
+
+def _sideways_overflow(page: Any) -> int:
+    """CSS pixels the page is wider than its window (0: nothing needs scrolling sideways)."""
+    overflow: int = page.evaluate("Math.max(0, document.documentElement.scrollWidth - window.innerWidth)")
+    if overflow:  # name what sticks out, for whoever fixes the layout
+        print(page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+            .map(e => e.tagName + '#' + e.id + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width))"""))
+    return overflow
+
+
+def test_receive_and_show_work_at_200_percent_zoom(browser: Any, city: City) -> None:
+    """WCAG 1.4.4 and 1.4.10: a 390 px phone zoomed to 200 % is 195 CSS px wide; receive and show still
+    fit without sideways scrolling, and the code shown there is still read by a verifier's camera."""
+    link, tx_code = desk_offer(browser, city)
+    context = browser.new_context(viewport={"width": 195, "height": 422}, device_scale_factor=4, locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto(link)
+        page.wait_for_selector("#tx-code")
+        assert _sideways_overflow(page) == 0
+        shot(page, "zoom-200-receive.png", full_page=True)
+        page.locator("#tx-code").fill(tx_code)
+        page.locator("#receive").click()
+        page.wait_for_selector("#received-count", timeout=SLOW_MS)
+        assert _sideways_overflow(page) == 0
+        go(page, "home")
+        page.wait_for_selector(".card")
+        show_code(page, "65 or older")
+        assert _sideways_overflow(page) == 0
+        shot(page, "zoom-200-show.png", full_page=True)
+        assert code_on_screen(page)  # decodes from its pixels at this size
+        assert accessibility_problems(page) == []
+    finally:
+        context.close()
