@@ -1,8 +1,9 @@
 """The clerk desk: HTML pages where a clerk signs in, types what they checked, and hands over a credential.
 
 `install(app)` adds the pages under `/desk` and their static files under
-`/desk/static` (the camera reader built by `make web` under `/desk/static/camera`). Routes, security rules and the paper card are described in
-`issuer/desk/routes.py`, `auth.py` and `paper.py`.
+`/desk/static` (the camera reader `make web` builds under `/desk/static/camera`).
+Routes, security rules and the paper card are described in `issuer/desk/routes.py`,
+`auth.py` and `paper.py`.
 """
 
 from __future__ import annotations
