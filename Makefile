@@ -86,7 +86,13 @@ $(APPLY)/dist/index.html: $(STAMP) $(WEB)/node_modules/.installed $(APPLY_SOURCE
 	$(BIN)/citykey i18n export --out $(APPLY)/build/i18n > /dev/null
 	cd $(APPLY) && node build.mjs
 
-web: $(WEB)/dist/index.html $(APPLY)/dist/index.html
+# The desk's camera reader (issuer/desk/web): the web wallet's esbuild and pinned zxing-wasm,
+# served by the desk at /desk/static/camera/.
+DESKCAM := issuer/desk/web
+$(DESKCAM)/dist/camera.js: $(WEB)/node_modules/.installed $(DESKCAM)/src/camera.js $(DESKCAM)/build.mjs
+	cd $(DESKCAM) && node build.mjs
+
+web: $(WEB)/dist/index.html $(APPLY)/dist/index.html $(DESKCAM)/dist/camera.js
 
 web-test: $(WEB)/node_modules/.installed
 	cd $(WEB) && node --test test/

@@ -104,7 +104,7 @@ def test_the_packages_are_imported_from_the_wheel(installed: Installed) -> None:
         assert Path(file).is_relative_to(installed.site_packages), f"{package} comes from {file}, not the wheel"
 
 
-WEB_APPS = (Path("wallet/web"), Path("issuer/apply/web"))
+WEB_APPS = (Path("wallet/web"), Path("issuer/apply/web"), Path("issuer/desk/web"))
 """Browser apps inside packages: their built `dist/` is package data, their sources are build inputs."""
 
 
@@ -125,6 +125,7 @@ def test_the_wheel_holds_every_data_file_of_the_packages(installed: Installed) -
     }
     assert Path("issuer/desk/templates/login.html") in in_repo  # the walk above sees the data files
     assert Path("wallet/web/dist/index.html") in in_repo, "build the web wallet first (make web)"
+    assert Path("issuer/desk/web/dist/zxing_reader.wasm") in in_repo, "build the desk's camera reader (make web)"
     missing = sorted(str(p) for p in in_repo if not (installed.site_packages / p).is_file())
     assert not missing, f"left out of the wheel (add them to [tool.setuptools.package-data]): {missing}"
 

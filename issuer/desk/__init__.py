@@ -1,8 +1,9 @@
 """The clerk desk: HTML pages where a clerk signs in, types what they checked, and hands over a credential.
 
 `install(app)` adds the pages under `/desk` and their static files under
-`/desk/static`. Routes, security rules and the paper card are described in
-`issuer/desk/routes.py`, `auth.py` and `paper.py`.
+`/desk/static` (the camera reader `make web` builds under `/desk/static/camera`).
+Routes, security rules and the paper card are described in `issuer/desk/routes.py`,
+`auth.py` and `paper.py`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ from wallet_spec.errors import UsageError
 
 log = logging.getLogger("citykey.issuer.desk")
 STATIC_DIR = Path(__file__).parent / "static"
+CAMERA_DIR = Path(__file__).parent / "web" / "dist"
+"""The camera reader `make web` builds (`issuer/desk/web`); without it the scan field works alone."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,4 +58,5 @@ def install(app: FastAPI) -> None:
     app.include_router(router)
     app.include_router(scan_router)
     app.add_exception_handler(StarletteHTTPException, not_found)
+    app.mount("/desk/static/camera", StaticFiles(directory=CAMERA_DIR, check_dir=False), name="desk-camera")
     app.mount("/desk/static", StaticFiles(directory=STATIC_DIR), name="desk-static")

@@ -83,6 +83,14 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "same-origin",
 }
+CAMERA_HEADERS = HEADERS | {
+    "Content-Security-Policy": HEADERS["Content-Security-Policy"].replace(
+        "script-src 'self';", "script-src 'self' 'wasm-unsafe-eval'; connect-src 'self';"
+    ),
+}
+"""The enrolment page, which has the scan form: its camera reader compiles its own WebAssembly
+(`'wasm-unsafe-eval'`) fetched from `/desk/static/camera/` (`connect-src 'self'`). The camera's
+stream is not fetched (`srcObject`), so no `media-src`. Every other page keeps `HEADERS`."""
 
 
 TOO_MANY_SIGN_INS = N_("Too many sign-in attempts. Wait a minute, then try again.")
@@ -112,7 +120,14 @@ def _state(request: Request) -> IssuerState:
 
 
 def _page(
-    request: Request, template: str, session: Session, now: int, *, status: int = 200, **context: Any
+    request: Request,
+    template: str,
+    session: Session,
+    now: int,
+    *,
+    status: int = 200,
+    headers: dict[str, str] = HEADERS,
+    **context: Any,
 ) -> HTMLResponse:
     _ = i18n.for_request(request)
     html = _env.get_template(template).render(
@@ -123,7 +138,7 @@ def _page(
         csrf_field=CSRF_FIELD,
         **context,
     )
-    response = HTMLResponse(html, status_code=status, headers=HEADERS)
+    response = HTMLResponse(html, status_code=status, headers=headers)
     _desk(request).sessions.write(response, request, session, now)
     return response
 
@@ -273,6 +288,7 @@ def _enrol_page(
         session,
         now,
         status=status,
+        headers=CAMERA_HEADERS,
         clerk=clerk,
         city=city_name(_state(request)),
         values=form.values if form else dict.fromkeys(FIELDS, ""),

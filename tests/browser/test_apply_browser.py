@@ -6,13 +6,16 @@ is read from a screenshot (zxing-cpp) and decoded by the contract. The page work
 offline (service worker), in Spanish, and axe-core finds no serious or critical problem.
 At the desk, the clerk's keyboard-wedge scanner types the code into the scan field and
 presses Enter: the enrolment form is filled exactly and the booking checked in; a cut-short
-code fills nothing. Screenshots go to test-output/apply/ (gitignored). Skipped, with the
-reason, when chromium, playwright or the built page (`make web`) is missing.
+code fills nothing. The desk's "Scan with the camera" reads the same kind of code from
+Chromium's fake camera (a Y4M video of the QR), in English and Spanish. Screenshots go to
+test-output/apply/ (gitignored). Skipped, with the reason, when chromium, playwright or the
+built page (`make web`) is missing.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import io
 import shutil
 import socket
 import threading
@@ -28,8 +31,10 @@ from issuer import clerks
 from issuer.api.apply import DIST
 from issuer.app import create_app
 from issuer.db import sqlite_url
+from issuer.desk import CAMERA_DIR
 from issuer.settings import IssuerSettings
 from keys import KeyStore
+from tests.browser.test_web_wallet import y4m
 from tests.support import cheap_kdfs
 from verifier.scan import read_qr
 from wallet_spec import preapplication
@@ -100,11 +105,16 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def playwright() -> Iterator[Any]:
     with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
+        yield p
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Any) -> Iterator[Any]:
+    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
+    yield launched
+    launched.close()
 
 
 def shot(page: Any, name: str, **options: Any) -> Path:
@@ -254,3 +264,77 @@ def test_the_page_speaks_spanish_and_switches_language(server: str, browser: Any
     assert page.locator("#given_name").input_value() == "Dolores"  # switching keeps what was typed
     assert page.locator("#make-code").inner_text() == "Make my code"
     context.close()
+
+
+def desk_sign_in(page: Any, server: str, name_label: str, password_label: str, button: str) -> None:
+    page.goto(server + "/desk/login")
+    page.get_by_label(name_label, exact=True).fill("ana")
+    page.get_by_label(password_label, exact=True).fill(PASSWORD)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_url("**/desk/enrol")
+
+
+def camera_scan_at_the_desk(
+    browser: Any, server: str, locale: str, labels: tuple[str, str, str], start: str, filled: str, shot_name: str
+) -> None:
+    """Sign in, press the camera button, and check the form is filled from what the fake camera shows."""
+    desk = browser.new_context(viewport={"width": 1280, "height": 900}, locale=locale, permissions=["camera"])
+    fetched: list[str] = []
+    desk.on("request", lambda r: fetched.append(r.url))
+    clerk = desk.new_page()
+    errors: list[str] = []
+    clerk.on("console", lambda m: errors.append(f"{m.text} {m.location.get('url')}")
+             if m.type == "error" and not m.location.get("url", "").endswith("/favicon.ico") else None)
+    desk_sign_in(clerk, server, *labels)
+    button = clerk.locator("#camera-start")
+    button.wait_for()  # shown once the reader's small script has loaded
+    assert button.inner_text() == start
+    assert not [url for url in fetched if "zxing" in url or "chunk-" in url]  # the reader waits for the button
+    assert accessibility_problems(clerk) == []
+    assert all(clerk.locator(f"#{name}").input_value() == "" for name in SEEDED)
+    button.click()
+    clerk.locator("#scan-filled").wait_for(timeout=30_000)  # read, put into the scan field, posted
+    assert clerk.locator("#scan-filled").inner_text().startswith(filled)
+    assert {name: clerk.locator(f"#{name}").input_value() for name in SEEDED} == SEEDED
+    assert clerk.locator("#scan-appointment").count() == 0  # this code books nothing
+    assert clerk.locator("#camera-video").count() == 0  # a new page: the camera is off
+    assert f"{server}/desk/static/camera/zxing_reader.wasm" in fetched
+    assert all(url.startswith(server) for url in fetched), "the reader comes from the desk, never a CDN"
+    shot(clerk, shot_name, full_page=True)
+    assert accessibility_problems(clerk) == []
+    assert errors == []  # no Content-Security-Policy refusal on the way
+    desk.close()
+
+
+def test_the_desk_reads_a_pre_application_with_the_camera(
+    server: str, playwright: Any, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    image = pytest.importorskip("PIL.Image")
+    from citykey_io.qrimage import png_bytes
+
+    if not (CAMERA_DIR / "camera.js").exists():
+        pytest.skip("the desk's camera reader is not built: make web")
+    text = preapplication.encode(preapplication.Preapplication(values=SEEDED))
+    code = image.open(io.BytesIO(png_bytes(text, scale=4))).convert("RGB")
+    assert code.width <= 460, "the code fits the fake camera's picture"
+    frame = image.new("RGB", (640, 480), "white")
+    frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
+    video = tmp_path_factory.mktemp("desk-camera") / "preapplication.y4m"
+    video.write_bytes(y4m(frame))
+    camera_flags = [
+        "--use-fake-ui-for-media-stream",
+        "--use-fake-device-for-media-stream",
+        f"--use-file-for-fake-video-capture={video}",
+    ]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + camera_flags)
+    try:
+        camera_scan_at_the_desk(
+            browser, server, "en-US", ("Name", "Password", "Sign in"), "Scan with the camera",
+            "Filled in from the resident's pre-application.", "09-desk-camera.png",
+        )
+        camera_scan_at_the_desk(
+            browser, server, "es-ES", ("Nombre de usuario", "Contraseña", "Entrar"), "Escanear con la cámara",
+            "Rellenado con la solicitud previa del residente.", "10-desk-camera-es.png",
+        )
+    finally:
+        browser.close()

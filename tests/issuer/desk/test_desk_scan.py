@@ -127,3 +127,22 @@ def test_a_booked_appointment_is_checked_in_by_the_code_and_forgotten(signed_in:
     _, again = scan(signed_in, code).split("\n", 1)
     assert "does not know" in html.unescape(again)
     assert form_values(again) == RESIDENT  # the form is filled all the same
+
+
+def test_only_the_scan_form_s_page_may_run_the_camera_reader(signed_in: Desk) -> None:
+    enrol = signed_in.client.get("/desk/enrol")
+    policy = enrol.headers["content-security-policy"]
+    assert "script-src 'self' 'wasm-unsafe-eval';" in policy  # the reader compiles its WebAssembly
+    assert "connect-src 'self';" in policy  # and fetches it from the desk, nowhere else
+    assert "default-src 'none'" in policy
+    assert "media-src" not in policy  # the camera's stream is not fetched
+    assert 'src="/desk/static/camera/camera.js"' in enrol.text
+    button = '<button type="button" class="secondary" id="camera-start" hidden>Scan with the camera</button>'
+    assert button in enrol.text  # shown by the reader's script, so a page without it offers no dead button
+    status, scanned = scan(signed_in, encode(Preapplication(RESIDENT))).split("\n", 1)
+    assert status == "200"
+    assert button in scanned
+    other = signed_in.client.get("/desk/appointments")
+    assert other.status_code == 200
+    assert "wasm-unsafe-eval" not in other.headers["content-security-policy"]
+    assert "connect-src" not in other.headers["content-security-policy"]
