@@ -86,10 +86,10 @@ $(APPLY)/dist/index.html: $(STAMP) $(WEB)/node_modules/.installed $(APPLY_SOURCE
 	$(BIN)/citykey i18n export --out $(APPLY)/build/i18n > /dev/null
 	cd $(APPLY) && node build.mjs
 
-# The desk's camera reader (issuer/desk/web): the web wallet's esbuild and pinned zxing-wasm,
+# The desk's camera reader (issuer/desk/web): the web wallet's esbuild, pinned zxing-wasm and shared reader loop,
 # served by the desk at /desk/static/camera/.
 DESKCAM := issuer/desk/web
-$(DESKCAM)/dist/camera.js: $(WEB)/node_modules/.installed $(DESKCAM)/src/camera.js $(DESKCAM)/build.mjs
+$(DESKCAM)/dist/camera.js: $(WEB)/node_modules/.installed $(DESKCAM)/src/camera.js $(DESKCAM)/build.mjs $(WEB)/src/qrreader.js
 	cd $(DESKCAM) && node build.mjs
 
 web: $(WEB)/dist/index.html $(APPLY)/dist/index.html $(DESKCAM)/dist/camera.js

@@ -5,29 +5,8 @@
 import { CitykeyError } from "./errors.js";
 import { _ } from "./i18n.js";
 import { PREFIX } from "./request.js";
+import { loadReader, readFrames } from "./qrreader.js";
 import { h, onLeave } from "./ui.js";
-
-export const WASM = "zxing_reader.wasm";
-const FRAME_MS = 120;
-let reader = null;
-
-/** The reader, loaded once: the chunk, then its .wasm from the app's own folder. */
-export function loadReader() {
-  if (!reader) {
-    reader = import("zxing-wasm/reader").then(async (zxing) => {
-      const own = new URL(`./${WASM}`, import.meta.url).href;
-      await zxing.prepareZXingModule({
-        overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? own : prefix + path) },
-        fireImmediately: true,
-      });
-      return zxing;
-    });
-    reader.catch(() => {
-      reader = null; // offline before it was ever cached: try again next time
-    });
-  }
-  return reader;
-}
 
 /**
  * Show the camera in `slot` and call `found(text)` with the first `CKQ1:` QR code it sees; the
@@ -51,8 +30,6 @@ export async function scan(slot, found) {
   }
   const video = h("video", { id: "scan-video", playsinline: true, muted: true, "aria-label": _("Camera view") });
   video.srcObject = stream;
-  const canvas = document.createElement("canvas");
-  const context = canvas.getContext("2d", { willReadFrequently: true });
   let running = true;
   const stop = () => {
     running = false;
@@ -64,23 +41,9 @@ export async function scan(slot, found) {
   status.textContent = _("Point the camera at the verifier's code.");
   slot.replaceChildren(h("div", { class: "scan-box" }, video), status, cancel);
   await video.play();
-  const read = async () => {
-    if (!running) return;
-    if (video.videoWidth) {
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      context.drawImage(video, 0, 0);
-      const image = context.getImageData(0, 0, canvas.width, canvas.height);
-      const results = await zxing.readBarcodes(image, { formats: ["QRCode"], tryHarder: true, maxNumberOfSymbols: 1 });
-      const text = results.find((r) => r.isValid && r.text.startsWith(PREFIX))?.text;
-      if (text && running) {
-        stop();
-        slot.replaceChildren();
-        found(text);
-        return;
-      }
-    }
-    setTimeout(read, FRAME_MS);
-  };
-  read();
+  readFrames(zxing, video, PREFIX, () => running, (text) => {
+    stop();
+    slot.replaceChildren();
+    found(text);
+  });
 }

@@ -4,27 +4,9 @@
 // (POST /desk/scan). The QR reader (zxing-wasm) is a chunk of its own, loaded only when the
 // button is pressed, and its .wasm is one of the desk's own files (never a CDN). Frames are read
 // in the page; none leaves it. The page works without this file: the button stays hidden.
-const PREFIX = "CKA1:";
-const WASM = "zxing_reader.wasm";
-const FRAME_MS = 120;
-let reader = null;
+import { loadReader, readFrames } from "../../../../wallet/web/src/qrreader.js";
 
-function loadReader() {
-  if (!reader) {
-    reader = import("zxing-wasm/reader").then(async (zxing) => {
-      const own = new URL(`./${WASM}`, import.meta.url).href;
-      await zxing.prepareZXingModule({
-        overrides: { locateFile: (path, prefix) => (path.endsWith(".wasm") ? own : prefix + path) },
-        fireImmediately: true,
-      });
-      return zxing;
-    });
-    reader.catch(() => {
-      reader = null;
-    });
-  }
-  return reader;
-}
+const PREFIX = "CKA1:";
 
 const button = document.getElementById("camera-start");
 const form = document.getElementById("scan-form");
@@ -80,26 +62,10 @@ async function start() {
   slot.replaceChildren(video, stopButton);
   say("point");
   await video.play();
-  const canvas = document.createElement("canvas");
-  const context = canvas.getContext("2d", { willReadFrequently: true });
-  const read = async () => {
-    if (!running) return;
-    if (video.videoWidth) {
-      canvas.width = video.videoWidth;
-      canvas.height = video.videoHeight;
-      context.drawImage(video, 0, 0);
-      const image = context.getImageData(0, 0, canvas.width, canvas.height);
-      const results = await zxing.readBarcodes(image, { formats: ["QRCode"], tryHarder: true, maxNumberOfSymbols: 1 });
-      const text = results.find((r) => r.isValid && r.text.startsWith(PREFIX))?.text;
-      if (text && running) {
-        stop();
-        say("read");
-        field.value = text;
-        form.requestSubmit();
-        return;
-      }
-    }
-    setTimeout(read, FRAME_MS);
-  };
-  read();
+  readFrames(zxing, video, PREFIX, () => running, (text) => {
+    stop();
+    say("read");
+    field.value = text;
+    form.requestSubmit();
+  });
 }
