@@ -16,16 +16,12 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from issuer import clerks
 from issuer.api.apply import DIST
@@ -34,17 +30,14 @@ from issuer.db import sqlite_url
 from issuer.desk import CAMERA_DIR
 from issuer.settings import IssuerSettings
 from keys import KeyStore
+from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS, free_port, serving
+from tests.browser.support import sync_api as playwright_api
 from tests.browser.test_web_wallet import y4m
 from tests.support import cheap_kdfs
 from verifier.scan import read_qr
 from wallet_spec import preapplication
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("no chromium: apt-get install -y chromium (TESTING.md)", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="no playwright: pip install playwright (never `playwright install`)"
-)
+sync_api = playwright_api()
 if not (DIST / "index.html").exists():
     pytest.skip("the /apply/ page is not built: make web", allow_module_level=True)
 
@@ -54,8 +47,6 @@ AXE = REPO / "wallet" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 PASSPHRASE = "correct horse battery staple"
 PASSWORD = "desk password 1234"
 PHONE = {"width": 390, "height": 844}
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 SEEDED = {
     "given_name": "Zq7Apply-Given",
     "family_name": "Zq7Núñez-Family",
@@ -64,13 +55,6 @@ SEEDED = {
     "locality": "Zq7Springfield",
     "postal_code": "Z7-4242",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture(scope="module")
@@ -89,16 +73,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             appointment_hours="00:00-23:30", appointment_days=7,  # slots whenever the test runs
         ))
         clerks.add_clerk(app.state.issuer.engine, "ana", PASSWORD)
-        uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=uv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not uv.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert uv.started, "the issuer did not start"
-        yield f"http://127.0.0.1:{port}"
-        uv.should_exit = True
-        thread.join(timeout=10)
+        with serving(app, port, what="the issuer") as url:
+            yield url
         app.state.issuer.engine.dispose()
     finally:
         patch.undo()
@@ -321,12 +297,8 @@ def test_the_desk_reads_a_pre_application_with_the_camera(
     frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
     video = tmp_path_factory.mktemp("desk-camera") / "preapplication.y4m"
     video.write_bytes(y4m(frame))
-    camera_flags = [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    ]
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + camera_flags)
+    camera = [*CAMERA_FLAGS, f"--use-file-for-fake-video-capture={video}"]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + camera)
     try:
         camera_scan_at_the_desk(
             browser, server, "en-US", ("Name", "Password", "Sign in"), "Scan with the camera",

@@ -10,16 +10,12 @@ chromium or playwright is missing.
 from __future__ import annotations
 
 import re
-import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
 from issuer import clerks
 from issuer.app import create_app
@@ -27,36 +23,18 @@ from issuer.db import sqlite_url
 from issuer.desk import audit
 from issuer.settings import IssuerSettings
 from keys import KeyStore
+from tests.browser.support import CHROMIUM, FLAGS, free_port, serving
+from tests.browser.support import sync_api as playwright_api
 from tests.support import cheap_kdfs
 from verifier.scan import read_qr
 from wallet_spec import qr
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("no chromium: apt-get install -y chromium (TESTING.md)", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="no playwright: pip install playwright (never `playwright install`)"
-)
+sync_api = playwright_api()
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-output" / "desk"
 PASSPHRASE = "correct horse battery staple"
 PASSWORD = "desk password 1234"
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 SERVED: dict[str, Any] = {}
@@ -84,17 +62,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         clerks.add_clerk(app.state.issuer.engine, "ana", PASSWORD)
         clerks.add_clerk(app.state.issuer.engine, "boss", PASSWORD, "admin")
         SERVED["app"] = app
-        port = free_port()
-        uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=uv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not uv.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert uv.started, "the issuer did not start"
-        yield f"http://127.0.0.1:{port}"
-        uv.should_exit = True
-        thread.join(timeout=10)
+        with serving(app, free_port(), what="the issuer") as url:
+            yield url
         app.state.issuer.engine.dispose()
     finally:
         patch.undo()

@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import io
 import secrets
-import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -31,11 +28,12 @@ from typing import Any
 
 import pytest
 import segno
-import uvicorn
 from PIL import Image
 
 from issuer.batch import revoke_with_receipt
 from issuer.signing import SigningKeys
+from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS, free_port, serving
+from tests.browser.support import sync_api as playwright_api
 from tests.verifier.conftest import new_city as new_city
 from tests.verifier.kiosk import KIOSK_AUD, make_gate, make_home, paper_card_text, resident
 from tests.verifier.springfield import DAY, PASSPHRASE, City, CityMaker
@@ -46,44 +44,20 @@ from verifier.sync import sync
 from wallet_spec import qr
 from wallet_spec.errors import SyncFailed
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("no chromium: apt-get install -y chromium (TESTING.md)", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="no playwright: pip install playwright (never `playwright install`)"
-)
+sync_api = playwright_api()
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-output" / "scanner"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync", "--autoplay-policy=no-user-gesture-required"]
-CAMERA_FLAGS = ["--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+AUTOPLAY = ["--autoplay-policy=no-user-gesture-required"]  # the result's tone plays without a tap
 SIZES = {"phone": {"width": 390, "height": 844}, "kiosk": {"width": 1280, "height": 800}}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
-
-
 @contextmanager
-def serving(gate: Gate) -> Iterator[str]:
-    port = free_port()
-    uv = uvicorn.Server(uvicorn.Config(create_app(gate), host="127.0.0.1", port=port, log_level="warning",
-                                       lifespan="off"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 10
-    while not uv.started and time.monotonic() < deadline:
-        time.sleep(0.02)
-    assert uv.started, "the scanner did not start"
+def kiosk(gate: Gate) -> Iterator[str]:
     try:
-        yield f"http://127.0.0.1:{port}"
+        with serving(create_app(gate), free_port(), what="the scanner") as url:
+            yield url
     finally:
-        uv.should_exit = True
-        thread.join(timeout=10)
         gate.close()
 
 
@@ -118,7 +92,7 @@ def city(new_city: CityMaker) -> City:
 
 
 def open_page(playwright: Any, url: str, *, size: str = "kiosk", camera: Path | None = None) -> Any:
-    args = FLAGS + ([*CAMERA_FLAGS, f"--use-file-for-fake-video-capture={camera}"] if camera else [])
+    args = FLAGS + AUTOPLAY + ([*CAMERA_FLAGS, f"--use-file-for-fake-video-capture={camera}"] if camera else [])
     browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=args)
     context = browser.new_context(viewport=SIZES[size], locale="en-US")
     if camera is not None:
@@ -165,7 +139,7 @@ def test_the_camera_reads_a_phone_and_the_page_says_accepted(playwright: Any, ci
     now = int(time.time())
     code, _ = one_way(city, 1, now=now)
     home = make_home(tmp_path / "library", city, now=now)
-    with serving(make_gate(home, "library-card")) as url:
+    with kiosk(make_gate(home, "library-card")) as url:
         page = open_page(playwright, url, camera=y4m(code, tmp_path / "phone.y4m"))
         page.wait_for_selector("body[data-outcome='accepted']", timeout=20_000)
         assert page.locator("#result-title").inner_text() == "Accepted"
@@ -183,7 +157,7 @@ def test_revoked_paper_and_spanish_by_the_handheld_scanner(playwright: Any, city
     revoke_with_receipt(holder.batch.receipt, keys=SigningKeys.open(city.store, PASSPHRASE), registry=city.registry)
     card = paper_card_text(city, resident(3), now=now - 20)
     home = make_home(tmp_path / "library", city, now=now)
-    with serving(make_gate(home, "library-card")) as url:
+    with kiosk(make_gate(home, "library-card")) as url:
         page = open_page(playwright, url)
         no_serious_violations(page)
         assert decide_by_wedge(page, revoked_code) == "refused"
@@ -216,8 +190,8 @@ def test_a_code_used_at_one_gate_is_already_used_at_the_other(playwright: Any, c
     except Exception:
         caches = [open_replay_cache(tmp_path / "shared.db"), open_replay_cache(tmp_path / "shared.db")]
     homes = [make_home(tmp_path / f"gate-{i}", city, now=now) for i in range(2)]
-    with serving(make_gate(homes[0], "library-card", replay=caches[0])) as first, \
-            serving(make_gate(homes[1], "library-card", replay=caches[1])) as second:
+    with kiosk(make_gate(homes[0], "library-card", replay=caches[0])) as first, \
+            kiosk(make_gate(homes[1], "library-card", replay=caches[1])) as second:
         page = open_page(playwright, first)
         assert decide_by_wedge(page, code) == "accepted"
         page.goto(second + "/")
@@ -232,7 +206,7 @@ def test_a_stale_bundle_is_announced_and_then_refuses(playwright: Any, new_city:
     old_city = new_city("old", now=now - 9 * DAY)
     code, _ = one_way(old_city, 6, now=now)
     home = make_home(tmp_path / "bus", old_city, now=now - 8 * DAY)
-    with serving(make_gate(home, "senior-fare")) as url:
+    with kiosk(make_gate(home, "senior-fare")) as url:
         page = open_page(playwright, url, size="phone")
         banner = page.locator("#banners").inner_text()
         assert "too old" in banner
@@ -249,7 +223,7 @@ def test_offline_the_page_keeps_deciding_and_says_so(playwright: Any, city: City
     home = make_home(tmp_path / "library", city, now=now)
     with pytest.raises(SyncFailed):  # the network is unplugged: the city's server cannot be reached
         sync(home, "http://127.0.0.1:9/trust-bundle", now=now)
-    with serving(make_gate(home, "library-card")) as url:
+    with kiosk(make_gate(home, "library-card")) as url:
         page = open_page(playwright, url)
         assert "No network: working offline" in page.locator("#banners").inner_text()
         assert decide_by_wedge(page, code) == "accepted"
@@ -268,7 +242,7 @@ def test_offline_the_page_keeps_deciding_and_says_so(playwright: Any, city: City
 def test_a_challenge_kiosk_shows_its_request_qr(playwright: Any, city: City, tmp_path: Path) -> None:
     now = int(time.time())
     home = make_home(tmp_path / "bank", city, now=now)
-    with serving(make_gate(home, "bank-account")) as url:
+    with kiosk(make_gate(home, "bank-account")) as url:
         page = open_page(playwright, url)
         page.wait_for_selector("#challenge-qr svg")
         request = page.locator("#challenge-qr").get_attribute("data-request")

@@ -14,9 +14,6 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,7 +22,6 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
 from citykey_io import pem
 from citykey_io.i18n import error_message
@@ -35,6 +31,8 @@ from issuer.app import create_app
 from issuer.db import sqlite_url
 from issuer.settings import IssuerSettings
 from keys import KeyStore
+from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS, free_port, serving
+from tests.browser.support import sync_api as playwright_api
 from verifier import Policy, ReplayCache, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE
 from verifier.scan import read_qr
@@ -44,12 +42,7 @@ from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.profile import verify_credential
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-if not Path(CHROMIUM).exists():
-    pytest.skip("no chromium: apt-get install -y chromium (TESTING.md)", allow_module_level=True)
-sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="no playwright: pip install playwright (never `playwright install`)"
-)
+sync_api = playwright_api()
 if not (DIST / "index.html").exists():
     pytest.skip("the web wallet is not built: make web", allow_module_level=True)
 if not (Path(__file__).resolve().parents[2] / "wallet" / "web" / "node_modules" / "axe-core").exists():
@@ -62,21 +55,6 @@ PASSPHRASE = "correct horse battery staple"
 PASSWORD = "desk password 1234"
 BUS, BUS_NAME = "https://transit.springfield.example", "Springfield Transit"
 PHONE = {"width": 390, "height": 844}
-FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @dataclass
@@ -113,17 +91,8 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
             )
         )
         clerks.add_clerk(app.state.issuer.engine, "ana", PASSWORD)
-        uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off"))
-        thread = threading.Thread(target=uv.run, daemon=True)
-        thread.start()
-        deadline = time.monotonic() + 10
-        while not uv.started and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert uv.started, "the issuer did not start"
-        with ReplayCache(tmp / "replay.db") as replay:
+        with serving(app, port, what="the issuer"), ReplayCache(tmp / "replay.db") as replay:
             yield City(url, store.root_thumbprint, bus_key, replay)
-        uv.should_exit = True
-        thread.join(timeout=10)
         app.state.issuer.engine.dispose()
     finally:
         pem.DEFAULT_COST = saved
@@ -619,12 +588,8 @@ def test_the_wallet_reads_a_challenge_with_the_camera_and_answers_it(
     frame.paste(code, ((640 - code.width) // 2, (480 - code.height) // 2))
     video = tmp_path_factory.mktemp("camera") / "challenge.y4m"
     video.write_bytes(y4m(frame))
-    camera_flags = [
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    ]
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + camera_flags)
+    camera = [*CAMERA_FLAGS, f"--use-file-for-fake-video-capture={video}"]
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS + camera)
     try:
         context, page = phone_with_credentials(browser, city, permissions=["camera"])
         fetched: list[str] = []
