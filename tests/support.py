@@ -10,6 +10,8 @@
 from __future__ import annotations
 
 import json
+import logging
+from collections.abc import Callable, Iterable
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -68,3 +70,30 @@ def with_payload(token: str, payload: dict[str, Any]) -> str:
     """The compact JWS re-encoded with another payload but the original signature (no re-signing)."""
     head, _, sig = token.split(".")
     return f"{head}.{b64url_encode(json.dumps(payload, separators=(',', ':')).encode())}.{sig}"
+
+
+def debug_logs_into(path: Path, loggers: Iterable[str]) -> Callable[[], None]:
+    """Write every log line of `loggers` (the root included, as "") at DEBUG into `path` too, so a
+    privacy test can search it; returns what puts the loggers back as they were.
+
+    Earlier tests (uvicorn's own logging config) may have disabled loggers or stopped their
+    propagation: both are undone here for the duration."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+    saved = {name: (lg.level, lg.propagate, lg.disabled) for name in loggers if (lg := logging.getLogger(name))}
+    logging.getLogger().addHandler(handler)
+    for name in saved:
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.DEBUG)
+        logger.propagate, logger.disabled = True, False
+
+    def restore() -> None:
+        logging.getLogger().removeHandler(handler)
+        handler.close()
+        for name, (level, propagate, disabled) in saved.items():
+            logger = logging.getLogger(name)
+            logger.setLevel(level)
+            logger.propagate, logger.disabled = propagate, disabled
+
+    return restore

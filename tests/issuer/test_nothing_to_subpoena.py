@@ -51,6 +51,7 @@ from issuer.settings import IssuerSettings
 from issuer.state import IssuerState
 from keys import KeyStore
 from tests.issuer.oid4vci_kit import GRANT, ISSUER, PASSPHRASE, proof
+from tests.support import debug_logs_into
 from wallet_spec.encoding import b64url_encode
 from wallet_spec.jwk import generate_private_key
 from wallet_spec.profile import Address, Resident
@@ -312,17 +313,8 @@ def test_a_thousand_credentials_leave_no_personal_value_in_anything_the_issuer_w
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     log_file = data_dir / "issuer-debug.log"
-    handler = logging.FileHandler(log_file, encoding="utf-8")
-    handler.setLevel(logging.DEBUG)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
-    # Earlier tests (uvicorn's own logging config) may have disabled loggers or stopped their propagation.
-    saved = {name: (lg.level, lg.propagate, lg.disabled) for name in LOGGERS if (lg := logging.getLogger(name))}
-    logging.getLogger().addHandler(handler)
-    caplog.set_level(logging.DEBUG)
-    for name in LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.DEBUG)
-        logger.propagate, logger.disabled = True, False
+    caplog.set_level(logging.DEBUG)  # first: caplog puts back the level it finds now
+    restore = debug_logs_into(log_file, LOGGERS)
     started = time.monotonic()
     try:
         KeyStore.init(data_dir / "keys", ISSUER, PASSPHRASE.encode(), now=int(time.time()) - 3600)
@@ -357,12 +349,7 @@ def test_a_thousand_credentials_leave_no_personal_value_in_anything_the_issuer_w
             dump = pg_dump(database) if database else b""
         state.engine.dispose()
     finally:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
-        for name, (level, propagate, disabled) in saved.items():
-            logger = logging.getLogger(name)
-            logger.setLevel(level)
-            logger.propagate, logger.disabled = propagate, disabled
+        restore()
     issuing = time.monotonic() - started
     assert len(run.credentials) == RESIDENTS * sum(PER_RESIDENT.values()) >= 1000
 

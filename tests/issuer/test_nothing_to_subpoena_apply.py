@@ -39,6 +39,7 @@ from tests.issuer.test_nothing_to_subpoena import (
     seeded,
     table_rows,
 )
+from tests.support import debug_logs_into
 from wallet_spec.encoding import b64url_decode
 from wallet_spec.preapplication import Preapplication, encode
 
@@ -52,15 +53,8 @@ def test_fifty_preapplications_bookings_and_enrolments_leave_no_personal_value(
     data_dir = tmp_path / "data"
     data_dir.mkdir()
     log_file = data_dir / "issuer-debug.log"
-    handler = logging.FileHandler(log_file, encoding="utf-8")
-    handler.setLevel(logging.DEBUG)
-    saved = {name: (lg.level, lg.propagate, lg.disabled) for name in LOGGERS if (lg := logging.getLogger(name))}
-    logging.getLogger().addHandler(handler)
-    caplog.set_level(logging.DEBUG)
-    for name in LOGGERS:
-        logger = logging.getLogger(name)
-        logger.setLevel(logging.DEBUG)
-        logger.propagate, logger.disabled = True, False
+    caplog.set_level(logging.DEBUG)  # first: caplog puts back the level it finds now
+    restore = debug_logs_into(log_file, LOGGERS)
     codes: list[str] = []
     values: list[str] = []
     try:
@@ -105,12 +99,7 @@ def test_fifty_preapplications_bookings_and_enrolments_leave_no_personal_value(
             rows = table_rows(engine)
         engine.dispose()
     finally:
-        logging.getLogger().removeHandler(handler)
-        handler.close()
-        for name, (level, propagate, disabled) in saved.items():
-            logger = logging.getLogger(name)
-            logger.setLevel(level)
-            logger.propagate, logger.disabled = propagate, disabled
+        restore()
 
     needles = Needles()
     needles.add(values)

@@ -22,6 +22,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.issuer.test_nothing_to_subpoena import Needles
+from tests.support import debug_logs_into
 from tests.verifier.kiosk import KIOSK_AUD, make_gate, make_home, personal_values, resident
 from tests.verifier.springfield import T0, City
 from verifier.scanner.app import create_app
@@ -40,14 +41,8 @@ def test_a_hundred_presentations_leave_no_personal_value_behind(
     holders = [city.enrol(person, now=T0, count=1) for person in people]
     bank_dir = make_home(tmp_path / "bank", city, now=T0)
     gate_dir = make_home(tmp_path / "library", city, now=T0)
-    log_file = logging.FileHandler(bank_dir / "scanner.log")
-    log_file.setLevel(logging.DEBUG)
-    root = logging.getLogger()
-    root.addHandler(log_file)
-    levels = {name: logging.getLogger(name).level for name in LOGGERS}
-    for name in LOGGERS:
-        logging.getLogger(name).setLevel(logging.DEBUG)
-    caplog.set_level(logging.DEBUG)
+    caplog.set_level(logging.DEBUG)  # first: caplog puts back the level it finds now
+    restore = debug_logs_into(bank_dir / "scanner.log", LOGGERS)
     answers: list[str] = []
     bank, library = make_gate(bank_dir, "bank-account"), make_gate(gate_dir, "library-signup")
     library.policy = replace(library.policy, mode="one-way")  # a handheld scanner: one-way, replay cache
@@ -71,10 +66,7 @@ def test_a_hundred_presentations_leave_no_personal_value_behind(
     finally:
         bank.close()
         library.close()
-        root.removeHandler(log_file)
-        log_file.close()
-        for name, level in levels.items():
-            logging.getLogger(name).setLevel(level)
+        restore()
 
     needles = Needles()
     for person in people:
