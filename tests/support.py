@@ -23,6 +23,12 @@ from wallet import model as wallet_model
 from wallet_spec import profile
 from wallet_spec.encoding import b64url_encode
 
+SPRINGFIELD = "https://id.springfield.example"
+"""The issuer id of the city most tests play."""
+CITY_PASSPHRASE = b"correct horse battery staple"
+CITY_NOW = 1_767_225_600 + 37_000
+"""A fixed moment (2026-01-01 10:16:40 UTC) for tests that sign with a time."""
+
 FAST_KEY_COST = pem.ScryptCost(n=16, r=8, p=1)
 """The key store's scrypt cost in tests; production's (`pem.PRODUCTION_COST`) takes ~0.15 s a file."""
 FAST_WALLET_LOG_N = 10

@@ -5,39 +5,26 @@ The key store runs with a cheap KDF (as tests/keys does); the registry is SQLite
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.statuslists import StatusRegistry
-from issuer.trust_bundle import DAY, STATUS_LIFETIME, build_bundle, status_base_uri
+from issuer.trust_bundle import DAY, STATUS_LIFETIME, build_bundle
 from keys import KeyStore
-from tests.support import with_payload
+from tests.support import CITY_NOW, CITY_PASSPHRASE, SPRINGFIELD, with_payload
 from wallet_spec import jws
 from wallet_spec.bundle import MAX_BUNDLE_CHARS, TRUST_BUNDLE_TYP, load_bundle, sign_bundle
 from wallet_spec.errors import FormatError, StatusUnknown, TooLarge, VerificationFailed
 from wallet_spec.jwk import generate_private_key, thumbprint
 from wallet_spec.statuslist import INVALID, VALID, StatusList, sign_token
 
-NOW = 1_767_225_600 + 37_000
-ISSUER = "https://id.springfield.example"
-PASSPHRASE = b"correct horse battery staple"
+NOW = CITY_NOW
+ISSUER = SPRINGFIELD
+PASSPHRASE = CITY_PASSPHRASE
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> KeyStore:
-    return KeyStore.init(tmp_path / "keys", ISSUER, PASSPHRASE, now=NOW)
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[StatusRegistry]:
-    engine = make_engine(sqlite_url(tmp_path / "issuer.db"))
-    create_schema(engine)
-    yield StatusRegistry(engine, status_base_uri(ISSUER), list_size=1024)
-    engine.dispose()
 
 
 @pytest.fixture

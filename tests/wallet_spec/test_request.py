@@ -10,18 +10,17 @@ from __future__ import annotations
 import json
 import re
 import zlib
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import base45
 import pytest
 
-from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.statuslists import StatusRegistry
-from issuer.trust_bundle import build_bundle, status_base_uri
+from issuer.trust_bundle import build_bundle
 from keys import KeyStore
 from keys.store import VERIFIERS_NAME
+from tests.support import CITY_NOW, CITY_PASSPHRASE, SPRINGFIELD
 from wallet_spec import jws
 from wallet_spec import request as request_module
 from wallet_spec.bundle import load_bundle, sign_bundle
@@ -43,11 +42,11 @@ from wallet_spec.request import (
     verifiers_from_json,
 )
 
-NOW = 1_767_225_600 + 37_000
+NOW = CITY_NOW
 BUS = "https://bus.springfield.example"
 LIBRARY = "https://library.springfield.example"
-ISSUER = "https://id.springfield.example"
-PASSPHRASE = b"correct horse battery staple"
+ISSUER = SPRINGFIELD
+PASSPHRASE = CITY_PASSPHRASE
 SCOPE = ("resident_of", "age_over_65")
 """What the bus may ask for (`may_ask`)."""
 QR_ALPHANUMERIC = re.compile(r"[0-9A-Z $%*+\-./:]*")
@@ -362,17 +361,6 @@ def test_a_list_naming_one_key_twice_is_refused(bus_key: PrivateKey) -> None:
         verifiers_from_json({"verifiers": []})
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> KeyStore:
-    return KeyStore.init(tmp_path / "keys", ISSUER, PASSPHRASE, now=NOW)
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[StatusRegistry]:
-    engine = make_engine(sqlite_url(tmp_path / "issuer.db"))
-    create_schema(engine)
-    yield StatusRegistry(engine, status_base_uri(ISSUER), list_size=1024)
-    engine.dispose()
 
 
 def test_the_key_store_keeps_a_list_of_verifiers_without_a_passphrase(store: KeyStore, bus_key: PrivateKey) -> None:

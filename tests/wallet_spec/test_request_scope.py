@@ -10,16 +10,14 @@ a writer of the key store's directory can add a verifier wallets trust.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
-from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.statuslists import StatusRegistry
-from issuer.trust_bundle import build_bundle, status_base_uri
+from issuer.trust_bundle import build_bundle
 from keys import KeyStore
 from keys.store import VERIFIERS_NAME
+from tests.support import CITY_NOW, CITY_PASSPHRASE, SPRINGFIELD
 from wallet.model import Wallet
 from wallet_spec import jws
 from wallet_spec.bundle import load_bundle, sign_bundle
@@ -37,10 +35,10 @@ from wallet_spec.request import (
     sign_request,
 )
 
-NOW = 1_767_225_600 + 37_000
+NOW = CITY_NOW
 BUS = "https://bus.springfield.example"
-ISSUER = "https://id.springfield.example"
-PASSPHRASE = b"correct horse battery staple"
+ISSUER = SPRINGFIELD
+PASSPHRASE = CITY_PASSPHRASE
 TRANSIT_SCOPE = ["resident_of", "age_over_65"]
 EVERYTHING = ["given_name", "family_name", "birthdate", "address"]
 
@@ -132,17 +130,6 @@ def erika_wallet(store: KeyStore, registry: StatusRegistry) -> Wallet:
     return wallet
 
 
-@pytest.fixture
-def store(tmp_path: Path) -> KeyStore:
-    return KeyStore.init(tmp_path / "keys", ISSUER, PASSPHRASE, now=NOW)
-
-
-@pytest.fixture
-def registry(tmp_path: Path) -> Iterator[StatusRegistry]:
-    engine = make_engine(sqlite_url(tmp_path / "issuer.db"))
-    create_schema(engine)
-    yield StatusRegistry(engine, status_base_uri(ISSUER), list_size=1024)
-    engine.dispose()
 
 
 def test_a_verifier_added_by_a_signing_key_to_the_bundle_is_not_trusted(
