@@ -22,7 +22,9 @@ from typing import Any
 
 import httpx
 import pytest
+from typer.testing import CliRunner
 
+from citykey.main import app as cli
 from citykey_io import pem
 from citykey_io.i18n import error_message
 from issuer import clerks
@@ -635,9 +637,10 @@ def _sticking_out(page: Any) -> list[str]:
     return found
 
 
-def test_receive_and_show_work_at_200_percent_zoom(browser: Any, city: City) -> None:
+def test_receive_and_show_work_at_200_percent_zoom(browser: Any, city: City, tmp_path: Path) -> None:
     """WCAG 1.4.4 and 1.4.10: a 390 px phone zoomed to 200 % is 195 CSS px wide; receive and show still
-    fit without sideways scrolling, and the code shown there is still read by a verifier's camera."""
+    fit without sideways scrolling, and the code shown there, read from its pixels, is accepted by
+    `citykey verify` (the command a newcomer runs) with exactly what the screen says it shows."""
     link, tx_code = desk_offer(browser, city)
     context = browser.new_context(viewport={"width": 195, "height": 422}, device_scale_factor=4, locale="en-US")
     page = context.new_page()
@@ -655,7 +658,15 @@ def test_receive_and_show_work_at_200_percent_zoom(browser: Any, city: City) -> 
         show_code(page, "65 or older")
         assert _sticking_out(page) == []
         shot(page, "zoom-200-show.png", full_page=True)
-        assert code_on_screen(page)  # decodes from its pixels at this size
+        shown = code_on_screen(page)  # decodes from its pixels at this size
+        bundle = tmp_path / "bundle.jwt"
+        bundle.write_text(httpx.get(city.url + "/trust-bundle").text)
+        verdict = CliRunner().invoke(cli, [
+            "verify", "--bundle", str(bundle), "--root", city.root, "--one-way", "--aud", BUS,
+            "--replay-db", str(tmp_path / "gate.db"), "--require", "resident_of,age_over_65", "--json",
+        ], input=shown)
+        assert verdict.exit_code == 0, verdict.output
+        assert personal(json.loads(verdict.stdout)["claims"]) == {"resident_of", "age_over_65"}
         assert accessibility_problems(page) == []
     finally:
         context.close()
