@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 
 from benchmarks.verification import ISSUER, RESIDENT, STATUS_URI
 from wallet_spec import jwk
-from wallet_spec.keylist import short_kid
+from wallet_spec.keylist import signing_kid
 from wallet_spec.profile import (
     CITY_ID,
     DAY,
@@ -38,7 +38,7 @@ _ECDSA = ec.ECDSA(hashes.SHA256())
 
 
 def _ours(kind: CredentialType, issuer_key: jwk.PrivateKey, holder: jwk.PublicKey, now: int) -> Callable[[], object]:
-    kid = short_kid(jwk.thumbprint(issuer_key))
+    kid = signing_kid(issuer_key)
 
     def run() -> object:
         return issue_credential(RESIDENT, issuer=ISSUER, signing_key=issuer_key, kid=kid, holder_key=holder,
@@ -75,7 +75,7 @@ def _peer(
     user_claims = _peer_claims(claims, SDObj)
     peer_issuer = JWK.from_json(json.dumps(jwk.private_jwk(issuer_key)))
     peer_holder = JWK.from_json(json.dumps(jwk.public_jwk(holder)))
-    header = {"typ": VC_TYP, "kid": short_kid(jwk.thumbprint(issuer_key))}
+    header = {"typ": VC_TYP, "kid": signing_kid(issuer_key)}
 
     def run() -> object:
         return SDJWTIssuer(user_claims, peer_issuer, peer_holder, extra_header_parameters=header).sd_jwt_issuance

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import segno
 
 from wallet_spec import jwk, qr
-from wallet_spec.keylist import short_kid
+from wallet_spec.keylist import signing_kid
 from wallet_spec.present import present
 from wallet_spec.profile import (
     AGE_THRESHOLDS,
@@ -65,7 +65,7 @@ def measure(
 ) -> Measured:
     issuer_key, holder_key = jwk.generate_private_key(), jwk.generate_private_key()
     credential = issue_credential(
-        resident, issuer=ISSUER, signing_key=issuer_key, kid=short_kid(jwk.thumbprint(issuer_key)),
+        resident, issuer=ISSUER, signing_key=issuer_key, kid=signing_kid(issuer_key),
         holder_key=holder_key.public_key(), status_idx=131_071, status_uri=STATUS_URI, now=NOW,
         credential_type=kind,
     )

@@ -30,7 +30,7 @@ from wallet_spec import jwk, qr
 from wallet_spec.bundle import TrustBundle, load_bundle, sign_bundle
 from wallet_spec.encoding import b64url_decode
 from wallet_spec.keybinding import KeyBindingPolicy
-from wallet_spec.keylist import KeyList, ListedKey, short_kid, sign_key_list
+from wallet_spec.keylist import KeyList, ListedKey, sign_key_list, signing_kid
 from wallet_spec.present import present
 from wallet_spec.profile import (
     CITY_ID,
@@ -77,11 +77,11 @@ class Setup:
 def setup(now: int | None = None) -> Setup:
     now = int(time.time()) if now is None else now
     issuer_key, holder_key, root = jwk.generate_private_key(), jwk.generate_private_key(), jwk.generate_private_key()
-    kid = jwk.thumbprint(issuer_key)
+    kid = signing_kid(issuer_key)
 
     def shown(kind: CredentialType) -> str:
         credential = issue_credential(
-            RESIDENT, issuer=ISSUER, signing_key=issuer_key, kid=short_kid(kid),
+            RESIDENT, issuer=ISSUER, signing_key=issuer_key, kid=kid,
             holder_key=holder_key.public_key(), status_idx=7, status_uri=STATUS_URI, now=now, credential_type=kind,
         )
         return present(credential, CLAIMS, holder_key=holder_key, nonce=NONCE, aud=AUD, iat=now)

@@ -25,7 +25,6 @@ from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError, FormatError, UnknownKey
 from wallet_spec.jwk import PublicKey, public_key_from_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
-from wallet_spec.keylist import short_kid
 from wallet_spec.sdjwt import SdJwt
 from wallet_spec.verify import KeyResolver, verify
 
@@ -70,9 +69,7 @@ def decode(json_output: JsonFlag = False) -> None:
 
 def issuer_keys(document: Any) -> PublicKey | KeyResolver:
     """The key of a JWK, or a resolver by `kid` over a JWK Set or SD-JWT VC issuer metadata (`keys jwks`).
-
-    The city's credentials carry the short form of a key's kid (`wallet_spec.keylist.short_kid`); the
-    set may list either form."""
+"""
     if isinstance(document, dict) and isinstance(document.get("jwks"), dict):
         document = document["jwks"]  # issuer metadata: {"issuer": ..., "jwks": {"keys": [...]}}
     if not (isinstance(document, dict) and "keys" in document):
@@ -90,10 +87,9 @@ def issuer_keys(document: Any) -> PublicKey | KeyResolver:
         kid = header.get("kid")
         if not isinstance(kid, str):
             raise UnknownKey("the token names no key (kid), and the file holds several")
-        found = [key for listed, key in by_kid.items() if kid in (listed, short_kid(listed))]  # as the key list
-        if not found:
+        if kid not in by_kid:
             raise UnknownKey(f"the token's key {kid} is not in the JWK Set")
-        return found[0]
+        return by_kid[kid]
 
     return resolve
 

@@ -16,7 +16,6 @@ from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRef, StatusRegistry
 from wallet_spec.errors import KeyInvalid, UsageError
 from wallet_spec.jwk import generate_private_key, holds_private_key, public_key_from_jwk, thumbprint
-from wallet_spec.keylist import short_kid
 from wallet_spec.profile import CITY_ID, CREDENTIAL_TYPES, CredentialType, Resident, issue_credential
 
 HolderKeys = Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]]
@@ -96,7 +95,7 @@ def issue_credentials(
             resident,
             issuer=keys.issuer_id,
             signing_key=keys.key,
-            kid=short_kid(keys.kid),
+            kid=keys.kid,
             holder_key=holder_key,
             status_idx=ref.idx,
             status_uri=ref.uri,

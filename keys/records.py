@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal, cast, get_args
 
 from wallet_spec.encoding import is_int, json_loads
 from wallet_spec.errors import FormatError, KeyInvalid, KeyStoreError
 from wallet_spec.jwk import thumbprint
+from wallet_spec.keylist import signing_kid
 
 FORMAT = "citykey-keystore/1"
 _KID = re.compile(r"[A-Za-z0-9_-]{43}")
@@ -133,10 +134,13 @@ def _obj(value: Any, what: str) -> Mapping[str, Any]:
     return value
 
 
-def _checked_jwk(obj: Mapping[str, Any], kid: Any, what: str) -> dict[str, str]:
+def _checked_jwk(
+    obj: Mapping[str, Any], kid: Any, what: str, named: Callable[[Mapping[str, Any]], str]
+) -> dict[str, str]:
+    """The JWK of `obj`, checked to be the key its `kid` names (`named` of the JWK)."""
     jwk = _obj(obj.get("jwk"), f"{what} jwk")
     try:
-        if not isinstance(kid, str) or thumbprint(jwk) != kid:
+        if not isinstance(kid, str) or named(jwk) != kid:
             raise _Damaged(f"{what} kid is not its key's thumbprint")
     except KeyInvalid as exc:
         raise _Damaged(f"{what} jwk is unusable: {exc.message}") from None
@@ -147,7 +151,7 @@ def _record(value: Any) -> KeyRecord:
     obj = _obj(value, "signing key")
     kid = obj.get("kid")
     what = f"signing key {kid!r}"
-    jwk = _checked_jwk(obj, kid, what)
+    jwk = _checked_jwk(obj, kid, what, signing_kid)
     state, reason = obj.get("state"), obj.get("reason")
     if state not in STATES:
         raise _Damaged(f"{what} has an unknown state {state!r}")
@@ -184,7 +188,7 @@ def parse_metadata(data: bytes, *, what: str) -> Metadata:
             raise _Damaged("issuer must be a non-empty string")
         root_obj = _obj(obj.get("root"), "root")
         root = Identity(cast(str, root_obj.get("kid")), _int(root_obj, "created"),
-                        _checked_jwk(root_obj, root_obj.get("kid"), "root"))
+                        _checked_jwk(root_obj, root_obj.get("kid"), "root", thumbprint))
         mac_obj = _obj(obj.get("receipt_mac"), "receipt_mac")
         mac_kid = mac_obj.get("kid")
         if not isinstance(mac_kid, str) or not _KID.fullmatch(mac_kid):

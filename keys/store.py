@@ -34,7 +34,7 @@ from keys.records import HOLDS_PRIVATE_KEY, REASONS, Identity, KeyRecord, Metada
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError, FormatError, KeyStoreError, PassphraseInvalid, UsageError
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
-from wallet_spec.keylist import KeyList, ListedKey, short_kid, sign_key_list, verify_key_list
+from wallet_spec.keylist import KeyList, ListedKey, sign_key_list, signing_kid, verify_key_list
 from wallet_spec.profile import coarse_day
 from wallet_spec.request import ListedVerifier, verifiers_from_json
 
@@ -48,11 +48,11 @@ VERIFIERS_NAME = "verifiers.json"
 
 
 def _fresh_signing_key(meta: Metadata) -> PrivateKey:
-    """A new signing key whose short kid (what credentials carry) no earlier key of this store had."""
-    taken = {short_kid(k.kid) for k in meta.signing_keys}
+    """A new signing key whose kid no earlier key of this store had."""
+    taken = {k.kid for k in meta.signing_keys}
     while True:
         key = generate_private_key()
-        if short_kid(thumbprint(key)) not in taken:
+        if signing_kid(key) not in taken:
             return key
 
 
@@ -100,7 +100,7 @@ class KeyStore:
                 if any(p.name != ".lock" for p in path.iterdir()):
                     raise KeyStoreError(f"{path} is not empty; refusing to create a key store there")
                 root, signing, mac = generate_private_key(), generate_private_key(), receipt_key.generate()
-                root_kid, signing_kid, mac_kid = thumbprint(root), thumbprint(signing), receipt_key.key_id(mac)
+                root_kid, mac_kid = thumbprint(root), receipt_key.key_id(mac)
                 meta = Metadata(
                     issuer=issuer_id,
                     root=Identity(root_kid, now, public_jwk(root)),
@@ -110,7 +110,7 @@ class KeyStore:
                 store = cls(path, meta)
                 written: list[Path] = []
                 try:
-                    for kid, key in ((root_kid, root), (mac_kid, mac), (signing_kid, signing)):
+                    for kid, key in ((root_kid, root), (mac_kid, mac), (signing_kid(signing), signing)):
                         written.append(store.key_file(kid))
                         atomic_write(written[-1], pem.encrypt(key, passphrase))
                     store._write_metadata(meta)
@@ -252,7 +252,7 @@ class KeyStore:
                 f"the root key file {path.name} is not in {self._dir}; the root is kept offline: "
                 "copy it back for this operation, then remove it again"
             )
-        return self._load_signing(self.root_thumbprint, passphrase, what="the root key")
+        return self._load_signing(self.root_thumbprint, passphrase, what="the root key", named=thumbprint)
 
     def receipt_mac_key(self, passphrase: bytes) -> bytes:
         """The 32-byte HMAC key for revocation receipts."""
@@ -438,9 +438,12 @@ class KeyStore:
         else:
             self._load(meta.receipt_mac.kid, passphrase, what="the receipt MAC key")
 
-    def _load_signing(self, kid: str, passphrase: bytes, *, what: str) -> PrivateKey:
+    def _load_signing(
+        self, kid: str, passphrase: bytes, *, what: str, named: Callable[[PrivateKey], str] = signing_kid
+    ) -> PrivateKey:
+        """A P-256 key, checked to be the one its file's name (`named` of the key) says."""
         key = self._load(kid, passphrase, what=what)
-        if not isinstance(key, ec.EllipticCurvePrivateKey) or thumbprint(key) != kid:
+        if not isinstance(key, ec.EllipticCurvePrivateKey) or named(key) != kid:
             raise KeyStoreError(f"{kid}.pem holds a different key than its name says")
         return key
 
@@ -476,7 +479,7 @@ class KeyStore:
 
 
 def _new_record(key: PrivateKey, now: int) -> KeyRecord:
-    return KeyRecord(thumbprint(key), public_jwk(key), "active", created=now, not_before=coarse_day(now))
+    return KeyRecord(signing_kid(key), public_jwk(key), "active", created=now, not_before=coarse_day(now))
 
 
 def _without(meta: Metadata, kid: str) -> Iterator[KeyRecord]:

@@ -35,16 +35,18 @@ from wallet_spec.jwk import PrivateKey, PublicKey, public_jwk, public_key_from_j
 from wallet_spec.request import ListedVerifier, verifiers_from_json
 
 KEY_LIST_TYP = "citykey-keylist+jwt"
-SHORT_KID_CHARS = 8
+SIGNING_KID_CHARS = 8
 
 
-def short_kid(kid: str) -> str:
-    """The `kid` a credential carries: the thumbprint's first 8 characters (48 bits).
+def signing_kid(key: PublicKey | PrivateKey | Mapping[str, Any]) -> str:
+    """A city signing key's one `kid`: in credentials, status list tokens, the key list, the published JWKS
+    and the key store alike (RFC 7515 §4.1.4: a verifier picks the key by it).
 
-    Enough to pick one of a city's few signing keys, and 35 characters fewer in
-    every QR code; a key store never makes two keys that share one.
+    The RFC 7638 thumbprint's first 8 characters: enough to pick one of a city's few signing keys, and 35
+    characters fewer in every QR code than the whole thumbprint; a key store never makes two keys that share
+    one, and the key list that names them is signed by the root, so a look-alike key cannot be slipped in.
     """
-    return kid[:SHORT_KID_CHARS]
+    return thumbprint(key)[:SIGNING_KID_CHARS]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,8 +82,8 @@ class ListedKey:
         if not isinstance(jwk, Mapping):
             raise FormatError("key list entry needs a jwk object")
         try:
-            if thumbprint(jwk) != kid:
-                raise FormatError("key list entry's kid is not its key's thumbprint")
+            if signing_kid(jwk) != kid:
+                raise FormatError("key list entry's kid is not its key's (short) thumbprint")
         except KeyInvalid as exc:
             raise FormatError(f"key list entry has an unusable key: {exc.message}") from None
         return cls(kid, dict(jwk), nbf, naf)
@@ -98,12 +100,12 @@ class KeyList:
     """The verifiers the city vouches for, each with the claims it may ask for."""
 
     def key_for(self, kid: Any, iat: Any) -> PublicKey:
-        """The key that may have signed a token with this `kid` (full or short) and `iat`, or why not."""
+        """The key that may have signed a token with this `kid` and `iat`, or why not."""
         if not isinstance(kid, str) or not kid:
             raise UnknownKey("the token names no signing key")
-        if any(kid in (revoked, short_kid(revoked)) for revoked in self.revoked):
+        if kid in self.revoked:
             raise KeyRevoked("the credential's signing key has been revoked by the city")
-        matches = [k for k in self.keys if kid in (k.kid, short_kid(k.kid))]
+        matches = [k for k in self.keys if k.kid == kid]
         if len(matches) != 1:
             raise UnknownKey("the credential's signing key is not in the trust bundle")
         entry = matches[0]

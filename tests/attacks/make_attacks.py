@@ -44,7 +44,7 @@ from wallet_spec.alphanumeric import pack
 from wallet_spec.bundle import MAX_BUNDLE_CHARS, sign_bundle
 from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps
 from wallet_spec.jwk import PrivateKey, public_jwk, thumbprint
-from wallet_spec.keylist import KeyList, ListedKey, short_kid, sign_key_list
+from wallet_spec.keylist import KeyList, ListedKey, sign_key_list, signing_kid
 from wallet_spec.present import select
 from wallet_spec.profile import Resident, issue_credential
 from wallet_spec.qr import DICTIONARY
@@ -147,13 +147,13 @@ def high_s_twin(jwt: str) -> str:
 
 def key_list(root: PrivateKey = ROOT_KEY, *, iat: int = NOW - 3600, exp: int = NOW + 30 * DAY) -> str:
     keys = (
-        ListedKey(thumbprint(RETIRED), public_jwk(RETIRED), NOW - 400 * DAY, RETIRED_AT),
-        ListedKey(thumbprint(ACTIVE), public_jwk(ACTIVE), RETIRED_AT + 1, None),
-        ListedKey(thumbprint(REVOKED_KEY), public_jwk(REVOKED_KEY), NOW - 400 * DAY, None),
+        ListedKey(signing_kid(RETIRED), public_jwk(RETIRED), NOW - 400 * DAY, RETIRED_AT),
+        ListedKey(signing_kid(ACTIVE), public_jwk(ACTIVE), RETIRED_AT + 1, None),
+        ListedKey(signing_kid(REVOKED_KEY), public_jwk(REVOKED_KEY), NOW - 400 * DAY, None),
     )
     bus = ListedVerifier.create("https://bus.springfield.example", "City buses", public_jwk(VERIFIER),
                                 ("resident_of", "age_over_65", "given_name", "family_name", "birthdate", "address"))
-    return sign_key_list(KeyList(ISSUER, iat, exp, keys, frozenset({thumbprint(REVOKED_KEY)}), (bus,)), root)
+    return sign_key_list(KeyList(ISSUER, iat, exp, keys, frozenset({signing_kid(REVOKED_KEY)}), (bus,)), root)
 
 
 def status_list(*, revoked: tuple[int, ...] = (REVOKED_IDX,)) -> StatusList:
@@ -170,7 +170,7 @@ def status_token(
     body = (listed or status_list())
     payload = {"sub": uri, "iat": iat, "exp": exp, "ttl": DAY,
                "status_list": body.to_json() if isinstance(body, StatusList) else dict(body)}
-    full = {"alg": "ES256", "typ": "statuslist+jwt", "kid": thumbprint(key), **(header or {})}
+    full = {"alg": "ES256", "typ": "statuslist+jwt", "kid": signing_kid(key), **(header or {})}
     return raw_jws(full, payload, key)
 
 
@@ -181,7 +181,7 @@ def bundle(
     return sign_bundle(
         key_list_token=key_list_token or key_list(), status_list_tokens=status_tokens or [status_token()],
         issuer=issuer, issued_at=issued_at, next_update=next_update or issued_at + DAY, signing_key=key,
-        kid=thumbprint(key),
+        kid=signing_kid(key),
     )
 
 
@@ -193,7 +193,7 @@ def credential(
     holder: PrivateKey = HOLDER, uri: str = STATUS_URI, issuer: str = ISSUER,
 ) -> SdJwt:
     return issue_credential(
-        RESIDENT, issuer=issuer, signing_key=key, kid=short_kid(thumbprint(key)) if kid is None else kid,
+        RESIDENT, issuer=issuer, signing_key=key, kid=signing_kid(key) if kid is None else kid,
         holder_key=holder.public_key(), status_idx=idx, status_uri=uri, now=now, salt=Salts(label),
     )
 
@@ -845,7 +845,7 @@ def city() -> dict[str, Any]:
         "root_thumbprint": thumbprint(ROOT_KEY),
         "bundle": CITY_BUNDLE,
         "issuer_public_jwk": public_jwk(ACTIVE),
-        "status_key_jwks": {thumbprint(k): public_jwk(k) for k in (RETIRED, ACTIVE, REVOKED_KEY)},
+        "status_key_jwks": {signing_kid(k): public_jwk(k) for k in (RETIRED, ACTIVE, REVOKED_KEY)},
         "listed_verifiers": [{"aud": AUD, "name": "City buses", "jwk": public_jwk(VERIFIER)}],
         "valid_presentation": present(),
         "defaults": {"nonce": NONCE, "aud": AUD, "require_kb": True, "one_way": False, "times": 1,

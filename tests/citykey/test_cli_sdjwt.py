@@ -22,7 +22,8 @@ from typer.testing import CliRunner
 from citykey.demo import DOLORES
 from citykey.main import app
 from wallet_spec.encoding import b64url_decode, b64url_encode
-from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
+from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
+from wallet_spec.keylist import signing_kid
 from wallet_spec.present import present
 from wallet_spec.profile import issue_credential
 from wallet_spec.sdjwt import SdJwt
@@ -67,7 +68,7 @@ def credential(keys: Keys) -> SdJwt:
         RESIDENT,
         issuer="https://id.springfield.example",
         signing_key=keys.issuer,
-        kid=thumbprint(keys.issuer),
+        kid=signing_kid(keys.issuer),
         holder_key=keys.holder.public_key(),
         status_idx=7,
         status_uri="https://id.springfield.example/statuslists/1",
@@ -380,7 +381,7 @@ def decode_json(stdin: str) -> dict[str, Any]:
 def test_decode_json_presentation_with_kb(with_kb: str, keys: Keys) -> None:
     decoded = decode_json(with_kb)
     assert set(decoded) == {"header", "payload", "disclosures", "kb_jwt"}
-    assert decoded["header"] == {"alg": "ES256", "typ": "dc+sd-jwt", "kid": thumbprint(keys.issuer)}
+    assert decoded["header"] == {"alg": "ES256", "typ": "dc+sd-jwt", "kid": signing_kid(keys.issuer)}
     assert decoded["payload"]["cnf"]["jwk"] == public_jwk(keys.holder)
     assert len(decoded["payload"]["_sd"]) == 16
     assert decoded["kb_jwt"]["header"] == {"alg": "ES256", "typ": "kb+jwt"}
@@ -447,7 +448,7 @@ def test_an_issuer_jwk_file_in_utf16_is_refused_not_guessed(issuer_jwk: Path, wi
 
 def test_the_keys_jwks_output_is_accepted_and_its_key_picked_by_kid(tmp_path: Path, keys: Keys, with_kb: str) -> None:
     def entry(key: PrivateKey) -> dict[str, Any]:
-        return {**public_jwk(key), "kid": thumbprint(key), "use": "sig", "alg": "ES256"}
+        return {**public_jwk(key), "kid": signing_kid(key), "use": "sig", "alg": "ES256"}
 
     metadata = tmp_path / "jwks.json"  # what `citykey keys jwks` prints
     metadata.write_text(json.dumps({"issuer": "https://id.springfield.example",

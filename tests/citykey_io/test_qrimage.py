@@ -15,8 +15,8 @@ from citykey_io.qrimage import PNG_SCALE, QUIET_ZONE, png_bytes, qr_symbol, term
 from verifier.scan import read_qr
 from wallet_spec import qr
 from wallet_spec.errors import FormatError, TooLarge
-from wallet_spec.jwk import generate_private_key, thumbprint
-from wallet_spec.keylist import short_kid
+from wallet_spec.jwk import generate_private_key
+from wallet_spec.keylist import signing_kid
 from wallet_spec.present import present
 from wallet_spec.profile import RESIDENCY, Resident, issue_credential
 
@@ -30,7 +30,7 @@ def text() -> str:
     city, holder = generate_private_key(), generate_private_key()
     credential = issue_credential(
         Resident("Erika", "Mustermann", dt.date(1958, 3, 15), "Springfield"),
-        issuer=ISSUER, signing_key=city, kid=short_kid(thumbprint(city)), holder_key=holder.public_key(),
+        issuer=ISSUER, signing_key=city, kid=signing_kid(city), holder_key=holder.public_key(),
         status_idx=4_711, status_uri=f"{ISSUER}/statuslists/3", now=NOW, credential_type=RESIDENCY,
     )
     presentation = present(

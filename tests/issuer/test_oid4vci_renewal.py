@@ -22,7 +22,6 @@ from wallet.model import Wallet
 from wallet_spec import jws
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.jwk import private_jwk, thumbprint
-from wallet_spec.keylist import short_kid
 from wallet_spec.profile import CITY_ID, IDENTITY, RESIDENCY_VCT, Resident
 from wallet_spec.sdjwt import SdJwt, unfold
 
@@ -113,7 +112,7 @@ def test_renewal_gives_a_fresh_batch_under_the_current_signing_key_and_leaves_th
         ("residency-youth", 2),
     ]
     new = imported(response, fresh)
-    assert {jws.parse(SdJwt.parse(c.sd_jwt).jwt).header["kid"] for c in new.credentials} == {short_kid(new_key.kid)}
+    assert {jws.parse(SdJwt.parse(c.sd_jwt).jwt).header["kid"] for c in new.credentials} == {new_key.kid}
 
     identity = accepted(kit, new, [("given_name",), ("family_name",), ("birthdate",), ("address",)])
     assert identity["given_name"] == RESIDENT.given_name

@@ -20,9 +20,9 @@ from wallet_spec.errors import (
     UsageError,
     VerificationFailed,
 )
-from wallet_spec.jwk import generate_private_key, public_jwk, thumbprint
+from wallet_spec.jwk import generate_private_key, public_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
-from wallet_spec.keylist import KeyList, verify_key_list
+from wallet_spec.keylist import KeyList, signing_kid, verify_key_list
 from wallet_spec.profile import Resident, coarse_day, issue_credential, verify_credential
 from wallet_spec.sdjwt import SdJwt
 
@@ -67,7 +67,7 @@ def test_rotation_new_key_signs_and_old_credentials_still_verify(store: KeyStore
     assert [k.kid for k in key_list.keys] == [old_kid, new.kid]
     assert accepted(old_cred, key_list, later)
     assert accepted(new_cred, key_list, later)
-    assert thumbprint(key_list.key_for(old_kid, coarse_day(now))) == old_kid
+    assert signing_kid(key_list.key_for(old_kid, coarse_day(now))) == old_kid
 
 
 def test_rotation_windows_new_from_midnight_old_until_the_rotation(store: KeyStore, passphrase: bytes,
@@ -216,14 +216,14 @@ def test_the_root_never_vouches_for_a_key_injected_into_the_metadata(
     attacker = generate_private_key()
     path = store_dir / METADATA_NAME
     metadata = json.loads(path.read_text())
-    entry = {**metadata["signing_keys"][0], "kid": thumbprint(attacker), "jwk": public_jwk(attacker),
+    entry = {**metadata["signing_keys"][0], "kid": signing_kid(attacker), "jwk": public_jwk(attacker),
              "state": "retiring", "not_after": now, "retire_after": now + LIFETIME}
     metadata["signing_keys"].insert(0, entry)
     path.write_text(json.dumps(metadata))
     tampered = KeyStore.open(store_dir)
-    assert thumbprint(attacker) in {k.kid for k in tampered.key_list(now).keys}  # unsigned: no trust
+    assert signing_kid(attacker) in {k.kid for k in tampered.key_list(now).keys}  # unsigned: no trust
     with pytest.raises(KeyStoreError, match="missing"):
         tampered.signed_key_list(passphrase, now=now)
-    (store_dir / f"{thumbprint(attacker)}.pem").write_bytes(pem.encrypt(attacker, b"the attacker's own pass"))
+    (store_dir / f"{signing_kid(attacker)}.pem").write_bytes(pem.encrypt(attacker, b"the attacker's own pass"))
     with pytest.raises(KeyStoreError):
         tampered.signed_key_list(passphrase, now=now)

@@ -36,8 +36,9 @@ from wallet_spec import jws, keybinding
 from wallet_spec.disclosure import Disclosure
 from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, sha256_b64url
 from wallet_spec.errors import FormatError, VerificationFailed
-from wallet_spec.jwk import PrivateKey, private_key_from_jwk, public_jwk, thumbprint
+from wallet_spec.jwk import PrivateKey, private_key_from_jwk, public_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.keylist import signing_kid
 from wallet_spec.present import select
 from wallet_spec.profile import (
     CITY_ID,
@@ -99,7 +100,7 @@ ISSUER = private_key_from_jwk(ISSUER_JWK)
 ROGUE_ISSUER = private_key_from_jwk(ROGUE_ISSUER_JWK)
 HOLDER_A = private_key_from_jwk(HOLDER_A_JWK)
 HOLDER_B = private_key_from_jwk(HOLDER_B_JWK)
-KID = thumbprint(ISSUER)
+KID = signing_kid(ISSUER)
 
 RESIDENT_A = Resident(
     given_name="Dolores",
@@ -153,7 +154,7 @@ def credential(
         resident,
         issuer=ISSUER_ID,
         signing_key=signing_key,
-        kid=thumbprint(signing_key),
+        kid=signing_kid(signing_key),
         holder_key=holder.public_key(),
         status_idx=status_idx,
         status_uri=STATUS_URI,

@@ -31,9 +31,9 @@ from citykey_io.qrimage import PNG_SCALE, QUIET_ZONE, png_bytes, version, write_
 from verifier.scan import read_qr
 from wallet_spec import qr
 from wallet_spec.errors import FormatError, TooLarge
-from wallet_spec.jwk import PublicKey, generate_private_key, thumbprint
+from wallet_spec.jwk import PublicKey, generate_private_key
 from wallet_spec.keybinding import KeyBindingPolicy
-from wallet_spec.keylist import short_kid
+from wallet_spec.keylist import signing_kid
 from wallet_spec.present import present
 from wallet_spec.profile import (
     IDENTITY,
@@ -91,7 +91,7 @@ def shown(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFacto
     credential_type, paths, disclosed = request.param
     city, holder = generate_private_key(), generate_private_key()
     credential = issue_credential(
-        RESIDENT, issuer=ISSUER, signing_key=city, kid=short_kid(thumbprint(city)), holder_key=holder.public_key(),
+        RESIDENT, issuer=ISSUER, signing_key=city, kid=signing_kid(city), holder_key=holder.public_key(),
         status_idx=91_234, status_uri=f"{ISSUER}/statuslists/12", now=NOW, credential_type=credential_type,
     )
     presentation = present(credential, paths, holder_key=holder, nonce=NONCE, aud=AUD, iat=NOW)

@@ -11,7 +11,7 @@ from wallet.model import Wallet
 from wallet_spec import jwk, qr
 from wallet_spec.errors import ClaimNotFound
 from wallet_spec.keybinding import KeyBindingPolicy
-from wallet_spec.keylist import short_kid
+from wallet_spec.keylist import signing_kid
 from wallet_spec.profile import STANDARD_TYPES, Address, Resident, issue_credential, verify_credential
 from wallet_spec.sdjwt import SdJwt
 
@@ -28,7 +28,7 @@ def wallet() -> Wallet:
             held.import_credential(
                 issue_credential(
                     ANA, issuer="https://id.springfield.example", signing_key=ISSUER_KEY,
-                    kid=short_kid(jwk.thumbprint(ISSUER_KEY)), holder_key=jwk.public_key_from_jwk(holder),
+                    kid=signing_kid(ISSUER_KEY), holder_key=jwk.public_key_from_jwk(holder),
                     status_idx=len(held.credentials), status_uri="https://id.springfield.example/statuslists/1",
                     now=NOW, credential_type=kind,
                 ).serialize()

@@ -22,6 +22,7 @@ from wallet_spec.errors import (
 )
 from wallet_spec.jwk import PrivateKey, private_key_from_jwk, public_key_from_jwk, thumbprint
 from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.keylist import signing_kid
 from wallet_spec.profile import Resident, issue_credential, verify_credential
 from wallet_spec.sdjwt import SdJwt
 
@@ -38,7 +39,7 @@ def issue_to(jwk: dict[str, str], resident: Resident, issuer_key: PrivateKey, id
         resident,
         issuer=ISSUER,
         signing_key=issuer_key,
-        kid=thumbprint(issuer_key),
+        kid=signing_kid(issuer_key),
         holder_key=public_key_from_jwk(jwk),
         status_idx=idx,
         status_uri=STATUS_URI,

@@ -18,7 +18,8 @@ from hypothesis import strategies as st
 from wallet import model as wallet_module
 from wallet.model import Wallet, seal, unseal
 from wallet_spec.errors import CitykeyError
-from wallet_spec.jwk import PrivateKey, public_key_from_jwk, thumbprint
+from wallet_spec.jwk import PrivateKey, public_key_from_jwk
+from wallet_spec.keylist import signing_kid
 from wallet_spec.profile import Resident, issue_credential
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow,
@@ -45,7 +46,7 @@ def wallet_json(resident: Resident, issuer_key: PrivateKey) -> dict[str, Any]:
     wallet = Wallet()
     for idx, jwk in enumerate(wallet.new_holder_keys(2)):
         wallet.import_credential(issue_credential(
-            resident, issuer="https://id.example", signing_key=issuer_key, kid=thumbprint(issuer_key),
+            resident, issuer="https://id.example", signing_key=issuer_key, kid=signing_kid(issuer_key),
             holder_key=public_key_from_jwk(jwk), status_idx=idx, status_uri="https://id.example/status/1", now=NOW,
         ).serialize())
     wallet.receipts.append("ckr1.payload.mac")

@@ -24,6 +24,7 @@ from wallet_spec.encoding import b64url_encode
 from wallet_spec.errors import CitykeyError, VerificationFailed, all_error_classes
 from wallet_spec.jwk import PrivateKey, public_jwk, public_key_from_jwk, thumbprint
 from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.keylist import signing_kid
 from wallet_spec.present import parse_claim_path, present, select
 from wallet_spec.sdjwt import SdJwt
 from wallet_spec.verify import verify
@@ -100,7 +101,7 @@ def kb_payload(kit: Kit, code: str, **changes: Any) -> CitykeyError:
 def _key_list(kit: Kit, *, not_before: int = 0, revoked: frozenset[str] = frozenset()) -> Any:
     from wallet_spec.keylist import KeyList, ListedKey
 
-    kid = thumbprint(kit.issuer_key)
+    kid = signing_kid(kit.issuer_key)
     entry = ListedKey(kid, public_jwk(kit.issuer_key), not_before)
     return KeyList("https://issuer.example", kit.now - DAY, kit.now + DAY, (entry,), revoked)
 
@@ -200,7 +201,7 @@ def _bundle_window(kit: Kit, code: str, *, issued_at: int, not_after: int | None
     from wallet_spec.bundle import load_bundle, sign_bundle
     from wallet_spec.keylist import KeyList, ListedKey, sign_key_list
 
-    kid = thumbprint(kit.issuer_key)
+    kid = signing_kid(kit.issuer_key)
     entry = ListedKey(kid, public_jwk(kit.issuer_key), 0, not_after)
     key_list = sign_key_list(KeyList("https://issuer.example", kit.now - DAY, kit.now + DAY, (entry,)), kit.other_key)
     text = sign_bundle(key_list_token=key_list, status_list_tokens=[], issuer="https://issuer.example",

@@ -10,7 +10,7 @@ from tests.support import with_payload as resign_payload
 from wallet_spec import jws
 from wallet_spec.errors import FormatError, VerificationError, VerificationFailed
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
-from wallet_spec.keylist import KEY_LIST_TYP, KeyList, ListedKey, sign_key_list, verify_key_list
+from wallet_spec.keylist import KEY_LIST_TYP, KeyList, ListedKey, sign_key_list, signing_kid, verify_key_list
 
 NOW = 1_767_225_600 + 37_000
 DAY = 86_400
@@ -33,7 +33,7 @@ def keys() -> dict[str, PrivateKey]:
 
 
 def listed(key: PrivateKey, not_before: int, not_after: int | None = None) -> ListedKey:
-    return ListedKey(thumbprint(key), public_jwk(key), not_before, not_after)
+    return ListedKey(signing_kid(key), public_jwk(key), not_before, not_after)
 
 
 @pytest.fixture(scope="module")

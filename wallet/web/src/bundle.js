@@ -7,7 +7,8 @@ import { headerErrors, importPublicKey, parseJws, signatureValid, thumbprint, Ve
 import { checkAud, checkMayAsk, checkName } from "./request.js";
 
 const MAX_BUNDLE_CHARS = 8 << 20;
-const SHORT_KID = 8;
+/** A city signing key's kid: its RFC 7638 thumbprint's first 8 characters (wallet_spec.keylist.signing_kid). */
+const SIGNING_KID = 8;
 const isInt = Number.isSafeInteger;
 
 async function verifyKeyList(token, root, now) {
@@ -34,7 +35,7 @@ async function verifyKeyList(token, root, now) {
     if (!k || typeof k.kid !== "string" || !isInt(k.not_before) || !(k.not_after === null || isInt(k.not_after))) {
       throw formatError("key list entry needs kid, not_before and not_after");
     }
-    if ((await thumbprint(k.jwk)) !== k.kid) throw formatError("key list entry's kid is not its key's thumbprint");
+    if ((await thumbprint(k.jwk)).slice(0, SIGNING_KID) !== k.kid) throw formatError("key list entry's kid is not its key's (short) thumbprint");
     listed.push({ kid: k.kid, jwk: k.jwk, notBefore: k.not_before, notAfter: k.not_after });
   }
   const verifiers = [];
@@ -68,13 +69,13 @@ export async function loadBundle(text, root, { now }) {
   return { issuer: claims.iss, issuedAt: claims.issued_at, nextUpdate: claims.next_update, keys: keyList.keys, revoked: keyList.revoked, verifiers: keyList.verifiers, root };
 }
 
-/** The signing key for a credential's header and payload (`kid` full or short, `iat` in the key's window). */
+/** The signing key for a credential's header and payload (its `kid`, `iat` in the key's window). */
 export async function issuerKey(bundle, header, payload) {
   if (payload.iss !== bundle.issuer) throw new CitykeyError("unknown_key", "the credential's issuer is not the one this bundle trusts");
   const kid = header.kid;
   if (typeof kid !== "string" || !kid) throw new CitykeyError("unknown_key", "the token names no signing key");
-  if (bundle.revoked.some((r) => kid === r || kid === r.slice(0, SHORT_KID))) throw new CitykeyError("key_revoked", "the credential's signing key has been revoked by the city");
-  const matches = bundle.keys.filter((k) => kid === k.kid || kid === k.kid.slice(0, SHORT_KID));
+  if (bundle.revoked.includes(kid)) throw new CitykeyError("key_revoked", "the credential's signing key has been revoked by the city");
+  const matches = bundle.keys.filter((k) => kid === k.kid);
   if (matches.length !== 1) throw new CitykeyError("unknown_key", "the credential's signing key is not in the trust bundle");
   const entry = matches[0];
   const iat = payload.iat;
