@@ -29,7 +29,8 @@ from wallet_spec import jws, keybinding
 from wallet_spec.disclosure import Disclosure, new_salt
 from wallet_spec.encoding import b64url_encode, json_dumps
 from wallet_spec.errors import VerificationFailed
-from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
+from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
+from wallet_spec.keylist import signing_kid
 from wallet_spec.profile import Address, Resident, issue_credential
 from wallet_spec.sdjwt import SD, SdJwt, issue
 from wallet_spec.verify import Verified, verify
@@ -161,7 +162,7 @@ def city_credential(resident: Resident, issuer_key: PrivateKey, holder_key: Priv
         resident,
         issuer=ISSUER,
         signing_key=issuer_key,
-        kid=thumbprint(issuer_key),
+        kid=signing_kid(issuer_key),
         holder_key=holder_key.public_key(),
         status_idx=42,
         status_uri="https://issuer.example/status/1",

@@ -20,8 +20,9 @@ from wallet_spec import jws
 from wallet_spec.disclosure import Disclosure
 from wallet_spec.encoding import sha256_b64url
 from wallet_spec.errors import FormatError, VerificationFailed
-from wallet_spec.jwk import generate_private_key, public_key_from_jwk, thumbprint
+from wallet_spec.jwk import generate_private_key, public_key_from_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.keylist import signing_kid
 from wallet_spec.profile import CITY_ID, Address, Resident, issue_credential, verify_credential
 from wallet_spec.sdjwt import SdJwt
 
@@ -147,7 +148,7 @@ def test_issuance_expected_outputs_are_consistent(case: dict[str, Any]) -> None:
         assert decoy["digest"] in sd_arrays[decoy["in"]]
     used = [d["salt"] for d in expected["disclosures"]] + [d["salt"] for d in expected["decoys"]]
     assert sorted(used) == sorted(inputs["salts"])
-    assert expected["header"]["kid"] == thumbprint(ISSUANCE["issuer_public_jwk"])
+    assert expected["header"]["kid"] == signing_kid(ISSUANCE["issuer_public_jwk"])
 
     credential = SdJwt.parse(expected["sd_jwt"])
     assert credential.jwt.rsplit(".", 1)[0] == expected["signing_input"]

@@ -47,7 +47,7 @@ def key_list(keys: dict[str, PrivateKey]) -> KeyList:
             listed(keys["retiring"], NOW - 400 * DAY, NOW - 10 * DAY),
             listed(keys["active"], NOW - 10 * DAY),
         ),
-        revoked=frozenset({thumbprint(keys["revoked"])}),
+        revoked=frozenset({signing_kid(keys["revoked"])}),
     )
 
 
@@ -143,7 +143,7 @@ def test_list_missing_a_claim_is_malformed(root: PrivateKey, key_list: KeyList, 
 
 
 def test_entry_whose_kid_is_not_its_keys_thumbprint_is_malformed(keys: dict[str, PrivateKey]) -> None:
-    entry = {**listed(keys["active"], NOW).to_json(), "kid": thumbprint(keys["stranger"])}
+    entry = {**listed(keys["active"], NOW).to_json(), "kid": signing_kid(keys["stranger"])}
     with pytest.raises(FormatError, match="thumbprint"):
         ListedKey.from_json(entry)
 
@@ -153,7 +153,7 @@ def test_signed_list_with_a_mislabelled_entry_is_malformed(
 ) -> None:
     # Even the root's signature does not make a kid point at someone else's key.
     claims = {**key_list.to_claims(), "root": public_jwk(root)}
-    claims["keys"][1]["kid"] = thumbprint(keys["stranger"])
+    claims["keys"][1]["kid"] = signing_kid(keys["stranger"])
     with pytest.raises(FormatError):
         verify_key_list(jws.sign({"typ": KEY_LIST_TYP}, claims, root), thumbprint(root), now=NOW)
 
@@ -196,12 +196,12 @@ def key_for_code(key_list: KeyList, kid: Any, iat: Any) -> str:
 
 def test_key_for_returns_the_listed_public_key(key_list: KeyList, keys: dict[str, PrivateKey]) -> None:
     for name, iat in (("active", NOW), ("retiring", NOW - 100 * DAY)):
-        found = key_list.key_for(thumbprint(keys[name]), iat)
+        found = key_list.key_for(signing_kid(keys[name]), iat)
         assert found.public_numbers() == keys[name].public_key().public_numbers()
 
 
 def test_key_for_an_unlisted_kid_is_unknown_key(key_list: KeyList, keys: dict[str, PrivateKey]) -> None:
-    assert key_for_code(key_list, thumbprint(keys["stranger"]), NOW) == "unknown_key"
+    assert key_for_code(key_list, signing_kid(keys["stranger"]), NOW) == "unknown_key"
     assert key_for_code(key_list, None, NOW) == "unknown_key"
     assert key_for_code(key_list, ["not", "a", "kid"], NOW) == "unknown_key"
 
@@ -210,12 +210,12 @@ def test_key_for_a_revoked_kid_is_key_revoked_whatever_the_iat(
     key_list: KeyList, keys: dict[str, PrivateKey]
 ) -> None:
     for iat in (NOW, NOW - 1000 * DAY, None):
-        assert key_for_code(key_list, thumbprint(keys["revoked"]), iat) == "key_revoked"
+        assert key_for_code(key_list, signing_kid(keys["revoked"]), iat) == "key_revoked"
 
 
 def test_revocation_wins_over_a_listed_entry_for_the_same_kid(keys: dict[str, PrivateKey]) -> None:
-    both = KeyList(ISSUER, NOW, NOW + DAY, (listed(keys["active"], 0),), frozenset({thumbprint(keys["active"])}))
-    assert key_for_code(both, thumbprint(keys["active"]), NOW) == "key_revoked"
+    both = KeyList(ISSUER, NOW, NOW + DAY, (listed(keys["active"], 0),), frozenset({signing_kid(keys["active"])}))
+    assert key_for_code(both, signing_kid(keys["active"]), NOW) == "key_revoked"
 
 
 @pytest.mark.parametrize(
@@ -238,6 +238,12 @@ def test_key_for_an_iat_outside_the_keys_window_is_key_not_valid(
     key_list: KeyList, keys: dict[str, PrivateKey], name: str, iat: Any, ok: bool
 ) -> None:
     if ok:
-        key_list.key_for(thumbprint(keys[name]), iat)
+        key_list.key_for(signing_kid(keys[name]), iat)
     else:
-        assert key_for_code(key_list, thumbprint(keys[name]), iat) == "key_not_valid"
+        assert key_for_code(key_list, signing_kid(keys[name]), iat) == "key_not_valid"
+
+
+def test_a_key_has_one_kid_the_whole_thumbprint_names_nothing(key_list: KeyList, keys: dict[str, PrivateKey]) -> None:
+    """Credentials, status lists, the key list and the published JWKS name a key by one kid (issue 13)."""
+    assert signing_kid(keys["active"]) == thumbprint(keys["active"])[:8]
+    assert key_for_code(key_list, thumbprint(keys["active"]), NOW) == "unknown_key"

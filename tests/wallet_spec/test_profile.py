@@ -10,8 +10,9 @@ import pytest
 
 from wallet_spec import jws
 from wallet_spec.errors import FormatError, UsageError, VerificationFailed
-from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
+from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.keylist import signing_kid
 from wallet_spec.present import present
 from wallet_spec.profile import (
     AGE_THRESHOLDS,
@@ -41,7 +42,7 @@ def _issue(resident: Resident, issuer_key: PrivateKey, holder: PrivateKey, now: 
         resident,
         issuer="https://city.example",
         signing_key=issuer_key,
-        kid=thumbprint(issuer_key),
+        kid=signing_kid(issuer_key),
         holder_key=holder.public_key(),
         status_idx=kwargs.pop("status_idx", 7),
         status_uri="https://city.example/status/1",

@@ -23,8 +23,9 @@ from wallet_spec import keybinding, qr
 from wallet_spec.alphanumeric import varint
 from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, json_dumps_spaced, json_loads
 from wallet_spec.errors import CitykeyError, FormatError, TooLarge
-from wallet_spec.jwk import PrivateKey, public_jwk, thumbprint
+from wallet_spec.jwk import PrivateKey, public_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
+from wallet_spec.keylist import signing_kid
 from wallet_spec.present import present
 from wallet_spec.profile import CREDENTIAL_TYPES, Address, Resident, issue_credential, verify_credential
 from wallet_spec.sdjwt import DEFAULT_LIMITS, SD, SdJwt, issue, unfold
@@ -128,7 +129,7 @@ def city_credentials(issuer_key: PrivateKey, holder_key: PrivateKey, now: int) -
             RESIDENT,
             issuer="https://id.köln.example",
             signing_key=issuer_key,
-            kid=thumbprint(issuer_key),
+            kid=signing_kid(issuer_key),
             holder_key=holder_key.public_key(),
             status_idx=131_071,
             status_uri="https://id.köln.example/statuslists/12",
