@@ -93,7 +93,8 @@ def publish(
     with reported():
         state = IssuerState.open(configured)
         try:
-            files = static_files(state.republish().bundle)
+            published = state.republish()
+            files = static_files(published.bundle, published.attestations)
         finally:
             state.engine.dispose()
     try:

@@ -110,4 +110,8 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
     "slot_unavailable": N_("This time is no longer available. Choose another time."),
     "missing_claim": N_("The code does not show everything this service needs. Ask for a new code that shares it."),
+    "decryption_failed": N_("The answer could not be opened: it was changed on the way or meant for another request."),
+    "request_invalid": N_("This service's request does not follow the rules city wallets answer. Nothing was shared."),
+    "transaction_unknown": N_("This request is no longer open. Ask the service to start again."),
+    "verifier_unreachable": N_("The service does not answer. Check the connection, then try again."),
 }

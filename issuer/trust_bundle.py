@@ -5,12 +5,16 @@ The routes that serve it are `issuer.api.publication`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from issuer.statuslists import StatusRegistry
 from keys import KeyStore
 from wallet_spec import jws
 from wallet_spec.bundle import sign_bundle
 from wallet_spec.errors import FormatError
 from wallet_spec.jwk import PrivateKey
+from wallet_spec.openid4vp import sign_attestation
+from wallet_spec.request import verifiers_from_json
 
 HOUR = 3600
 DAY = 24 * HOUR
@@ -52,13 +56,27 @@ def build_bundle(
     )
 
 
-def static_files(bundle: str) -> dict[str, str]:
+def verifier_attestations(bundle: str, *, kid: str, key: PrivateKey, now: int) -> dict[str, str]:
+    """A Verifier Attestation JWT (OpenID4VP 1.0 §12) for each verifier the bundle's key list names, by its kid.
+
+    Signed with the bundle's own signing key, from the root-signed list only: the issuer vouches
+    for no verifier the root has not listed, and a wallet checks the list as well.
+    """
+    key_list = jws.parse(jws.parse(bundle, what="trust bundle").payload["key_list"], what="key list").payload
+    issuer = key_list["iss"]
+    return {
+        listed.kid: sign_attestation(listed, issuer=issuer, key=key, kid=kid, now=now)
+        for listed in verifiers_from_json(key_list.get("verifiers", []))
+    }
+
+
+def static_files(bundle: str, attestations: Mapping[str, str] | None = None) -> dict[str, str]:
     """What a static web host serves in place of the service: relative path -> token.
 
     `trust-bundle` and `statuslists/{id}`, the paths of `/trust-bundle` and
     `/statuslists/{id}`, so verifiers and wallets use the same URLs either way.
     """
-    files = {"trust-bundle": bundle}
+    files = {"trust-bundle": bundle, **{f"verifier-attestations/{k}": t for k, t in (attestations or {}).items()}}
     for token in jws.parse(bundle, what="trust bundle").payload.get("status_lists", []):
         uri = jws.parse(token, what="status list token").payload.get("sub")
         list_id = uri.rsplit("/", 1)[-1] if isinstance(uri, str) else ""

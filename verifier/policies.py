@@ -68,6 +68,11 @@ class ServicePolicy:
             max_bundle_age=self.max_bundle_age, one_way=one_way,
         )
 
+    def online(self, *, aud: str, nonce: str) -> Policy:
+        """The rules for an OpenID4VP answer: always bound to the transaction's nonce, whatever the kiosk mode."""
+        return Policy(required=self.paths, nonce=nonce, aud=aud, require_key_binding=True,
+                      kb_max_age=CHALLENGE_KB_MAX_AGE, max_bundle_age=self.max_bundle_age)
+
     def paper_card(self, *, aud: str) -> Policy:
         """The rules for a printed card (no KB-JWT); only for a policy with `paper = true`.
 

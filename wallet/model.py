@@ -79,7 +79,7 @@ class Wallet:
         self.credentials.append(stored)
         return stored
 
-    def pick(self, vct: str | None = None, paths: Sequence[ClaimPath] = ()) -> StoredCredential:
+    def pick(self, vct: str | frozenset[str] | None = None, paths: Sequence[ClaimPath] = ()) -> StoredCredential:
         """The credential to present: the smallest kind that holds every claim in `paths`, and of
         that kind the least used, so presentations don't link while fresh ones remain.
 
@@ -88,9 +88,11 @@ class Wallet:
         holds every claim, the least-used one is returned and presenting it reports the
         missing claim.
         """
-        candidates = [c for c in self.credentials if vct is None or c.vct == vct]
+        kinds = frozenset({vct}) if isinstance(vct, str) else vct
+        candidates = [c for c in self.credentials if kinds is None or c.vct in kinds]
         if not candidates:
-            raise UsageError("the wallet holds no credential" + (f" of type {vct}" if vct else ""))
+            of_type = f" of type {' or '.join(sorted(kinds))}" if kinds else ""
+            raise UsageError(f"the wallet holds no credential{of_type}")
         holding = [c for c in candidates if _holds(c, paths)] if paths else []
         if not holding:
             _refuse_split(candidates, paths)
@@ -104,9 +106,9 @@ class Wallet:
         nonce: str | None = None,
         aud: str | None = None,
         iat: int | None = None,
-        vct: str | None = None,
+        vct: str | frozenset[str] | None = None,
     ) -> tuple[str, StoredCredential]:
-        """Present `paths` from a fresh credential, key-bound to `aud` when one is given.
+        """Present `paths` from a fresh credential (of type `vct`, or one of them), key-bound to `aud` if given.
 
         With `nonce` too, this answers a verifier's challenge. With `aud` alone it is
         one-way (a turnstile that shows no challenge): the KB-JWT gets a random

@@ -454,3 +454,27 @@ def all_error_classes() -> list[type[CitykeyError]]:
         seen.append(cls)
         stack.extend(cls.__subclasses__())
     return seen
+
+
+class DecryptionFailed(VerificationError):
+    """An encrypted response does not decrypt with the key it was meant for (wrong key, or changed on the way)."""
+
+    code = "decryption_failed"
+
+
+class RequestInvalid(VerificationError):
+    """An OpenID4VP request breaks the protocol or the city's profile of it (mode, prefix, query, keys)."""
+
+    code = "request_invalid"
+
+
+class TransactionUnknown(UsageError):
+    """An OpenID4VP transaction that this verifier does not hold: never made, already answered, or expired."""
+
+    code = "transaction_unknown"
+
+
+class VerifierUnreachable(CitykeyError):
+    """An online service's address does not answer, or answers with an error instead of its request."""
+
+    code = "verifier_unreachable"

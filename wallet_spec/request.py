@@ -356,7 +356,7 @@ def parse_request(
                     errors.append(SignatureInvalid("the request's signature does not verify"))
                 if signer.aud != request.aud:
                     errors.append(VerifierUnknown("the request's aud is not the one the city lists for its signer"))
-                errors.extend(_scope_errors(request.claims, signer))
+                errors.extend(scope_errors(request.claims, signer))
     else:
         raise FormatError("request payload has an unknown kind")
     if now >= request.exp + leeway:
@@ -367,7 +367,8 @@ def parse_request(
                    signed=body[0] == _SIGNED, signer=signer)
 
 
-def _scope_errors(claims: Iterable[str], signer: ListedVerifier) -> list[VerificationError]:
+def scope_errors(claims: Iterable[str], signer: ListedVerifier) -> list[VerificationError]:
+    """`request_out_of_scope` for the claims outside what the city lets `signer` ask for, or nothing."""
     outside = [c for c in claims if not in_scope(c, signer.may_ask)]
     if not outside:
         return []
@@ -387,7 +388,7 @@ def check_answerable(request: Request, *, allow_unsigned: bool) -> None:
     it (`allow_unsigned`), never silently.
     """
     if request.signer is not None:
-        errors = _scope_errors(request.claims, request.signer)
+        errors = scope_errors(request.claims, request.signer)
     elif not allow_unsigned:
         errors = [RequestUnsigned(
             f"unknown asker: the city does not vouch for {request.name!r}, the name is the request's own claim; "

@@ -51,6 +51,21 @@ def status_list(list_id: int, request: Request, state: State) -> Response:
     raise NotFound("no such status list")
 
 
+@router.get(
+    "/verifier-attestations/{kid}",
+    response_class=Response,
+    responses={**_token("application/verifier-attestation+jwt", "A Verifier Attestation JWT (OpenID4VP 1.0 §12)."),
+               **error_responses(404)},
+)
+def verifier_attestation(kid: str, request: Request, state: State) -> Response:
+    """The city's attestation for the listed verifier whose key has this thumbprint, re-signed with each bundle."""
+    token = state.published.attestations.get(kid)
+    if token is None:
+        raise NotFound("the city lists no verifier with this key")
+    max_age = refresh_seconds(state.published.bundle)
+    return cached(request, token, "application/verifier-attestation+jwt", max_age=max_age)
+
+
 @router.get("/health")
 def health(state: State) -> dict[str, Any]:
     """Seconds left on everything that expires: the bundle, its status lists and key list, each signing key.

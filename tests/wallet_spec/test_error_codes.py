@@ -19,7 +19,7 @@ from typing import Any
 
 import pytest
 
-from wallet_spec import jws
+from wallet_spec import jws, openid4vp
 from wallet_spec.encoding import b64url_encode
 from wallet_spec.errors import CitykeyError, VerificationFailed, all_error_classes
 from wallet_spec.jwk import PrivateKey, public_jwk, public_key_from_jwk, thumbprint
@@ -152,6 +152,32 @@ def _verifier_error(kit: Kit, code: str) -> CitykeyError:
     if code == "claim_not_met":
         return policy_named("senior-fare").unmet({"resident_of": "Springfield", "age_over_65": False})[0]
     return raised(lambda: parse_policies("[desk]\nmode = 'turnstile'"))
+
+
+def _decryption_failed(kit: Kit) -> CitykeyError:
+    from wallet_spec import jwe
+
+    sealed = jwe.encrypt({"vp_token": {}}, jwe.encryption_jwk(kit.other_key, kid="t"))
+    return raised(lambda: jwe.decrypt(sealed, kit.holder_key, kid="t"))
+
+
+def _transaction_unknown(kit: Kit) -> CitykeyError:
+    from verifier.openid4vp import OnlineVerifier
+    from verifier.transactions import MemoryTransactions
+
+    online = OnlineVerifier(aud=AUD, key=kit.other_key, attestation=str, bundle=lambda _: None, policies={},
+                            store=MemoryTransactions(), public_url="https://verifier.example")
+    return raised(lambda: online.request_object("never-made"))
+
+
+def _verifier_unreachable(kit: Kit) -> CitykeyError:
+    import httpx
+
+    from wallet.openid4vp import fetch_request
+
+    link = openid4vp.invocation_url("verifier_attestation:x", "http://127.0.0.1:1/request")  # nothing listens
+    with httpx.Client(timeout=2) as http:
+        return raised(lambda: fetch_request(link, http=http, bundle=_bundle(kit), now=kit.now))
 
 
 def _replayed(kit: Kit) -> CitykeyError:
@@ -326,7 +352,7 @@ def _unknown_key(kit: Kit) -> CitykeyError:
 
 
 def _key_revoked(kit: Kit) -> CitykeyError:
-    bundle = _bundle(kit, revoked=frozenset({thumbprint(kit.issuer_key)}))
+    bundle = _bundle(kit, revoked=frozenset({signing_kid(kit.issuer_key)}))
     return failed(lambda: verify(kit.city_credential, bundle.issuer_key, now=kit.now), "key_revoked")
 
 
@@ -453,6 +479,11 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
         kit, "bundle_key_not_valid", issued_at=kit.now, not_after=kit.now - DAY
     ),
     "BundleNotYetValid": lambda kit: _bundle_window(kit, "bundle_not_yet_valid", issued_at=kit.now + 3650 * DAY),
+    "DecryptionFailed": _decryption_failed,
+    "RequestInvalid": lambda kit: raised(lambda: openid4vp.parse_dcql(
+        {"credentials": [{"id": "mdl", "format": "mso_mdoc", "meta": {}, "claims": [{"path": ["x"]}]}]})),
+    "TransactionUnknown": _transaction_unknown,
+    "VerifierUnreachable": _verifier_unreachable,
 }
 """Error class name → a function that makes the real code raise it. Keyed by name: two classes share a code."""
 

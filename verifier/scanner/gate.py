@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from citykey_io.files import atomic_write
+from verifier.decision import Decision, shown
 from verifier.policies import ServicePolicy
 from verifier.replay import ReplayCache
 from verifier.sync import (
@@ -38,7 +39,7 @@ from verifier.sync import (
     held_bundle,
     read_sync_state,
 )
-from verifier.verify import Accepted, verify
+from verifier.verify import verify
 from wallet_spec import jws, qr
 from wallet_spec.bundle import TrustBundle
 from wallet_spec.errors import BundleStale, CitykeyError, VerificationFailed
@@ -53,24 +54,6 @@ MAX_OPEN_CHALLENGES = 8
 """Challenges shown and not yet answered that still count (a kiosk refreshes its QR every DEFAULT_TTL)."""
 SAME_CODE_QUIET_S = 15
 """A camera frame showing the code just decided is ignored for this long (the phone is still in view)."""
-HIDDEN = frozenset({"iss", "iat", "exp", "nbf", "vct", "cnf", "status", "sub"})
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """What the screen shows. `claims` are the disclosed values, in memory only."""
-
-    accepted: bool
-    codes: tuple[str, ...] = ()
-    """Why it was refused (error codes of `wallet_spec.errors`), for the words on screen."""
-    claims: tuple[tuple[str, Any], ...] = ()
-    paper: bool = False
-    """A printed card without key binding: staff compare a photo ID."""
-    warnings: tuple[str, ...] = ()
-
-    @property
-    def outcome(self) -> str:
-        return ("paper" if self.paper else "accepted") if self.accepted else "refused"
 
 
 @dataclass
@@ -109,13 +92,6 @@ class Counts:
             data = (json_dumps(self.days) + "\n").encode("utf-8")
             self.dirty = False
         atomic_write(self.path, data)
-
-
-def _shown(accepted: Accepted, asked: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:
-    """What the policy asked for (some claims are always visible, e.g. `resident_of`), then what was disclosed."""
-    top = [name.split(".")[0] for name in asked]
-    names = list(dict.fromkeys([*top, *(str(path[0]) for path in accepted.disclosed if path)]))
-    return tuple((name, accepted.claims[name]) for name in names if name not in HIDDEN and name in accepted.claims)
 
 
 class Gate:
@@ -245,7 +221,7 @@ class Gate:
         if unmet:
             return Decision(False, tuple(dict.fromkeys(e.code for e in unmet)))
         warnings = tuple(w.split(":", 1)[0] for w in accepted.warnings)
-        return Decision(True, (), _shown(accepted, self.policy.claims), paper, warnings)
+        return Decision(True, (), shown(accepted, self.policy.claims), paper, warnings)
 
     def close(self) -> None:
         self.counts.flush()

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from citykey_io.i18n import N_, error_message, translations
-from verifier.scanner.gate import Decision
+from verifier.decision import Decision
 
 ACCEPTED = N_("Accepted")
 REFUSED = N_("Refused")

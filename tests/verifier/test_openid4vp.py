@@ -1,0 +1,210 @@
+"""OpenID4VP 1.0 end to end over loopback HTTP: a city web service asks, the Python wallet answers.
+
+The verifier is the real router (`verifier.online`) served by uvicorn; the wallet is
+`wallet.openid4vp` with httpx, fetching the Request Object and posting the encrypted
+answer; the page's side polls with its result key. Nothing is faked but the clock.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from issuer.batch import revoke_with_receipt
+from issuer.trust_bundle import verifier_attestations
+from tests.browser.support import free_port, serving
+from tests.verifier.kiosk import resident
+from tests.verifier.springfield import City, Holder
+from verifier.online import openid4vp_router
+from verifier.openid4vp import OnlineVerifier
+from verifier.policies import load_policies
+from verifier.transactions import MemoryTransactions, TransactionStore
+from wallet.openid4vp import answer, fetch_request
+from wallet_spec import jwe, openid4vp
+from wallet_spec.errors import VerificationFailed
+from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
+from wallet_spec.profile import Resident
+
+LIBRARY = "https://library.springfield.example"
+SCOPE = ["resident_of", "given_name", "family_name", "address", "age_over_65"]
+
+
+@dataclass
+class Service:
+    url: str
+    city: City
+    verifier: OnlineVerifier
+    key: PrivateKey
+    http: httpx.Client
+
+    def start(self, policy: str) -> dict[str, Any]:
+        started = self.http.post(f"{self.url}/openid4vp/transactions", json={"policy": policy})
+        assert started.status_code == 200, started.text
+        body: dict[str, Any] = started.json()
+        return body
+
+    def result(self, started: dict[str, Any], *, key: str | None = None) -> httpx.Response:
+        return self.http.get(f"{self.url}/openid4vp/transactions/{started['id']}",
+                             headers={"X-Result-Key": key or started["result_key"]})
+
+
+def now() -> int:
+    return int(time.time())
+
+
+def listed_city(city: City, key: PrivateKey, scope: list[str]) -> None:
+    city.store.register_verifier(LIBRARY, "Springfield Public Library", public_jwk(key), scope)
+
+
+def online_verifier(city: City, key: PrivateKey, url: str, store: TransactionStore) -> OnlineVerifier:
+    def attestation() -> str:
+        keys = city.signing_keys()
+        bundle = city.bundle_text(now=now())
+        return verifier_attestations(bundle, kid=keys.kid, key=keys.key, now=now())[thumbprint(key)]
+
+    return OnlineVerifier(
+        aud=LIBRARY, key=key, attestation=attestation, bundle=lambda at: city.bundle(now=at),
+        policies=load_policies(), store=store, public_url=url,
+    )
+
+
+@pytest.fixture
+def service(city: City) -> Iterator[Service]:
+    key = generate_private_key()
+    listed_city(city, key, SCOPE)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    verifier = online_verifier(city, key, url, MemoryTransactions())
+    app = FastAPI()
+    app.include_router(openid4vp_router(verifier))
+    with serving(app, port, what="online verifier"), httpx.Client(timeout=10) as http:
+        yield Service(url, city, verifier, key, http)
+
+
+def test_a_library_web_page_learns_only_the_disclosed_claims(service: Service) -> None:
+    person = resident(7)
+    holder = service.city.enrol(person, now=now())
+    started = service.start("library-signup")
+    assert started["invocation"].startswith("openid4vp://?client_id=verifier_attestation%3A")
+    assert service.result(started).json()["status"] == "pending"
+
+    asked = fetch_request(started["invocation"], http=service.http, bundle=service.city.bundle(now=now()), now=now())
+    assert asked.verifier.name == "Springfield Public Library"
+    assert asked.request.dcql.claim_names == ("given_name", "family_name", "address")
+    sent = answer(asked, holder.wallet, http=service.http, now=now())
+    assert len(sent.shown) == 1
+
+    decided = service.result(started).json()
+    assert decided["status"] == "done"
+    assert decided["accepted"] is True, decided
+    labels = {c["label"]: c["value"] for c in decided["claims"]}
+    assert set(labels) == {"Given name", "Family name", "Address"}
+    assert labels["Given name"] == person.given_name
+    assert person.birthdate.isoformat() not in str(decided)  # not asked for, so not disclosed
+    assert service.result(started).status_code == 404  # read once, then gone
+
+
+def test_the_answer_is_bound_to_the_full_client_id_and_the_transactions_nonce(
+    service: Service, erika: Resident
+) -> None:
+    holder = service.city.enrol(erika, now=now())
+    first, second = service.start("library-card"), service.start("library-card")
+    asked = fetch_request(first["invocation"], http=service.http, bundle=service.city.bundle(now=now()), now=now())
+    text, _ = holder.wallet.present(asked.request.dcql.credentials[0].claims, nonce=asked.request.nonce,
+                                    aud=asked.request.client_id, iat=now())
+    other = fetch_request(second["invocation"], http=service.http, bundle=service.city.bundle(now=now()), now=now())
+    # The first transaction's presentation, sent (correctly encrypted) as the answer to the second.
+    sealed = jwe.encrypt(openid4vp.response_payload({"city": [text]}, other.request.state),
+                         other.request.encryption_jwk)
+    posted = service.http.post(other.request.response_uri, data={"response": sealed})
+    assert posted.status_code == 200
+    refused = service.result(second).json()
+    assert refused["accepted"] is False
+    assert refused["codes"] == ["nonce_mismatch"]
+
+
+def test_a_page_without_the_result_key_learns_nothing(service: Service, erika: Resident) -> None:
+    holder = service.city.enrol(erika, now=now())
+    started = service.start("library-card")
+    asked = fetch_request(started["invocation"], http=service.http, bundle=service.city.bundle(now=now()), now=now())
+    answer(asked, holder.wallet, http=service.http, now=now())
+    stranger = service.start("library-card")["result_key"]
+    assert service.result(started, key=stranger).status_code == 404
+    assert service.result(started).json()["accepted"] is True  # the real page still gets it
+
+
+def test_an_answer_is_read_once_and_a_replayed_answer_is_refused(service: Service, erika: Resident) -> None:
+    holder = service.city.enrol(erika, now=now())
+    started = service.start("library-card")
+    asked = fetch_request(started["invocation"], http=service.http, bundle=service.city.bundle(now=now()), now=now())
+    text, _ = holder.wallet.present(asked.request.dcql.credentials[0].claims, nonce=asked.request.nonce,
+                                    aud=asked.request.client_id, iat=now())
+    sealed = jwe.encrypt(openid4vp.response_payload({"city": [text]}, asked.request.state),
+                         asked.request.encryption_jwk)
+    assert service.http.post(asked.request.response_uri, data={"response": sealed}).status_code == 200
+    again = service.http.post(asked.request.response_uri, data={"response": sealed})
+    assert again.status_code == 404
+    assert again.json()["error"] == "transaction_unknown"
+    assert service.result(started).json()["accepted"] is True
+
+
+def test_a_wallet_refuses_a_request_outside_the_verifiers_registered_scope(city: City, erika: Resident) -> None:
+    key = generate_private_key()
+    listed_city(city, key, ["resident_of"])  # the city lets the library ask for residency only
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    app = FastAPI()
+    app.include_router(openid4vp_router(online_verifier(city, key, url, MemoryTransactions())))
+    with serving(app, port, what="online verifier"), httpx.Client(timeout=10) as http:
+        started = http.post(f"{url}/openid4vp/transactions", json={"policy": "library-signup"}).json()
+        with pytest.raises(VerificationFailed) as refused:
+            fetch_request(started["invocation"], http=http, bundle=city.bundle(now=now()), now=now())
+    assert refused.value.codes == ["request_out_of_scope"]
+
+
+def test_a_wallet_refuses_a_verifier_the_city_does_not_list(service: Service, new_city: Any) -> None:
+    elsewhere = new_city("shelbyville", issuer="https://id.shelbyville.example")
+    started = service.start("library-card")
+    with pytest.raises(VerificationFailed) as refused:
+        fetch_request(started["invocation"], http=service.http, bundle=elsewhere.bundle(now=now()), now=now())
+    assert set(refused.value.codes) >= {"verifier_unknown"}
+
+
+def test_a_revoked_credential_is_refused_online_as_at_the_counter(service: Service, erika: Resident) -> None:
+    holder: Holder = service.city.enrol(erika, now=now())
+    revoke_with_receipt(holder.batch.receipt, keys=service.city.signing_keys(), registry=service.city.registry)
+    started = service.start("library-card")
+    asked = fetch_request(started["invocation"], http=service.http, bundle=service.city.bundle(now=now()), now=now())
+    answer(asked, holder.wallet, http=service.http, now=now())
+    assert service.result(started).json()["codes"] == ["revoked"]
+
+
+def test_transactions_live_in_redis_for_several_verifier_processes(city: City, erika: Resident) -> None:
+    from verifier.transactions import RedisTransactions
+
+    key = generate_private_key()
+    listed_city(city, key, SCOPE)
+    holder = city.enrol(erika, now=now())
+    prefix = f"citykey:test:{time.monotonic_ns()}:"
+    ports = free_port(), free_port()
+    urls = [f"http://127.0.0.1:{p}" for p in ports]
+    apps = []
+    for _ in ports:
+        app = FastAPI()  # two processes' worth of verifier, one public URL (a load balancer's)
+        app.include_router(openid4vp_router(online_verifier(city, key, urls[0], RedisTransactions(
+            "redis://127.0.0.1:6379/0", prefix=prefix))))
+        apps.append(app)
+    with serving(apps[0], ports[0], what="verifier A"), serving(apps[1], ports[1], what="verifier B"), \
+            httpx.Client(timeout=10) as http:
+        started = http.post(f"{urls[1]}/openid4vp/transactions", json={"policy": "library-card"}).json()
+        asked = fetch_request(started["invocation"], http=http, bundle=city.bundle(now=now()), now=now())
+        answer(asked, holder.wallet, http=http, now=now())  # posted to A, started on B
+        decided = http.get(f"{urls[1]}/openid4vp/transactions/{started['id']}",
+                           headers={"X-Result-Key": started["result_key"]}).json()
+    assert decided["accepted"] is True
