@@ -36,14 +36,17 @@ from wallet_spec.openid4vp import REQUEST_MEDIA_TYPE
 
 HERE = resources.files("verifier.scanner")
 NO_STORE = {"Cache-Control": "no-store"}
+FOR_WALLETS = {**NO_STORE, "Access-Control-Allow-Origin": "*"}
+"""The two addresses a wallet calls may be called from a web wallet's page on another origin (simple
+requests: a GET, and a form POST; no cookies are sent or read, so any origin is as good as another)."""
 
 
 class StartBody(BaseModel):
     policy: str = Field(min_length=1, max_length=64)
 
 
-def _error(exc: CitykeyError, status: int) -> JSONResponse:
-    return JSONResponse({"error": exc.code, "error_description": exc.message}, status_code=status, headers=NO_STORE)
+def _error(exc: CitykeyError, status: int, headers: dict[str, str] = NO_STORE) -> JSONResponse:
+    return JSONResponse({"error": exc.code, "error_description": exc.message}, status_code=status, headers=headers)
 
 
 async def _response_field(request: Request) -> str:
@@ -123,19 +126,19 @@ def openid4vp_router(
         try:
             token = verifier.request_object(transaction_id)
         except TransactionUnknown as exc:
-            return _error(exc, 404)
-        return Response(token, media_type=REQUEST_MEDIA_TYPE, headers=NO_STORE)
+            return _error(exc, 404, FOR_WALLETS)
+        return Response(token, media_type=REQUEST_MEDIA_TYPE, headers=FOR_WALLETS)
 
     @router.post("/response/{transaction_id}")
     async def response(transaction_id: str, request: Request) -> JSONResponse:
         try:
             text = await _response_field(request)
         except UsageError as exc:
-            return _error(exc, 400)
+            return _error(exc, 400, FOR_WALLETS)
         try:
             verifier.respond(transaction_id, text, now=clock())
         except TransactionUnknown as exc:
-            return _error(exc, 404)
-        return JSONResponse({}, headers=NO_STORE)
+            return _error(exc, 404, FOR_WALLETS)
+        return JSONResponse({}, headers=FOR_WALLETS)
 
     return router
