@@ -23,7 +23,7 @@ import os
 import sqlite3
 import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -37,7 +37,7 @@ from verifier.sync import IDENTITY_FILE, Freshness, held_bundle, pin_root, read_
 from verifier.sync import KEY_FILE as VERIFIER_KEY_FILE
 from verifier.sync import sync as sync_bundle
 from wallet_spec.encoding import json_dumps, json_loads
-from wallet_spec.errors import CitykeyError, KeyStoreError
+from wallet_spec.errors import CitykeyError, KeyStoreError, UsageError
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
 from wallet_spec.request import (
     DEFAULT_TTL,
@@ -48,6 +48,11 @@ from wallet_spec.request import (
     make_request,
     sign_request,
 )
+
+if TYPE_CHECKING:
+    from fastapi import APIRouter
+
+    from verifier.scanner.gate import Gate
 
 app = typer.Typer(help="A verifier's key, the city's list of verifiers, and challenge QR codes.",
                   no_args_is_help=True)
@@ -321,8 +326,23 @@ def serve(
     sync_every: Annotated[
         int, typer.Option("--sync-every", min=1, help="Minutes between re-syncs of the bundle from its URL.")
     ] = 60,
+    online: Annotated[
+        bool, typer.Option("--online", help="Also serve OpenID4VP for web services at /openid4vp/?policy=NAME "
+                           "(needs this verifier's key, listed by the city, and a sync).")
+    ] = False,
+    public_url: Annotated[
+        str | None, typer.Option("--public-url", help="The https address wallets reach this service at "
+                                 "(default: http://HOST:PORT, for loopback).")
+    ] = None,
+    transactions: Annotated[
+        str | None, typer.Option("--transactions", help="With --online: redis://host:6379/0 to share open "
+                                 "requests between several processes (default: this process's memory).")
+    ] = None,
 ) -> None:
-    """Serve the scanner page for one service: camera, handheld scanner, challenge QR, plain-language results."""
+    """Serve the scanner page for one service: camera, handheld scanner, challenge QR, plain-language results.
+
+    With --online, the same process also answers city web services over OpenID4VP 1.0 (docs/openid4vp.md).
+    """
     import threading
 
     import uvicorn
@@ -339,7 +359,11 @@ def serve(
         identity = read_gate_identity(directory)
         _, source = read_pin(directory)
     key = None
-    if identity.kid is not None and (directory / KEY_FILE).exists() and chosen.mode == "challenge":
+    if online:
+        if identity.kid is None or not (directory / KEY_FILE).exists():
+            fail_usage("usage: --online needs this verifier's own key (`verifier init` without --no-key)")
+        key = load_key(directory, read_identity(directory), read_passphrase())
+    elif identity.kid is not None and (directory / KEY_FILE).exists() and chosen.mode == "challenge":
         if os.environ.get(PASSPHRASE_ENV) is None and not sys.stdin.isatty():
             typer.echo(f"warning: {PASSPHRASE_ENV} is not set: challenges go unsigned", err=True)
         else:
@@ -368,9 +392,39 @@ def serve(
     worker = threading.Thread(target=background, name="citykey-verifier-sync", daemon=True)
     worker.start()
     typer.echo(f"scanner for {chosen.name} ({chosen.mode}) at http://{host}:{port}/", err=True)
+    app = create_app(gate)
+    if online and key is not None:
+        app.include_router(_online_router(directory, gate, key, public_url or f"http://{host}:{port}",
+                                          policies, transactions, identity.aud))
+        typer.echo(f"web services ask at {public_url or f'http://{host}:{port}'}/openid4vp/?policy={chosen.name}",
+                   err=True)
     try:
-        uvicorn.run(create_app(gate), host=host, port=port, log_level="warning")
+        uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         stop.set()
         gate.close()
     raise typer.Exit(EXIT_OK)
+
+
+def _online_router(
+    directory: Path, gate: Gate, key: PrivateKey, public_url: str, policies: Path | None, store: str | None, aud: str
+) -> APIRouter:
+    """The OpenID4VP routes beside the scanner page, on the gate's bundle and this verifier's key."""
+    from verifier.online import openid4vp_router
+    from verifier.openid4vp import OnlineVerifier
+    from verifier.policies import load_policies
+    from verifier.sync import held_attestation
+    from verifier.transactions import open_transactions
+
+    def attestation() -> str:
+        now = read_clock()
+        bundle = gate.bundle(now=now)
+        if bundle is None:
+            raise UsageError("this verifier has no trust bundle yet: run `citykey verifier sync`")
+        return held_attestation(directory, bundle, now=now)
+
+    with reported():
+        verifier = OnlineVerifier(aud=aud, key=key, attestation=attestation, bundle=lambda now: gate.bundle(now=now),
+                                  policies=load_policies(policies), store=open_transactions(store),
+                                  public_url=public_url)
+    return openid4vp_router(verifier, default_lang=gate.policy.language)

@@ -25,6 +25,7 @@ from citykey_io.passphrase import MIN_WALLET_PASSPHRASE_BYTES
 from citykey_io.passphrase import WALLET_PASSPHRASE_ENV as PASSPHRASE_ENV
 from wallet import oid4vci as oid4vci_client
 from wallet.model import Wallet, seal, unseal
+from wallet.openid4vp import answer, fetch_request
 from wallet_spec import qr
 from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import json_loads
@@ -370,3 +371,47 @@ def renew(
         json_output,
         "renewed:",
     )
+
+
+@app.command()
+def respond(
+    directory: WalletDir,
+    link: Annotated[str, typer.Argument(help="The service's request: its openid4vp://… link or QR text.")],
+    bundle: Annotated[Path, typer.Option("--bundle", help="The trust bundle: which services the city lists.")],
+    root: RootOption = None,
+    yes: Annotated[bool, typer.Option("--yes", help="Share without asking (the request is still checked).")] = False,
+) -> None:
+    """Answer a city web service's OpenID4VP request: check who asks and for what, then share (docs/openid4vp.md).
+
+    Exit 0 when the answer was sent, 1 when the request is refused (an unlisted service, a request outside
+    what the city lets it ask, an expired one) or the holder declines, 2 on usage errors.
+    """
+    now = read_clock()
+    pin = root_thumbprint(root)
+    try:
+        trusted = load_bundle(bundle.read_text(encoding="ascii"), pin, now=now)
+    except (OSError, UnicodeDecodeError) as exc:
+        fail_usage(f"cannot read the trust bundle {bundle}: {exc}")
+    except CitykeyError as exc:
+        refuse(exc, what="the trust bundle")
+    with http_client() as http:
+        try:
+            asked = fetch_request(link, http=http, bundle=trusted, now=now)
+        except CitykeyError as exc:
+            refuse(exc, what="the request")
+        claims = ", ".join(asked.request.dcql.claim_names)
+        typer.echo(f"{asked.verifier.name} ({asked.verifier.aud}), a service the city lists, asks for: {claims}",
+                   err=True)
+        if not yes:
+            if not sys.stdin.isatty():
+                fail_usage("usage: give --yes to share without a terminal to ask on")
+            if not typer.confirm("Share these with it?", default=False, err=True):
+                typer.echo("declined: nothing was sent", err=True)
+                raise typer.Exit(EXIT_REJECTED)
+        wallet, secret = load(directory)
+        try:
+            answer(asked, wallet, http=http, now=now)
+        except CitykeyError as exc:
+            refuse(exc, what="the answer")
+        save(directory, wallet, secret)
+    typer.echo(f"shared {claims} with {asked.verifier.name}", err=True)

@@ -9,6 +9,7 @@ A verifier directory (`citykey verifier init --dir V --root THUMBPRINT`, 0700) h
     sync.json       {"etag", "source", "synced_at", "checked_at", "error"}: conditional requests, freshness
     counts.json     decisions per outcome per day (`verifier.scanner.counts`); nothing about anyone
     replay.db       the one-way replay cache (hashes that expire; `verifier.replay`)
+    attestation.jwt the city's Verifier Attestation for this verifier's key (OpenID4VP; listed verifiers only)
 
 `sync` fetches a bundle from an `http(s)://` URL (with `If-None-Match`: a 304
 costs a few bytes) or a file, checks it end to end against the pinned root
@@ -33,11 +34,13 @@ from citykey_io.files import atomic_write, make_private_dir
 from wallet_spec.bundle import MAX_BUNDLE_CHARS, TrustBundle, load_bundle
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import BundleOutdated, CitykeyError, FormatError, SyncFailed, UsageError
+from wallet_spec.openid4vp import MAX_REQUEST_OBJECT_CHARS, verify_attestation
 
 IDENTITY_FILE = "verifier.json"
 KEY_FILE = "verifier.pem"
 TRUST_FILE = "trust.json"
 BUNDLE_FILE = "bundle.jwt"
+ATTESTATION_FILE = "attestation.jwt"
 SYNC_FILE = "sync.json"
 REPLAY_FILE = "replay.db"
 TIMEOUT_S = 15.0
@@ -229,7 +232,55 @@ def sync(directory: Path, source: str, *, now: int, client: httpx.Client | None 
     except CitykeyError as exc:
         _write_json(directory / SYNC_FILE, {**state, "checked_at": now, "error": exc.code})
         raise
+    attestation_error = None
+    identity = read_identity(directory)
+    if identity.kid is not None and any(v.kid == identity.kid for v in fetched.verifiers):
+        try:
+            sync_attestation(directory, source, identity.kid, fetched, now=now, client=client)
+        except CitykeyError as exc:
+            attestation_error = exc.code
     _write_json(directory / SYNC_FILE, {"etag": etag, "source": source, "synced_at": now, "checked_at": now,
-                                        "error": None})
+                                        "error": None, "attestation_error": attestation_error})
     _write_json(directory / TRUST_FILE, {"root": root, "source": source})
     return SyncResult(outcome, fetched, Freshness.of(fetched, now=now))
+
+
+def attestation_source(bundle_source: str, kid: str) -> str:
+    """Where the city publishes this verifier's attestation: beside the bundle (`…/verifier-attestations/KID`)."""
+    if is_url(bundle_source):
+        return bundle_source.rsplit("/", 1)[0] + f"/verifier-attestations/{kid}"
+    return str(Path(bundle_source).parent / "verifier-attestations" / kid)
+
+
+def sync_attestation(
+    directory: Path, bundle_source: str, kid: str, bundle: TrustBundle, *, now: int, client: httpx.Client | None = None
+) -> str:
+    """Fetch the city's Verifier Attestation for this verifier, check it against `bundle`, keep it."""
+    where = attestation_source(bundle_source, kid)
+    if is_url(where):
+        http = client if client is not None else httpx.Client()
+        try:
+            response = http.get(where, timeout=TIMEOUT_S, follow_redirects=False)
+        except httpx.HTTPError as exc:
+            raise SyncFailed(f"cannot reach the city for this verifier's attestation: {type(exc).__name__}") from None
+        finally:
+            if client is None:
+                http.close()
+        if response.status_code != 200 or len(response.content) > MAX_REQUEST_OBJECT_CHARS:
+            raise SyncFailed(f"the city has no attestation for this verifier (HTTP {response.status_code})")
+        text = response.text.strip()
+    else:
+        text = _read_file(Path(where)).strip()
+    verify_attestation(text, bundle.key_list, now=now)
+    atomic_write(directory / ATTESTATION_FILE, text.encode("ascii") + b"\n", mode=0o644)
+    return text
+
+
+def held_attestation(directory: Path, bundle: TrustBundle, *, now: int) -> str:
+    """The attestation `sync` kept, still valid against `bundle`; `UsageError` saying to sync otherwise."""
+    try:
+        text = (directory / ATTESTATION_FILE).read_text(encoding="ascii").strip()
+    except (OSError, UnicodeDecodeError):
+        raise UsageError("this verifier holds no attestation from the city: run `citykey verifier sync`") from None
+    verify_attestation(text, bundle.key_list, now=now)
+    return text
