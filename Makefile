@@ -3,6 +3,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
+INTEROP := tests/interop
 
 .PHONY: demo city test lint bench clean lock audit i18n web web-test
 
@@ -26,7 +27,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/mypy wallet_spec wallet keys issuer verifier citykey citykey_io
 
-test: lint web web-test
+test: lint web web-test $(INTEROP)/node_modules/.installed
 	$(BIN)/pytest
 
 # Messages of every party, one gettext catalogue per language (docs/translating.md):
@@ -97,6 +98,13 @@ web: $(WEB)/dist/index.html $(APPLY)/dist/index.html $(DESKCAM)/dist/camera.js
 web-test: $(WEB)/node_modules/.installed
 	cd $(WEB) && node --test test/
 	cd $(APPLY) && node --test test/
+
+# The foreign verifier of tests/interop (another SD-JWT VC library, the OpenWallet Foundation's
+# sd-jwt-js): `npm ci` from the committed lock file; $(INTEROP)/test_sd_jwt_vc.py runs it.
+$(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-lock.json
+	@echo "Installing the interop verifier's packages (npm ci from $(INTEROP)/package-lock.json)..."
+	cd $(INTEROP) && npm ci --no-audit --no-fund
+	touch $@
 
 # Coverage-guided fuzzing (atheris) of every parser of outside input, FUZZ_SECONDS each (fuzz/README.md).
 FUZZ_SECONDS ?= 1800
