@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Request, Response
 
@@ -23,6 +24,14 @@ def _token(media_type: str, what: str) -> dict[int | str, dict[str, Any]]:
 @router.get("/.well-known/jwt-vc-issuer")
 def jwt_vc_issuer(store: Store) -> dict[str, Any]:
     """SD-JWT VC issuer metadata: the issuer id and the public keys that verify its credentials."""
+    return store.jwks()
+
+
+@router.get("/.well-known/jwt-vc-issuer/{path:path}", responses=error_responses(404))
+def jwt_vc_issuer_with_path(path: str, store: Store) -> dict[str, Any]:
+    """The same, for an issuer id with a path: SD-JWT VC puts the well-known segment before the path."""
+    if "/" + path != urlsplit(store.issuer_id).path.rstrip("/"):
+        raise NotFound("no such credential issuer here")
     return store.jwks()
 
 

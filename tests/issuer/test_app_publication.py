@@ -99,6 +99,18 @@ def test_the_issuer_metadata_lists_the_public_signing_keys(service: Service) -> 
     assert set(key) == {"kid", "use", "alg", "kty", "crv", "x", "y"}  # no "d", nothing private
 
 
+def test_an_issuer_id_with_a_path_has_its_metadata_where_sd_jwt_vc_puts_it(tmp_path: Path, sqlite_db_url: str) -> None:
+    """`https://host/city` -> `https://host/.well-known/jwt-vc-issuer/city` (SD-JWT VC, JWT VC Issuer Metadata)."""
+    KeyStore.init(tmp_path / "keys", f"{ISSUER}/city", PASSPHRASE.encode(), now=int(time.time()))
+    application = create_app(make_settings(tmp_path, sqlite_db_url))
+    client = TestClient(application)
+    found = client.get("/.well-known/jwt-vc-issuer/city")
+    assert found.status_code == 200
+    assert found.json()["issuer"] == f"{ISSUER}/city"
+    assert client.get("/.well-known/jwt-vc-issuer/town").status_code == 404
+    application.state.issuer.engine.dispose()
+
+
 # --- /statuslists/{id} -------------------------------------------------------------------------------------
 
 
