@@ -108,7 +108,7 @@ $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-l
 
 # Coverage-guided fuzzing (atheris) of every parser of outside input, FUZZ_SECONDS each (fuzz/README.md).
 FUZZ_SECONDS ?= 1800
-FUZZ_TARGETS := presentation sd_jwt qr status_list bundle request wallet
+FUZZ_TARGETS := presentation sd_jwt qr status_list bundle request wallet openid4vp_request openid4vp_answer
 .PHONY: fuzz load
 fuzz: $(STAMP)
 	@for target in $(FUZZ_TARGETS); do \

@@ -5,8 +5,8 @@ makes and feeds them to one reader of outside input the way its caller would. `r
 lets only a `CitykeyError` through as an answer: any other exception (a traceback) is a finding.
 
 `seeds` gives each target a few real inputs to start from (the attack corpus's city: its bundle, a valid
-presentation, its QR code, a request, a status list token, a sealed wallet), so mutation starts deep
-inside each format instead of at its first byte.
+presentation, its QR code, a request, a status list token, a sealed wallet, an OpenID4VP Request Object
+and an encrypted answer), so mutation starts deep inside each format instead of at its first byte.
 """
 
 from __future__ import annotations
@@ -21,10 +21,12 @@ from typing import Any
 
 from verifier import Policy, verify
 from wallet import model as wallet_model
-from wallet_spec import qr
+from wallet_spec import jwe, openid4vp, qr
 from wallet_spec.bundle import TrustBundle, load_bundle
 from wallet_spec.encoding import b64url_encode, json_loads
 from wallet_spec.errors import CitykeyError
+from wallet_spec.jwk import private_key_from_jwk
+from wallet_spec.keylist import signing_kid
 from wallet_spec.request import encode_request, make_request, parse_request
 from wallet_spec.sdjwt import SdJwt
 from wallet_spec.statuslist import StatusList
@@ -103,6 +105,30 @@ def wallet_file(data: bytes) -> object:
     return wallet_model.unseal(bytes(blob), WALLET_PASSPHRASE)
 
 
+ANSWER_KEY = private_key_from_jwk({
+    "kty": "EC", "crv": "P-256", "x": "YO4epjifD-KWeq1sL2tNmm36BhXnkJ0He-WqMYrp9Fk",
+    "y": "Hekpm0zfK7C-YccH5iBjcIXgf6YdUvNUac_0At55Okk", "d": "Et-3ce0omz8_TuZ96Df9lp0GAaaDoUnDe6X-CRO7Aww",
+})
+"""A fixed transaction key for the `openid4vp_answer` target (OpenID4VP 1.0's own example key, §8.3)."""
+ANSWER_STATE = "fuzz-state-0123456789"
+
+
+def openid4vp_request(data: bytes) -> object:
+    """An OpenID4VP Request Object, checked against the bundle's key list as a wallet does before showing it."""
+    c = city()
+    return openid4vp.verify_authorization_request(
+        text(data), client_id_param=openid4vp.client_id(c["defaults"]["aud"]), key_list=bundle().key_list,
+        now=c["now"],
+    )
+
+
+def openid4vp_answer(data: bytes) -> object:
+    """A `direct_post.jwt` answer: decrypted with the transaction's key and read against its query."""
+    payload = jwe.decrypt(text(data), ANSWER_KEY, kid="fuzz")
+    query = openid4vp.dcql_query([("resident_of",)], ["urn:citykey:residency:1"])
+    return openid4vp.read_response(payload, query, state=ANSWER_STATE)
+
+
 TARGETS: dict[str, Callable[[bytes], object]] = {
     "presentation": presentation,
     "sd_jwt": sd_jwt,
@@ -111,6 +137,8 @@ TARGETS: dict[str, Callable[[bytes], object]] = {
     "bundle": trust_bundle,
     "request": request,
     "wallet": wallet_file,
+    "openid4vp_request": openid4vp_request,
+    "openid4vp_answer": openid4vp_answer,
 }
 
 
@@ -145,4 +173,25 @@ def seeds(name: str) -> list[bytes]:
         finally:
             wallet_model._SCRYPT_LOG_N = original
         return [sealed, json.dumps(empty.to_json()).encode()]
+    if name == "openid4vp_request":
+        return [_request_object()]
+    if name == "openid4vp_answer":
+        answer = openid4vp.response_payload({"city": [c["valid_presentation"]]}, ANSWER_STATE)
+        return [jwe.encrypt(answer, jwe.encryption_jwk(ANSWER_KEY, kid="fuzz")).encode()]
     raise KeyError(name)
+
+
+def _request_object() -> bytes:
+    """A Request Object the attack corpus's city would let its bus verifier send (its keys are seeded there)."""
+    from tests.attacks.make_attacks import ACTIVE, VERIFIER  # the corpus's deterministic keys
+
+    c = city()
+    (listed,) = (v for v in bundle().verifiers if v.aud == c["defaults"]["aud"])
+    attestation = openid4vp.sign_attestation(listed, issuer=c["issuer"], key=ACTIVE, kid=signing_kid(ACTIVE),
+                                             now=c["now"])
+    request = openid4vp.AuthorizationRequest(
+        client_id=openid4vp.client_id(listed.aud), response_uri="https://bus.springfield.example/response/1",
+        nonce="n" * 22, state="s" * 22, dcql=openid4vp.dcql_query([("resident_of",)], ["urn:citykey:residency:1"]),
+        encryption_jwk=jwe.encryption_jwk(ANSWER_KEY, kid="fuzz"), iat=c["now"], exp=c["now"] + 300,
+    )
+    return openid4vp.sign_authorization_request(request, VERIFIER, attestation).encode()
