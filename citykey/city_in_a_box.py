@@ -33,6 +33,8 @@ STARTUP_SECONDS = 60.0
 
 @dataclass(frozen=True, slots=True)
 class Box:
+    """A running city in a box: its home folder, the two ports, and the environment its processes share."""
+
     home: Path
     issuer_port: int
     scanner_port: int

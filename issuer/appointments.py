@@ -30,6 +30,8 @@ GRACE = 3600
 
 @dataclass(frozen=True, slots=True)
 class Slot:
+    """A desk time slot: when it starts and ends, and how many of its places are booked."""
+
     start: int
     end: int
     booked: int

@@ -78,6 +78,8 @@ class Outcome(Enum):
 
 @dataclass(frozen=True, slots=True)
 class Clerk:
+    """A signed-in clerk as a session sees them: name, role, and the tag their password gives."""
+
     name: str
     role: str
     tag: str

@@ -82,6 +82,8 @@ class Identity:
 
 @dataclass(frozen=True, slots=True)
 class Metadata:
+    """`keystore.json`: the issuer id and every key's public record (no secret is ever in it)."""
+
     issuer: str
     root: Identity
     receipt_mac: Identity

@@ -41,6 +41,8 @@ _KEYS = {"title", "mode", "paper", "claims", "expect", "warn_bundle_age_hours", 
 
 @dataclass(frozen=True, slots=True)
 class ServicePolicy:
+    """One service's table of the policy file: what it asks for, how (challenge or one-way), and in which language."""
+
     name: str
     title: Mapping[str, str]
     """What the screen calls the service, per language."""

@@ -71,6 +71,8 @@ class Freshness:
 
 @dataclass(frozen=True, slots=True)
 class SyncResult:
+    """What one sync did (`updated`, `unchanged`, `not_modified`), the bundle now held, and how fresh it is."""
+
     outcome: Outcome
     bundle: TrustBundle
     freshness: Freshness

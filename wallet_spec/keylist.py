@@ -91,6 +91,8 @@ class ListedKey:
 
 @dataclass(frozen=True, slots=True)
 class KeyList:
+    """The root-signed list of signing keys (with their `iat` windows), revoked kids and listed verifiers."""
+
     issuer: str
     iat: int
     exp: int

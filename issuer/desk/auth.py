@@ -44,6 +44,8 @@ _MAX_COOKIE = 1024
 
 @dataclass(frozen=True, slots=True)
 class Session:
+    """What the desk's signed cookie holds: the CSRF token, when the session began and was last seen, who."""
+
     csrf: str
     started: int
     seen: int
