@@ -139,6 +139,8 @@ def openid4vp_router(
             verifier.respond(transaction_id, text, now=clock())
         except TransactionUnknown as exc:
             return _error(exc, 404, FOR_WALLETS)
+        except CitykeyError as exc:  # not encrypted to this transaction: refused, the transaction stays open
+            return _error(exc, 400, FOR_WALLETS)
         return JSONResponse({}, headers=FOR_WALLETS)
 
     return router

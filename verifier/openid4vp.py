@@ -148,9 +148,16 @@ class OnlineVerifier:
         return str(self._record(transaction_id, take=False)["request"])
 
     def respond(self, transaction_id: str, response: str, *, now: int) -> Decision:
-        """Read a wallet's encrypted answer; one answer per transaction, whatever it says."""
-        record = self._record(transaction_id, take=True)
-        decision = self._decide(record, response, now=now)
+        """Read a wallet's encrypted answer; one answer per transaction, whatever it says.
+
+        An answer that does not decrypt with the transaction's key is refused (`decryption_failed`,
+        raised) and leaves the transaction open: whoever saw the QR code on a screen can post to its
+        address, but cannot use that up. The first answer that decrypts takes the transaction.
+        """
+        record = self._record(transaction_id, take=False)
+        payload = jwe.decrypt(response, private_key_from_jwk(record["key"]), kid=record["kid"])
+        record = self._record(transaction_id, take=True)  # of two answers, one gets it
+        decision = self._decide(record, payload, now=now)
         log.info("openid4vp decision %s %s", decision.outcome, ",".join(decision.codes))
         plain = {"accepted": decision.accepted, "codes": list(decision.codes),
                  "claims": [list(c) for c in decision.claims], "warnings": list(decision.warnings)}
@@ -158,7 +165,7 @@ class OnlineVerifier:
         self.store.put(f"result:{transaction_id}", sealed.encode("ascii"), ttl=RESULT_TTL)
         return decision
 
-    def _decide(self, record: Mapping[str, Any], response: str, *, now: int) -> Decision:
+    def _decide(self, record: Mapping[str, Any], payload: Any, *, now: int) -> Decision:
         policy = self.policy(record["policy"])
         if now >= record["exp"] + LEEWAY:
             return Decision(False, (RequestExpired.code,))
@@ -166,7 +173,6 @@ class OnlineVerifier:
         if bundle is None:
             return Decision(False, (BundleStale.code,))
         try:
-            payload = jwe.decrypt(response, private_key_from_jwk(record["key"]), kid=record["kid"])
             query = openid4vp.dcql_query(policy.paths, ALL_VCTS)
             answers = openid4vp.read_response(payload, query, state=record["state"])
             rules = policy.online(aud=self.client_id, nonce=record["nonce"])

@@ -332,6 +332,8 @@ def _encryption(metadata: Any) -> tuple[Mapping[str, str], tuple[str, ...]]:
 
 
 def _checked_request(claims: Mapping[str, Any]) -> AuthorizationRequest:
+    if claims.get("aud", STATIC_AUD) != STATIC_AUD:
+        raise RequestInvalid(f"the Request Object is addressed to another wallet (aud must be {STATIC_AUD})")
     if "transaction_data" in claims:
         raise RequestInvalid("transaction_data is not supported by city wallets")
     if claims.get("response_type") != RESPONSE_TYPE or claims.get("response_mode") != RESPONSE_MODE:

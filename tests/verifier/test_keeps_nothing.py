@@ -89,3 +89,69 @@ def test_a_hundred_presentations_leave_no_personal_value_behind(
     assert "decision accepted" in logged  # the log ran at DEBUG and saw every decision
     counts = (bank_dir / "counts.json").read_text()
     assert '"accepted":100' in counts
+
+
+def test_online_answers_leave_no_personal_value_in_redis_or_the_logs(
+    tmp_path: Path, city: City, caplog: pytest.LogCaptureFixture
+) -> None:
+    """OpenID4VP (docs/openid4vp.md): 20 residents answer a sign-up page; what the transaction store holds while
+    each answer waits for its page, and every log line, hold none of their values, which the page does show."""
+    import time
+
+    import redis
+    from fastapi import FastAPI
+
+    from issuer.trust_bundle import verifier_attestations
+    from verifier.online import openid4vp_router
+    from verifier.openid4vp import OnlineVerifier
+    from verifier.policies import load_policies
+    from verifier.transactions import RedisTransactions
+    from wallet.openid4vp import answer, fetch_request
+    from wallet_spec.jwk import generate_private_key, public_jwk, thumbprint
+
+    people = [resident(i) for i in range(20)]
+    now = int(time.time())
+    key = generate_private_key()
+    city.store.register_verifier(KIOSK_AUD, "Springfield Public Library", public_jwk(key), ["given_name",
+                                 "family_name", "address"])
+    holders = [city.enrol(person, now=now, count=1) for person in people]
+    keys = city.signing_keys()
+    bundle_text = city.bundle_text(now=now)
+    attestation = verifier_attestations(bundle_text, kid=keys.kid, key=keys.key, now=now)[thumbprint(key)]
+    prefix = f"citykey:keeps-nothing:{time.monotonic_ns()}:"
+    online = OnlineVerifier(aud=KIOSK_AUD, key=key, attestation=lambda: attestation,
+                            bundle=lambda at: city.bundle(now=at), policies=load_policies(),
+                            store=RedisTransactions("redis://127.0.0.1:6379/0", prefix=prefix),
+                            public_url="http://localhost")
+    app = FastAPI()
+    app.include_router(openid4vp_router(online))
+    raw = redis.Redis.from_url("redis://127.0.0.1:6379/0")
+    caplog.set_level(logging.DEBUG)
+    restore = debug_logs_into(tmp_path / "online.log", LOGGERS)
+    stored, answers = [], []
+    try:
+        client = TestClient(app, base_url="http://localhost")
+        for holder in holders:
+            started = client.post("/openid4vp/transactions", json={"policy": "library-signup"}).json()
+            asked = fetch_request(started["invocation"], http=client, bundle=city.bundle(now=now), now=now)
+            answer(asked, holder.wallet, http=client, now=now)
+            stored += [raw.get(name) or b"" for name in raw.scan_iter(match=prefix + "*")]
+            answers.append(client.get(f"/openid4vp/transactions/{started['id']}",
+                                      headers={"X-Result-Key": started["result_key"]}).text)
+    finally:
+        restore()
+    assert all('"accepted":true' in a for a in answers)
+
+    needles = Needles()
+    disclosed = [v for person in people for v in personal_values(person) if v != person.birthdate.isoformat()]
+    needles.add(disclosed)
+    pattern = needles.pattern()
+    seen = needles.values_in(pattern, "\n".join(answers).encode("utf-8"))
+    assert seen >= set(disclosed), "the search must find what the page showed"
+    hits = needles.hits(pattern, "redis while answers waited", b"\n".join(stored))
+    hits += needles.hits(pattern, "online.log", (tmp_path / "online.log").read_bytes())
+    logged = "\n".join(f"{r.name} {r.levelname} {r.getMessage()} {r.args!r}" for r in caplog.records)
+    hits += needles.hits(pattern, "captured log", logged.encode("utf-8"))
+    assert hits == []
+    assert "openid4vp decision accepted" in logged
+    assert list(raw.scan_iter(match=prefix + "*")) == []  # every transaction read and gone

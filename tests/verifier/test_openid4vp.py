@@ -208,3 +208,21 @@ def test_transactions_live_in_redis_for_several_verifier_processes(city: City, e
         decided = http.get(f"{urls[1]}/openid4vp/transactions/{started['id']}",
                            headers={"X-Result-Key": started["result_key"]}).json()
     assert decided["accepted"] is True
+
+
+def test_an_answer_that_does_not_decrypt_is_refused_and_leaves_the_request_open(
+    service: Service, erika: Resident
+) -> None:
+    """Someone who photographs the QR code can post to its address, but cannot use the request up."""
+    holder = service.city.enrol(erika, now=now())
+    started = service.start("library-card")
+    asked = fetch_request(started["invocation"], http=service.http, bundle=service.city.bundle(now=now()), now=now())
+    forged = jwe.encrypt(openid4vp.response_payload({"city": ["x~"]}, asked.request.state),
+                         jwe.encryption_jwk(generate_private_key(), kid=asked.request.encryption_jwk["kid"]))
+    refused = service.http.post(asked.request.response_uri, data={"response": forged})
+    assert refused.status_code == 400
+    assert refused.json()["error"] == "decryption_failed"
+    garbage = service.http.post(asked.request.response_uri, data={"response": "not.a.jwe"})
+    assert garbage.status_code == 400
+    answer(asked, holder.wallet, http=service.http, now=now())
+    assert service.result(started).json()["accepted"] is True
