@@ -32,7 +32,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, NamedTuple, TypeVar
+from typing import Annotated, Any, TypeVar
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Depends, Request
@@ -43,7 +43,7 @@ from markupsafe import Markup
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from citykey_io.clock import now as clock
-from citykey_io.i18n import N_, error_message, languages
+from citykey_io.i18n import N_, Translations, error_message, languages
 from citykey_io.qrimage import svg_element
 from issuer import clerks, errors
 from issuer.api.bodies import Rules, read_form
@@ -417,16 +417,12 @@ async def enrol(request: Request, now: Now) -> Response:
     return _redirect(request, f"/desk/offers/{handle}", submitted.session, now)
 
 
-class _Kept(NamedTuple):
-    """A kept page (an offer, a card) to show its clerk: the session, the clerk and the page's value."""
-
-    session: Session
-    clerk: clerks.Clerk
-    value: dict[str, Any]
-
-
-def _kept(request: Request, kind: str, handle: str, now: int) -> _Kept | Response:
-    """The page kept under `handle` for the signed-in clerk who made it; else the login or "page has ended" page."""
+def _kept_page(
+    request: Request, kind: str, handle: str, now: int, template: str,
+    values: Callable[[Translations, dict[str, Any]], dict[str, Any]],
+) -> Response:
+    """The page kept under `handle` (an offer, a card) for the signed-in clerk who made it, rendered with
+    `template` and what `values` makes of its value in the page's language; else the login or "page has ended"."""
     session = _desk(request).sessions.load(request, now)
     clerk = _clerk(request, session)
     if clerk is None:
@@ -434,34 +430,29 @@ def _kept(request: Request, kind: str, handle: str, now: int) -> _Kept | Respons
     value = pages.shown(_state(request).engine, kind, handle, clerk=clerk.name, now=now)
     if value is None:
         return _ended(request, session, now, clerk)
-    return _Kept(session, clerk, value)
+    return _page(request, template, session, now, clerk=clerk, **values(i18n.for_request(request), value))
 
 
 @router.get("/offers/{handle}")
 def offer_page(handle: str, request: Request, now: Now) -> Response:
-    kept = _kept(request, pages.OFFER_PAGE, handle, now)
-    if isinstance(kept, Response):
-        return kept
-    session, clerk, offer = kept
     state = _state(request)
-    _ = i18n.for_request(request)
-    offer_uri = str(offer["offer_uri"])
-    return _page(
-        request,
-        "offer.html",
-        session,
-        now,
-        clerk=clerk,
-        handle=handle,
-        offer_uri=offer_uri,
-        qr=_qr(offer_uri, title=_("Credential offer QR code: the resident scans it with the city wallet app")),
-        web_link=(web_link := web_wallet_link(state, offer_uri)),
-        web_qr=_qr(web_link, title=_("Web wallet QR code: the resident scans it with the phone camera")),
-        tx_code=offer["tx_code"],
-        expires_iso=_iso(int(offer["expires"])),
-        expires_local=_local_time(int(offer["expires"])),
-        seconds_left=max(0, int(offer["expires"]) - now),
-    )
+
+    def values(_: Translations, offer: dict[str, Any]) -> dict[str, Any]:
+        offer_uri = str(offer["offer_uri"])
+        web_link = web_wallet_link(state, offer_uri)
+        return {
+            "handle": handle,
+            "offer_uri": offer_uri,
+            "qr": _qr(offer_uri, title=_("Credential offer QR code: the resident scans it with the city wallet app")),
+            "web_link": web_link,
+            "web_qr": _qr(web_link, title=_("Web wallet QR code: the resident scans it with the phone camera")),
+            "tx_code": offer["tx_code"],
+            "expires_iso": _iso(int(offer["expires"])),
+            "expires_local": _local_time(int(offer["expires"])),
+            "seconds_left": max(0, int(offer["expires"]) - now),
+        }
+
+    return _kept_page(request, pages.OFFER_PAGE, handle, now, "offer.html", values)
 
 
 def _ended(request: Request, session: Session, now: int, clerk: clerks.Clerk) -> HTMLResponse:
@@ -502,24 +493,17 @@ async def paper_card(request: Request, now: Now) -> Response:
 
 @router.get("/cards/{handle}")
 def card_page(handle: str, request: Request, now: Now) -> Response:
-    kept = _kept(request, pages.CARD_PAGE, handle, now)
-    if isinstance(kept, Response):
-        return kept
-    session, clerk, card = kept
-    _ = i18n.for_request(request)
-    return _page(
-        request,
-        "card.html",
-        session,
-        now,
-        clerk=clerk,
-        card=card,
-        card_qr=_qr(str(card["qr_text"]), title=_("Residency card QR code: services scan it to check the card"),
-                    css_class="qr card-qr"),
-        receipt_qr=_qr(str(card["receipt"]), title=_("Revocation receipt QR code: scanned at a city desk to "
-                                                     "cancel a lost card"), css_class="qr receipt-qr"),
-        valid_until=dt.datetime.fromtimestamp(int(card["expires"]), dt.UTC).date().isoformat(),
-    )
+    def values(_: Translations, card: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "card": card,
+            "card_qr": _qr(str(card["qr_text"]), title=_("Residency card QR code: services scan it to check the card"),
+                           css_class="qr card-qr"),
+            "receipt_qr": _qr(str(card["receipt"]), title=_("Revocation receipt QR code: scanned at a city desk to "
+                                                            "cancel a lost card"), css_class="qr receipt-qr"),
+            "valid_until": dt.datetime.fromtimestamp(int(card["expires"]), dt.UTC).date().isoformat(),
+        }
+
+    return _kept_page(request, pages.CARD_PAGE, handle, now, "card.html", values)
 
 
 ADMIN_WINDOW = 48 * 3600
