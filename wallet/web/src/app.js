@@ -301,23 +301,33 @@ function navigation() {
   document.title = _("City wallet");
 }
 
-async function start() {
-  await loadCatalogues();
-  await chooseLanguage(await store.getMeta("lang"));
-  navigation();
-  if (await store.hasPin()) await askPin();
+/** The desk's offer or a service's same-device request in the address's fragment: handled, and removed from the address bar. */
+async function fromFragment() {
   const fragment = new URLSearchParams(location.hash.slice(1));
   const offer = fragment.get("offer");
   if (offer) {
     history.replaceState(null, "", location.pathname + location.search); // the offer never lingers in the address bar
     await add(offer, fragment.get("root"));
-  } else if (fragment.has("request_uri")) {
+    return true;
+  }
+  if (fragment.has("request_uri")) {
     const link = location.href; // a service's same-device link: this app's address, the request in the fragment
     history.replaceState(null, "", location.pathname + location.search);
     await answer(link);
-  } else {
-    await home();
+    return true;
   }
+  return false;
+}
+
+async function start() {
+  await loadCatalogues();
+  await chooseLanguage(await store.getMeta("lang"));
+  navigation();
+  if (await store.hasPin()) await askPin();
+  if (!(await fromFragment())) await home();
+  window.addEventListener("hashchange", () => {
+    if (!nav.hidden) fromFragment(); // a link opened while the app is open (not while the PIN prompt is up)
+  });
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("./sw.js").then(() => navigator.serviceWorker.ready).then(() => {
       document.body.dataset.offlineReady = "true";

@@ -35,7 +35,7 @@ export async function askOnline(link, out, { home }) {
     status.replaceChildren(h("p", { text: _("Sending your answer…") }));
     try {
       const sent = await answer(asked, { present: wallet.presentTo });
-      answered(verifier.name, [...new Set(sent.shown.flatMap((s) => s.shown))], home);
+      answered(verifier.name, disclosedNames(request.dcql.claimNames, sent.shown.flatMap((s) => s.shown)), home);
     } catch (err) {
       buttons.hidden = false;
       status.replaceChildren(problem(first(err)));
@@ -51,6 +51,14 @@ export async function askOnline(link, out, { home }) {
     h("ul", { id: "asked" }, request.dcql.claimNames.map((c) => h("li", { text: claimName(c) }))),
     h("p", { text: _("Only what is listed is sent, encrypted for this service alone.") }),
     buttons, status);
+}
+
+/** What left the phone, as the request named it (`address`, not its parts), then anything always shown with it. */
+function disclosedNames(asked, shown) {
+  const top = (c) => c.split(".")[0];
+  const sent = new Set(shown.map(top));
+  const named = asked.filter((c) => sent.has(top(c)));
+  return [...new Set([...named, ...[...sent].filter((t) => !asked.some((c) => top(c) === t))])];
 }
 
 function answered(name, shown, home) {
