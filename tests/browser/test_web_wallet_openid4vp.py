@@ -61,6 +61,7 @@ PHONE = {"width": 360, "height": 740}
 LIBRARY, LIBRARY_NAME = "https://library.springfield.example", "Springfield Public Library"
 POOL, POOL_NAME = "https://pool.springfield.example", "Springfield Pools"
 STATIC = resources.files("verifier.scanner") / "static"
+PIN = "2468"
 
 
 @dataclass(frozen=True)
@@ -238,6 +239,26 @@ def test_declining_sends_nothing_and_a_request_beyond_the_services_scope_is_refu
     assert phone.locator("#error").inner_text() == error_message("request_out_of_scope", "es")
     shot(phone, SHOTS, "wallet-out-of-scope-es.png", full_page=True)
     assert not [url for method, url in fetched if method == "POST"]
+    desk.close()
+
+    # With a PIN, the answer goes only after it.
+    phone.locator("#lang").select_option("en")
+    phone.wait_for_selector("html[lang=en]")
+    go(phone, "manage")
+    phone.locator("#pin-new").fill(PIN)
+    phone.locator("#pin-repeat").fill(PIN)
+    phone.locator("#pin-save").click()
+    phone.wait_for_selector("#pin-on", timeout=SLOW_MS)
+    desk, page, link = service_page(browser, city.library, "library-card")
+    ask(phone, link)
+    phone.locator("#agree").click()
+    phone.wait_for_selector("#screen-pin")
+    assert phone.locator("h1").inner_text() == "Enter your PIN to answer"
+    assert not [url for method, url in fetched if method == "POST"]
+    phone.locator("#pin-input").fill(PIN)
+    phone.locator("#pin-unlock").click()
+    phone.wait_for_selector("#screen-answered", timeout=SLOW_MS)
+    assert result(page) == {"Resident of": "Springfield"}
     desk.close()
     context.close()
 

@@ -29,8 +29,9 @@ export async function askOnline(link, out, { home }) {
   const status = h("div", { id: "agree-status", "aria-live": "polite" });
   const agree = async () => {
     buttons.hidden = true;
-    if ((await store.hasPin()) && !(await askPin({ title: N_("Enter your PIN to answer"), lead: N_("Your answer is sent only after your PIN."), cancel: true }))) {
-      return home();
+    if (await store.hasPin()) {
+      if (!(await askPin({ title: N_("Enter your PIN to answer"), lead: N_("Your answer is sent only after your PIN."), cancel: true }))) return home();
+      screen("answer", _("Answer a request"), out); // the PIN prompt took the screen: the request again, with its status
     }
     status.replaceChildren(h("p", { text: _("Sending your answer…") }));
     try {
