@@ -1,6 +1,6 @@
 """OpenID4VP for a city web service: an embeddable FastAPI router and its waiting page.
 
-    GET  /openid4vp/?policy=NAME&lang=en|es   the waiting page: QR code, same-device link, the result
+    GET  /openid4vp/?policy=NAME&lang=en|es   the waiting page: QR code, same-device link(s), the result
     POST /openid4vp/transactions             {"policy": NAME}: a transaction, for a service's own page
     GET  /openid4vp/transactions/{id}        the decision (header `X-Result-Key`), or {"status": "pending"}
     GET  /openid4vp/request/{id}             the signed Request Object (`application/oauth-authz-req+jwt`)
@@ -73,9 +73,18 @@ def _qr_svg(text: str) -> str:
 
 
 def openid4vp_router(
-    verifier: OnlineVerifier, *, clock: Callable[[], int] = lambda: int(time.time()), default_lang: str = "en"
+    verifier: OnlineVerifier,
+    *,
+    clock: Callable[[], int] = lambda: int(time.time()),
+    default_lang: str = "en",
+    web_wallet: str | None = None,
 ) -> APIRouter:
-    """The routes of one online verifier; `clock` is the time its requests and decisions use."""
+    """The routes of one online verifier; `clock` is the time its requests and decisions use.
+
+    `web_wallet` is the address of the city's web wallet (`https://id.city.example/wallet/`): the page
+    then also links to it on the same phone, the request's parameters in the fragment (a web app
+    cannot take the `openid4vp://` scheme), opened beside the page so the page shows the result.
+    """
     router = APIRouter(prefix="/openid4vp", tags=["openid4vp"])
     pages = Environment(loader=FileSystemLoader(str(HERE / "templates")), autoescape=select_autoescape(["html"]))
 
@@ -96,9 +105,10 @@ def openid4vp_router(
         except CitykeyError as exc:
             return HTMLResponse(f"<!doctype html><title>citykey</title><p>{error_message(exc.code, chosen)}</p>",
                                 status_code=404 if isinstance(exc, UsageError) else 503, headers=NO_STORE)
+        web_link = f"{web_wallet}#{urllib.parse.urlsplit(begun['invocation']).query}" if web_wallet else None
         html = pages.get_template("online.html").render(
             _=translations(chosen), lang=chosen, title=service.title[chosen], policy=service, begun=begun,
-            languages={code: language_name(code) for code in languages()},
+            languages={code: language_name(code) for code in languages()}, web_link=web_link,
         )
         return HTMLResponse(html, headers=NO_STORE)
 

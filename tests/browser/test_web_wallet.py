@@ -25,22 +25,28 @@ import pytest
 from typer.testing import CliRunner
 
 from citykey.main import app as cli
-from citykey_io import pem
 from citykey_io.i18n import error_message
-from issuer import clerks
 from issuer.api.webwallet import DIST
-from issuer.app import create_app
-from issuer.db import sqlite_url
-from issuer.settings import IssuerSettings
-from keys import KeyStore
-from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS, free_port, serving
+from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS
 from tests.browser.support import sync_api as playwright_api
+from tests.browser.wallet_city import (
+    PHONE,
+    SLOW_MS,
+    Listed,
+    accessibility_problems,
+    desk_offer,
+    go,
+    served_issuer,
+    y4m,
+)
+from tests.browser.wallet_city import phone_with_credentials as received_phone
+from tests.browser.wallet_city import shot as shot_in
 from verifier import Policy, ReplayCache, verify
 from verifier.policy import ONE_WAY_KB_MAX_AGE
 from verifier.scan import read_qr
 from wallet_spec import qr, request
 from wallet_spec.bundle import TrustBundle, load_bundle
-from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
+from wallet_spec.jwk import PrivateKey, generate_private_key
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.profile import verify_credential
 
@@ -52,11 +58,7 @@ if not (Path(__file__).resolve().parents[2] / "wallet" / "web" / "node_modules" 
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-output" / "wallet"
-AXE = REPO / "wallet" / "web" / "node_modules" / "axe-core" / "axe.min.js"
-PASSPHRASE = "correct horse battery staple"
-PASSWORD = "desk password 1234"
 BUS, BUS_NAME = "https://transit.springfield.example", "Springfield Transit"
-PHONE = {"width": 390, "height": 844}
 
 
 @dataclass
@@ -73,31 +75,10 @@ class City:
 @pytest.fixture(scope="module")
 def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     tmp = tmp_path_factory.mktemp("webwallet")
-    saved = pem.DEFAULT_COST
-    pem.DEFAULT_COST = pem.ScryptCost(n=16, r=8, p=1)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        store = KeyStore.init(tmp / "keys", "https://id.springfield.example", PASSPHRASE.encode(), now=int(time.time()))
-        bus_key = generate_private_key()
-        store.register_verifier(BUS, BUS_NAME, public_jwk(bus_key), ["resident_of", "age_over_18", "age_over_65"])
-        app = create_app(
-            IssuerSettings(
-                data_dir=tmp / "data",
-                keys_dir=tmp / "keys",
-                db_url=sqlite_url(tmp / "issuer.db"),
-                key_passphrase=PASSPHRASE,
-                session_secret="c" * 48,
-                city_name="Springfield",
-                public_url=url,
-            )
-        )
-        clerks.add_clerk(app.state.issuer.engine, "ana", PASSWORD)
-        with serving(app, port, what="the issuer"), ReplayCache(tmp / "replay.db") as replay:
-            yield City(url, store.root_thumbprint, bus_key, replay)
-        app.state.issuer.engine.dispose()
-    finally:
-        pem.DEFAULT_COST = saved
+    bus_key = generate_private_key()
+    bus = Listed(BUS, BUS_NAME, bus_key, ["resident_of", "age_over_18", "age_over_65"])
+    with served_issuer(tmp, [bus]) as issuer, ReplayCache(tmp / "replay.db") as replay:
+        yield City(issuer.url, issuer.root, bus_key, replay)
 
 
 @pytest.fixture(scope="module")
@@ -114,34 +95,7 @@ def browser(playwright: Any) -> Iterator[Any]:
 
 
 def shot(page: Any, name: str, **options: Any) -> bytes:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    png: bytes = page.screenshot(path=str(SHOTS / name), **options)
-    return png
-
-
-def desk_offer(browser: Any, city: City) -> tuple[str, str]:
-    """A clerk signs in and makes an offer with a transaction code: the web wallet link and the code."""
-    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
-    page = context.new_page()
-    page.goto(city.url + "/desk/")
-    page.get_by_label("Name").fill("ana")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url("**/desk/enrol")
-    page.get_by_label("Given name(s)").fill("Dolores")
-    page.get_by_label("Family name(s)").fill("Abernathy")
-    page.get_by_label("Date of birth").fill("1950-03-17")
-    page.get_by_label("Street and number").fill("742 Evergreen Terrace")
-    page.get_by_label("Postal code").fill("49007")
-    page.get_by_label("Add a code").check()
-    page.get_by_role("button", name="Create credential offer (phone)").click()
-    page.wait_for_selector("#web-wallet-qr svg")
-    link = page.locator("#web-wallet-link").get_attribute("href") or ""
-    assert read_qr(page.locator("#web-wallet-qr").screenshot()) == link  # what the phone camera opens
-    tx_code = page.locator("#tx-code").inner_text()
-    shot(page, "00-desk-offer.png")
-    context.close()
-    return link, tx_code
+    return shot_in(page, SHOTS, name, **options)
 
 
 def record_timings(**figures: Any) -> None:
@@ -150,23 +104,6 @@ def record_timings(**figures: Any) -> None:
     SHOTS.mkdir(parents=True, exist_ok=True)
     kept = json.loads(path.read_text()) if path.exists() else {}
     path.write_text(json.dumps({**kept, **figures}, sort_keys=True) + "\n")
-
-
-def accessibility_problems(page: Any) -> list[str]:
-    """axe-core's serious and critical violations on the screen shown (WCAG 2.x A and AA rules)."""
-    if page.evaluate("typeof window.axe") == "undefined":
-        page.evaluate(AXE.read_text(encoding="utf-8"))  # through the debugger: the app's CSP stays as it is
-    found = page.evaluate(
-        "async () => (await axe.run(document, {runOnly: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']})).violations"
-        ".filter(v => v.impact === 'serious' || v.impact === 'critical').map(v => v.id + ': ' + v.help)"
-    )
-    return list(found)
-
-
-def go(page: Any, screen: str) -> None:
-    """Tap a button of the app's navigation bar and wait for its screen."""
-    page.locator(f"#nav [data-go={screen}]").click()
-    page.wait_for_selector(f"#screen-{screen}")
 
 
 def code_on_screen(page: Any) -> str:
@@ -191,7 +128,7 @@ def personal(claims: dict[str, Any]) -> set[str]:
 
 
 def test_a_resident_receives_at_the_desk_and_shows_codes_online_and_offline(browser: Any, city: City) -> None:
-    link, tx_code = desk_offer(browser, city)
+    link, tx_code = desk_offer(browser, city.url, SHOTS)
     assert link.startswith(city.url + "/wallet/#offer=")
     assert len(tx_code) == 6
 
@@ -371,8 +308,6 @@ def test_the_app_is_served_as_an_installable_offline_app(city: City) -> None:
 # --- the PIN, renewal, the camera ---------------------------------------------------------------------
 
 PIN = "2468"
-SLOW_MS = 90_000
-"""What a step that talks to the issuer may take on a busy 2-core machine (usually 1 to 3 s)."""
 DUMP_STORE = """async () => {
   const db = await new Promise((resolve, reject) => {
     const req = indexedDB.open("citykey-wallet");
@@ -399,16 +334,7 @@ DUMP_STORE = """async () => {
 
 def phone_with_credentials(browser: Any, city: City, **options: Any) -> tuple[Any, Any]:
     """A phone that received a batch at the desk, on its home screen."""
-    link, tx_code = desk_offer(browser, city)
-    context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="en-US", **options)
-    page = context.new_page()
-    page.goto(link)
-    page.locator("#tx-code").fill(tx_code)
-    page.locator("#receive").click()
-    page.wait_for_selector("#received-count", timeout=SLOW_MS)
-    go(page, "home")
-    page.wait_for_selector(".card")
-    return context, page
+    return received_phone(browser, city.url, SHOTS, **options)
 
 
 def show_code(page: Any, *claims: str) -> None:
@@ -568,15 +494,6 @@ def test_a_resident_renews_from_the_wallet_and_the_spent_credential_renews_no_mo
     context.close()
 
 
-def y4m(picture: Any, frames: int = 3) -> bytes:
-    """A Y4M video (4:2:0, JPEG chroma siting) of one still picture, as Chromium's fake camera reads it."""
-    width, height = picture.size
-    y, cb, cr = picture.convert("YCbCr").split()
-    half = (width // 2, height // 2)
-    frame: bytes = b"FRAME\n" + y.tobytes() + cb.resize(half).tobytes() + cr.resize(half).tobytes()
-    return f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode("ascii") + frame * frames
-
-
 def test_the_wallet_reads_a_challenge_with_the_camera_and_answers_it(
     playwright: Any, city: City, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
@@ -641,7 +558,7 @@ def test_receive_and_show_work_at_200_percent_zoom(browser: Any, city: City, tmp
     """WCAG 1.4.4 and 1.4.10: a 390 px phone zoomed to 200 % is 195 CSS px wide; receive and show still
     fit without sideways scrolling, and the code shown there, read from its pixels, is accepted by
     `citykey verify` (the command a newcomer runs) with exactly what the screen says it shows."""
-    link, tx_code = desk_offer(browser, city)
+    link, tx_code = desk_offer(browser, city.url, SHOTS)
     context = browser.new_context(viewport={"width": 195, "height": 422}, device_scale_factor=4, locale="en-US")
     page = context.new_page()
     try:

@@ -7,6 +7,8 @@ answer; the page's side polls with its result key. Nothing is faked but the cloc
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
+from fastapi.testclient import TestClient
 
 from issuer.batch import revoke_with_receipt
 from issuer.trust_bundle import verifier_attestations
@@ -226,3 +229,25 @@ def test_an_answer_that_does_not_decrypt_is_refused_and_leaves_the_request_open(
     assert garbage.status_code == 400
     answer(asked, holder.wallet, http=service.http, now=now())
     assert service.result(started).json()["accepted"] is True
+
+
+def test_the_waiting_page_links_to_the_citys_web_wallet_only_when_given_its_address(city: City) -> None:
+    key = generate_private_key()
+    listed_city(city, key, SCOPE)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    verifier = online_verifier(city, key, url, MemoryTransactions())
+    plain, linked = FastAPI(), FastAPI()
+    plain.include_router(openid4vp_router(verifier))
+    linked.include_router(openid4vp_router(verifier, web_wallet="https://id.springfield.example/wallet/"))
+    with TestClient(plain) as client:
+        assert "same-device-web" not in client.get("/openid4vp/?policy=library-card").text
+    with serving(linked, port, what="online verifier"), httpx.Client(timeout=10) as http:
+        page = http.get(f"{url}/openid4vp/?policy=library-card").text
+        link = re.search(r'id="same-device-web" href="([^"]+)"', page)
+        assert link is not None
+        same_device = html.unescape(link.group(1))
+        assert same_device.startswith("https://id.springfield.example/wallet/#client_id=verifier_attestation%3A")
+        assert openid4vp.parse_invocation(same_device)[0] == openid4vp.client_id(LIBRARY)  # as the web wallet reads it
+        asked = fetch_request(same_device, http=http, bundle=city.bundle(now=now()), now=now())
+        assert asked.request.dcql.claim_names == ("resident_of",)

@@ -18,7 +18,7 @@ const { metafile } = await build({
   bundle: true,
   minify: true,
   format: "esm",
-  splitting: true, // the QR reader is a chunk of its own, loaded when the camera opens
+  splitting: true, // the QR reader and the OpenID4VP answer are chunks of their own, loaded when first used
   chunkNames: "chunk-[hash]",
   target: ["es2022"],
   inject: [join(here, "src/shims/buffer.js")],
@@ -30,8 +30,11 @@ const { metafile } = await build({
 cpSync(join(here, "public"), dist, { recursive: true });
 // The reader's WebAssembly, served from the app itself (src/camera.js points zxing-wasm at it).
 cpSync(join(here, "node_modules/zxing-wasm/dist/reader/zxing_reader.wasm"), join(dist, "zxing_reader.wasm"));
+// Loaded (and then kept by the service worker) only when first used: the camera's QR reader, and the
+// answer to a city web service's OpenID4VP request with its JWE library (src/vpscreen.js).
+const LAZY_INPUTS = ["node_modules/zxing-wasm/", "node_modules/jose/", "src/vpscreen.js"];
 const lazy = ["zxing_reader.wasm", ...Object.entries(metafile.outputs)
-  .filter(([, out]) => Object.keys(out.inputs).some((i) => i.includes("node_modules/zxing-wasm/")))
+  .filter(([, out]) => Object.keys(out.inputs).some((i) => LAZY_INPUTS.some((l) => i.includes(l))))
   .map(([path]) => path.slice(path.lastIndexOf("/") + 1))];
 for (const size of [192, 512]) writeFileSync(join(dist, `icon-${size}.png`), icon(size));
 
@@ -58,7 +61,21 @@ const sw = outputFiles[0].text
   .replace('"__FILES__"', JSON.stringify(["./", ...shell]))
   .replace('"__LAZY__"', JSON.stringify(lazy));
 writeFileSync(join(dist, "sw.js"), sw);
-console.log(`built dist/ (${files.length + 1} files, shell ${version}; loaded when the camera opens: ${lazy.join(", ")})`);
+const bytes = (f) => statSync(join(dist, f)).size;
+const firstLoad = ["index.html", "styles.css", "app.js", ...staticImports("app.js")].reduce((n, f) => n + bytes(f), 0);
+console.log(`built dist/ (${files.length + 1} files, shell ${version}; first load ${firstLoad} bytes of script, page and style; ` +
+  `loaded when first used: ${lazy.map((f) => `${f} ${bytes(f)}`).join(", ")})`);
+
+/** The chunks a script imports statically, and theirs: what the browser fetches before the app starts. */
+function staticImports(name, seen = new Set()) {
+  for (const [, chunk] of readFileSync(join(dist, name), "utf8").matchAll(/(?:^|[;}\s])import\s*(?:[^"'()]*?from\s*)?"\.\/(chunk-[A-Z0-9]+\.js)"/g)) {
+    if (!seen.has(chunk)) {
+      seen.add(chunk);
+      staticImports(chunk, seen);
+    }
+  }
+  return [...seen];
+}
 
 // The messages the wallet marks (`_("…")`, `N_("…")`) and every error code's message, per language:
 // the app loads only its language's file. A marked message the catalogue lacks stops the build.

@@ -5,6 +5,7 @@ import { claimName, typeName } from "./labels.js";
 import { resolveOffer } from "./oid4vci.js";
 import { encode } from "./qr.js";
 import { qrCanvas } from "./qrdraw.js";
+import { isInvocation } from "./invocation.js";
 import { checkAnswerable, parseRequest } from "./request.js";
 import { parseClaimPath } from "./sdjwt.js";
 import * as store from "./store.js";
@@ -185,11 +186,22 @@ async function code(name, aud, claims, nonce = undefined) {
 
 // --- answer a challenge -----------------------------------------------------------------------------------
 
-async function answer() {
+async function answer(text = "") {
   const input = h("textarea", { id: "request-input", rows: "3", autocomplete: "off", spellcheck: "false" });
+  input.value = text;
   const out = h("div", { id: "request-out", "aria-live": "polite" });
   const check = async () => {
     out.replaceChildren();
+    if (isInvocation(input.value)) {
+      // A city web service's OpenID4VP request: its code is loaded only now (src/vpscreen.js).
+      try {
+        const { askOnline } = await import("./vpscreen.js");
+        await askOnline(input.value, out, { home });
+      } catch (err) {
+        out.replaceChildren(problem(err instanceof CitykeyError ? err : new CitykeyError("offline", String(err))));
+      }
+      return;
+    }
     try {
       const bundle = await wallet.currentBundle();
       const request = await parseRequest(input.value, { now: Math.floor(Date.now() / 1000), verifiers: bundle ? bundle.verifiers : null });
@@ -200,11 +212,12 @@ async function answer() {
     }
   };
   const camera = h("div", { id: "scan-slot" });
-  const scanning = () => scan(camera, (text) => { input.value = text; check(); }).catch((err) => out.replaceChildren(problem(err)));
-  screen("answer", _("Answer a request"), h("p", { text: _("Paste the request code (it starts with CKQ1:).") }),
+  const scanning = () => scan(camera, (found) => { input.value = found; check(); }).catch((err) => out.replaceChildren(problem(err)));
+  screen("answer", _("Answer a request"), h("p", { text: _("Paste the request code (it starts with CKQ1:) or a service's link (it starts with openid4vp://).") }),
     h("button", { id: "scan", onclick: scanning, text: _("Scan with the camera") }), camera,
     h("label", { for: "request-input", text: _("Request code") }), input,
     h("button", { class: "primary", id: "request-check", onclick: check, text: _("Check request") }), out);
+  if (text) await check();
 }
 
 function asked(request, out) {
@@ -288,19 +301,33 @@ function navigation() {
   document.title = _("City wallet");
 }
 
-async function start() {
-  await loadCatalogues();
-  await chooseLanguage(await store.getMeta("lang"));
-  navigation();
-  if (await store.hasPin()) await askPin();
+/** The desk's offer or a service's same-device request in the address's fragment: handled, and removed from the address bar. */
+async function fromFragment() {
   const fragment = new URLSearchParams(location.hash.slice(1));
   const offer = fragment.get("offer");
   if (offer) {
     history.replaceState(null, "", location.pathname + location.search); // the offer never lingers in the address bar
     await add(offer, fragment.get("root"));
-  } else {
-    await home();
+    return true;
   }
+  if (fragment.has("request_uri")) {
+    const link = location.href; // a service's same-device link: this app's address, the request in the fragment
+    history.replaceState(null, "", location.pathname + location.search);
+    await answer(link);
+    return true;
+  }
+  return false;
+}
+
+async function start() {
+  await loadCatalogues();
+  await chooseLanguage(await store.getMeta("lang"));
+  navigation();
+  if (await store.hasPin()) await askPin();
+  if (!(await fromFragment())) await home();
+  window.addEventListener("hashchange", () => {
+    if (!nav.hidden) fromFragment(); // a link opened while the app is open (not while the PIN prompt is up)
+  });
   if ("serviceWorker" in navigator) {
     navigator.serviceWorker.register("./sw.js").then(() => navigator.serviceWorker.ready).then(() => {
       document.body.dataset.offlineReady = "true";

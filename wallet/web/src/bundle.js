@@ -3,7 +3,7 @@
 // wallet uses from it: the issuer's signing keys and the verifiers the city lists, with the
 // claims each may ask for, both from the root-signed key list (never the bundle's own claims).
 import { CitykeyError, formatError, tooLarge } from "./errors.js";
-import { headerErrors, importPublicKey, parseJws, signatureValid, thumbprint, VerificationFailed } from "./jose.js";
+import { headerErrors, holdsPrivateKey, importPublicKey, parseJws, signatureValid, thumbprint, VerificationFailed } from "./jose.js";
 import { checkAud, checkMayAsk, checkName } from "./request.js";
 
 const MAX_BUNDLE_CHARS = 8 << 20;
@@ -41,7 +41,7 @@ async function verifyKeyList(token, root, now) {
   const verifiers = [];
   for (const v of claims.verifiers ?? []) {
     if (!v || typeof v !== "object") throw formatError("a verifier entry must be an object");
-    if (v.jwk && "d" in v.jwk) throw formatError("a verifier entry holds a private key");
+    if (holdsPrivateKey(v.jwk)) throw formatError("a verifier entry holds a private key");
     verifiers.push({ aud: checkAud(v.aud, "the verifier's"), name: checkName(v.name, "the verifier's"), jwk: v.jwk,
       kid: await thumbprint(v.jwk), mayAsk: checkMayAsk(v.may_ask) });
   }
@@ -69,18 +69,21 @@ export async function loadBundle(text, root, { now }) {
   return { issuer: claims.iss, issuedAt: claims.issued_at, nextUpdate: claims.next_update, keys: keyList.keys, revoked: keyList.revoked, verifiers: keyList.verifiers, root };
 }
 
-/** The signing key for a credential's header and payload (its `kid`, `iat` in the key's window). */
-export async function issuerKey(bundle, header, payload) {
-  if (payload.iss !== bundle.issuer) throw new CitykeyError("unknown_key", "the credential's issuer is not the one this bundle trusts");
-  const kid = header.kid;
+/** The city signing key that may have signed a token with this `kid` and `iat` (wallet_spec.keylist.KeyList.key_for). */
+export async function keyFor(bundle, kid, iat) {
   if (typeof kid !== "string" || !kid) throw new CitykeyError("unknown_key", "the token names no signing key");
   if (bundle.revoked.includes(kid)) throw new CitykeyError("key_revoked", "the credential's signing key has been revoked by the city");
   const matches = bundle.keys.filter((k) => kid === k.kid);
   if (matches.length !== 1) throw new CitykeyError("unknown_key", "the credential's signing key is not in the trust bundle");
   const entry = matches[0];
-  const iat = payload.iat;
   if (!isInt(iat) || iat < entry.notBefore || (entry.notAfter !== null && iat > entry.notAfter)) {
     throw new CitykeyError("key_not_valid", "the signing key was not valid for signing at the credential's iat");
   }
   return importPublicKey(entry.jwk);
+}
+
+/** The signing key for a credential's header and payload (its `kid`, `iat` in the key's window). */
+export async function issuerKey(bundle, header, payload) {
+  if (payload.iss !== bundle.issuer) throw new CitykeyError("unknown_key", "the credential's issuer is not the one this bundle trusts");
+  return keyFor(bundle, header.kid, payload.iat);
 }

@@ -31,6 +31,11 @@ function coordinate(jwk, name) {
   return value;
 }
 
+const PRIVATE_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "k", "oth"];
+
+/** Whether a JWK carries private or secret material: where only a public key belongs, refuse it, never trim it. */
+export const holdsPrivateKey = (jwk) => jwk !== null && typeof jwk === "object" && !Array.isArray(jwk) && PRIVATE_MEMBERS.some((m) => Object.hasOwn(jwk, m));
+
 /** The public JWK with exactly the RFC 7638 members, checked to be P-256. */
 export function publicJwk(jwk) {
   if (!jwk || typeof jwk !== "object" || jwk.kty !== "EC" || jwk.crv !== "P-256") {

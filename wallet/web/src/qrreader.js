@@ -27,9 +27,10 @@ export function loadReader() {
 
 /**
  * Read `video`'s frames with `zxing` while `running()` holds; the first valid QR code whose text
- * starts with `prefix` goes to `found(text)`, and reading stops.
+ * starts with `prefix` (or one of a list of prefixes) goes to `found(text)`, and reading stops.
  */
 export function readFrames(zxing, video, prefix, running, found) {
+  const prefixes = Array.isArray(prefix) ? prefix : [prefix];
   const canvas = document.createElement("canvas");
   const context = canvas.getContext("2d", { willReadFrequently: true });
   const read = async () => {
@@ -40,7 +41,7 @@ export function readFrames(zxing, video, prefix, running, found) {
       context.drawImage(video, 0, 0);
       const image = context.getImageData(0, 0, canvas.width, canvas.height);
       const results = await zxing.readBarcodes(image, { formats: ["QRCode"], tryHarder: true, maxNumberOfSymbols: 1 });
-      const text = results.find((r) => r.isValid && r.text.startsWith(prefix))?.text;
+      const text = results.find((r) => r.isValid && prefixes.some((p) => r.text.startsWith(p)))?.text;
       if (text && running()) {
         found(text);
         return;

@@ -87,7 +87,8 @@ export function inScope(claim, mayAsk) {
   });
 }
 
-function scopeErrors(claims, signer) {
+/** `request_out_of_scope` for the claims outside what the city lets `signer` ask for (wallet_spec.request.scope_errors). */
+export function scopeErrors(claims, signer) {
   const outside = claims.filter((c) => !inScope(c, signer.mayAsk));
   if (!outside.length) return [];
   return [new CitykeyError("request_out_of_scope",

@@ -66,8 +66,8 @@ export async function credentials() {
   return (await store.allCredentials()).filter((c) => c.exp === null || c.exp > now());
 }
 
-function pick(all, paths) {
-  const holding = all.filter((c) => paths.every((p) => hasClaim(c.claims, p)));
+function pick(all, paths, vcts) {
+  const holding = all.filter((c) => (vcts === null || vcts.includes(c.vct)) && paths.every((p) => hasClaim(c.claims, p)));
   if (!holding.length) throw new CitykeyError("claim_not_found", "no credential holds every claim asked for");
   const size = (c) => c.sdJwt.split("~").length;
   return holding.reduce((best, c) => (size(c) < size(best) || (size(c) === size(best) && c.uses < best.uses) ? c : best));
@@ -77,9 +77,12 @@ function freshNonce() {
   return b64urlEncode(crypto.getRandomValues(new Uint8Array(12)));
 }
 
-/** Present `paths` key-bound to `aud` (and the verifier's nonce, or a random one for a one-way code). */
-export async function presentTo(paths, { aud, nonce = freshNonce() }) {
-  const chosen = pick(await credentials(), paths);
+/**
+ * Present `paths` key-bound to `aud` (and the verifier's nonce, or a random one for a one-way code),
+ * from a credential of one of `vcts` (any type when null).
+ */
+export async function presentTo(paths, { aud, nonce = freshNonce(), vcts = null }) {
+  const chosen = pick(await credentials(), paths, vcts);
   const key = await store.getKey(chosen.kid);
   if (!key) throw new CitykeyError("holder_key_not_held", "the key of this credential is missing");
   const iat = now();
