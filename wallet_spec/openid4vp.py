@@ -304,9 +304,13 @@ def _response_uri(value: Any) -> str:
     """An https URL, or http on this machine's loopback (a kiosk's own service, tests)."""
     if not isinstance(value, str) or len(value) > MAX_INVOCATION_CHARS:
         raise RequestInvalid("the request's response_uri is missing or too long")
-    url = urllib.parse.urlsplit(value)
-    loopback = url.scheme == "http" and url.hostname in ("127.0.0.1", "localhost", "::1")
-    if not (url.scheme == "https" or loopback) or not url.hostname or url.fragment:
+    try:
+        url = urllib.parse.urlsplit(value)
+        host, _ = url.hostname, url.port  # both parse lazily, and raise on a malformed host or port
+    except ValueError:
+        raise RequestInvalid("the request's response_uri is not a URL") from None
+    loopback = url.scheme == "http" and host in ("127.0.0.1", "localhost", "::1")
+    if not (url.scheme == "https" or loopback) or not host or url.fragment:
         raise RequestInvalid("the request's response_uri must be an https URL")
     return value
 
@@ -402,7 +406,10 @@ def parse_invocation(url: str) -> tuple[str, str]:
     """`(client_id, request_uri)` of an `openid4vp://` (or https wallet) link, or `malformed` in words."""
     if not isinstance(url, str) or len(url) > MAX_INVOCATION_CHARS:
         raise TooLarge(f"a request link may be at most {MAX_INVOCATION_CHARS} characters")
-    parts = urllib.parse.urlsplit(url.strip())
+    try:
+        parts = urllib.parse.urlsplit(url.strip())
+    except ValueError:
+        raise FormatError("not an OpenID4VP request link: it is not a URL") from None
     if parts.scheme not in ("openid4vp", "https", "http"):
         raise FormatError("not an OpenID4VP request link (it starts with openid4vp://)")
     try:

@@ -228,6 +228,8 @@ def request_cases() -> Iterator[tuple[str, str, str, str]]:
     yield case("request-expired-and-out-of-scope", "Every reason is given, not only the first.",
                signed(request([("birthdate",)], iat=NOW - 420)))
     yield case("request-from-the-future", "The request is dated ten minutes ahead.", signed(request(iat=NOW + 600)))
+    yield case("response-uri-not-a-url", "A response_uri with an unbalanced bracket (found by fuzzing).",
+               signed(claims(response_uri="https://[library.springfield.example/response")))
     yield case("request-typ", "The request's typ is plain JWT.", signed(header={"typ": "JWT"}))
     yield case("request-alg-none", "alg none (the signature is not even checked).", signed(header={"alg": "none"}))
     yield case("request-crit", "A crit header.", signed(header={"crit": ["exp"]}))
@@ -325,6 +327,16 @@ def invocation_cases() -> Iterator[tuple[str, str, str]]:
     yield "request-uri-fragment", "A request_uri with a fragment.", link(client_id=CLIENT_ID,
                                                                          request_uri=REQUEST_URI + "#f")
     yield "too-long", "Longer than 2,048 characters.", link(client_id=CLIENT_ID, request_uri=REQUEST_URI + "x" * 2048)
+    yield ("request-uri-unbalanced-bracket", "A request_uri whose host opens a bracket it never closes (found by "
+           "fuzzing: Python's URL parser raised).",
+           link(client_id=CLIENT_ID, request_uri="https://[::1/openid4vp/request/x"))
+    yield "request-uri-not-ipv6", "A bracketed host that is not an IPv6 address.", link(
+        client_id=CLIENT_ID, request_uri="https://[library]/openid4vp/request/x")
+    yield "request-uri-port-out-of-range", "A port above 65535.", link(
+        client_id=CLIENT_ID, request_uri="https://library.springfield.example:99999/openid4vp/request/x")
+    yield "request-uri-port-not-a-number", "A port that is not a number.", link(
+        client_id=CLIENT_ID, request_uri="https://library.springfield.example:http/openid4vp/request/x")
+    yield "link-unbalanced-bracket", "The link itself is not a URL.", "https://[x/wallet/#" + urllib.parse.urlencode(ok)
 
 
 def outcome(run: Callable[[], Mapping[str, Any]]) -> dict[str, Any]:

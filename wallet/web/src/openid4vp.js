@@ -150,7 +150,20 @@ export async function verifyAttestation(token, bundle, { now, leeway = LEEWAY })
 
 // --- the request ---------------------------------------------------------------------------------
 
-/** Python's `urllib.parse.urlsplit` as far as these rules read it: scheme, hostname, query, fragment. */
+/** Whether `text` is an IPv6 address (what Python's `ipaddress` takes inside brackets), by the URL parser. */
+function isIpv6(text) {
+  if (!text.includes(":")) return false;
+  try {
+    new URL(`http://[${text}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Python's `urllib.parse.urlsplit` as far as these rules read it: scheme, hostname, query, fragment;
+ * `badHost` where `urlsplit` raises (brackets unbalanced, or around something not IPv6) and `badPort`
+ * where reading `.port` raises (not digits, or above 65535). */
 function splitUrl(text) {
   const hashAt = text.indexOf("#");
   const fragment = hashAt < 0 ? "" : text.slice(hashAt + 1);
@@ -161,18 +174,29 @@ function splitUrl(text) {
   const scheme = /^([A-Za-z][A-Za-z0-9+.-]*):/.exec(rest);
   if (scheme) rest = rest.slice(scheme[0].length);
   let hostname = "";
+  let badHost = false;
+  let badPort = false;
   if (rest.startsWith("//")) {
     const netloc = rest.slice(2).split("/")[0];
     const host = netloc.slice(netloc.lastIndexOf("@") + 1);
+    badHost = netloc.includes("[") !== netloc.includes("]");
+    const bracketed = !badHost && netloc.includes("[") ? netloc.slice(netloc.indexOf("[") + 1).split("]")[0] : null;
+    if (bracketed !== null && !isIpv6(bracketed)) badHost = true;
     hostname = (host.includes("[") ? host.slice(host.indexOf("[") + 1).split("]")[0] : host.split(":")[0]).toLowerCase();
+    const afterHost = host.includes("]") ? host.slice(host.indexOf("]") + 1) : host.slice(host.split(":")[0].length);
+    if (afterHost.startsWith(":")) {
+      const port = afterHost.slice(1);
+      badPort = !/^[0-9]+$/.test(port) || Number(port) > 65535;
+    }
   }
-  return { scheme: scheme ? scheme[1].toLowerCase() : "", hostname, query, fragment };
+  return { scheme: scheme ? scheme[1].toLowerCase() : "", hostname, query, fragment, badHost, badPort };
 }
 
 /** An https URL, or http on this machine's loopback (a kiosk's own service, tests). */
 function responseUri(value) {
   if (typeof value !== "string" || value.length > MAX_INVOCATION_CHARS) throw invalid("the request's response_uri is missing or too long");
   const url = splitUrl(value);
+  if (url.badHost || url.badPort) throw invalid("the request's response_uri is not a URL");
   const loopback = url.scheme === "http" && LOOPBACK.has(url.hostname);
   if (!(url.scheme === "https" || loopback) || !url.hostname || url.fragment) throw invalid("the request's response_uri must be an https URL");
   return value;
@@ -288,6 +312,7 @@ function parseQuery(text) {
 export function parseInvocation(url) {
   if (typeof url !== "string" || url.length > MAX_INVOCATION_CHARS) throw tooLarge(`a request link may be at most ${MAX_INVOCATION_CHARS} characters`);
   const parts = splitUrl(url.trim());
+  if (parts.badHost) throw formatError("not an OpenID4VP request link: it is not a URL");
   if (!["openid4vp", "https", "http"].includes(parts.scheme)) throw formatError("not an OpenID4VP request link (it starts with openid4vp://)");
   const params = parseQuery(parts.query || parts.fragment);
   if ([...params.values()].some((v) => v.length !== 1)) throw formatError("the request link repeats a parameter");
