@@ -376,7 +376,9 @@ def renew(
 @app.command()
 def respond(
     directory: WalletDir,
-    link: Annotated[str, typer.Argument(help="The service's request: its openid4vp:// link, or the text of its QR code.")],
+    link: Annotated[
+        str, typer.Argument(help="The service's request: its openid4vp:// link, or the text of its QR code.")
+    ],
     bundle: Annotated[Path, typer.Option("--bundle", help="The trust bundle: which services the city lists.")],
     root: RootOption = None,
     yes: Annotated[bool, typer.Option("--yes", help="Share without asking (the request is still checked).")] = False,
