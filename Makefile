@@ -99,10 +99,10 @@ web-test: $(WEB)/node_modules/.installed
 	cd $(WEB) && node --test test/
 	cd $(APPLY) && node --test test/
 
-# The foreign verifier of tests/interop (another SD-JWT VC library, the OpenWallet Foundation's
-# sd-jwt-js): `npm ci` from the committed lock file; $(INTEROP)/test_sd_jwt_vc.py runs it.
+# The other implementations of tests/interop (the OpenWallet Foundation's sd-jwt-js, oid4vc-ts and
+# dcql-ts, exact versions): `npm ci` from the committed lock file; the tests there run their scripts.
 $(INTEROP)/node_modules/.installed: $(INTEROP)/package.json $(INTEROP)/package-lock.json
-	@echo "Installing the interop verifier's packages (npm ci from $(INTEROP)/package-lock.json)..."
+	@echo "Installing the interop libraries (npm ci from $(INTEROP)/package-lock.json)..."
 	cd $(INTEROP) && npm ci --no-audit --no-fund
 	touch $@
 

@@ -9,96 +9,28 @@ signature, the disclosures, `exp`, the key binding and the status (it fetches th
 itself). It accepts the city's credentials with the claims the city's own code reads from them, and
 refuses a revoked one, one whose `kid` the city does not publish, and one with a tampered disclosure.
 
-Skipped when node is absent; `make test` installs the library first (`npm ci` in tests/interop).
+The city and the way scripts are run are in city.py and conftest.py.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import shutil
-import subprocess
-import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from issuer.app import create_app
-from issuer.db import sqlite_url
-from issuer.offers import create_offer
-from issuer.settings import IssuerSettings
-from issuer.signing import SigningKeys
-from keys import KeyStore
-from tests.browser.support import free_port, serving
-from tests.support import CITY_PASSPHRASE, cheap_kdfs
-from wallet import oid4vci
+from tests.interop.city import City, run
 from wallet.model import StoredCredential, Wallet
 from wallet_spec import jws
 from wallet_spec.disclosure import Disclosure
 from wallet_spec.jwk import generate_private_key, thumbprint
 from wallet_spec.keylist import signing_kid
-from wallet_spec.profile import IDENTITY, RESIDENCY_VCT, Address, Resident
+from wallet_spec.profile import IDENTITY, RESIDENCY_VCT
 from wallet_spec.sdjwt import SdJwt, unfold
 
-NODE = shutil.which("node")
-if NODE is None:
-    pytest.skip("no node: apt-get install -y nodejs npm (.ci/run does)", allow_module_level=True)
-
-HERE = Path(__file__).resolve().parent
-SCRIPT = HERE / "sd_jwt_vc_verify.mjs"
-INSTALLED = HERE / "node_modules" / ".installed"
 LIBRARY = "@sd-jwt/sd-jwt-vc@0.19.0"
 ME = "sd_jwt_vc_verify.mjs"
-ADDRESS = Address("1 Elm Row", "Springfield", "62704")
-RESIDENT = Resident("Dolores", "Sample", dt.date(1957, 4, 2), "Springfield", ADDRESS)
 BUS, NONCE = "https://bus.example", "bus-nonce-123456"
-
-
-@dataclass
-class City:
-    url: str
-    keys_dir: Path
-    state: Any
-
-    def receive(self) -> Wallet:
-        """A fresh batch, one credential of each standard type, through the wallet's OpenID4VCI client."""
-        wallet = Wallet()
-        offer = create_offer(self.state, RESIDENT, now=int(time.time()))
-        with httpx.Client(timeout=30) as http:
-            oid4vci.receive(wallet, offer.offer_uri, http=http, per_type=1)
-        return wallet
-
-    def signing_key(self) -> SigningKeys:
-        return SigningKeys.open(KeyStore.open(self.keys_dir), CITY_PASSPHRASE)
-
-
-@pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
-    if not INSTALLED.exists():
-        pytest.fail(f"sd-jwt-js is not installed in {HERE}: make {INSTALLED.relative_to(HERE.parents[1])}")
-    tmp = tmp_path_factory.mktemp("interop")
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    with pytest.MonkeyPatch.context() as patch:
-        cheap_kdfs(patch)
-        KeyStore.init(tmp / "keys", url, CITY_PASSPHRASE, now=int(time.time()) - 3600)
-        app = create_app(
-            IssuerSettings(
-                data_dir=tmp / "data",
-                keys_dir=tmp / "keys",
-                db_url=sqlite_url(tmp / "issuer.db"),
-                key_passphrase=CITY_PASSPHRASE.decode(),  # type: ignore[arg-type]  # pydantic makes the SecretStr
-                city_name="Springfield",
-                rate_limits=False,
-            )
-        )
-        with serving(app, port, what="the issuer"):
-            yield City(url, tmp / "keys", app.state.issuer)
-        app.state.issuer.engine.dispose()
 
 
 @pytest.fixture(scope="module")
@@ -108,12 +40,7 @@ def batch(city: City) -> Wallet:
 
 def foreign_verify(text: str, *args: str) -> tuple[int, dict[str, Any]]:
     """The other library's verdict on `text`: its exit code and the JSON it printed."""
-    done = subprocess.run(  # noqa: S603  # our script, our arguments
-        [str(NODE), str(SCRIPT), *args], input=text, capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.stdout, f"no verdict (exit {done.returncode}): {done.stderr}"
-    result: dict[str, Any] = json.loads(done.stdout)
-    return done.returncode, result
+    return run(ME, *args, stdin=text)
 
 
 def refused(text: str, *args: str) -> dict[str, Any]:
