@@ -110,6 +110,7 @@ await main(SCRIPT, async () => {
   return {
     library: OID4VCI,
     issuer: offer.credential_issuer,
+    version: metadata.originalDraftVersion,
     tx_code: offer.grants?.["urn:ietf:params:oauth:grant-type:pre-authorized_code"]?.tx_code ?? null,
     batch_size: metadata.credentialIssuer.batch_credential_issuance?.batch_size ?? null,
     credentials: received.map(({ configuration, vct, kid, claims, holder }) => ({

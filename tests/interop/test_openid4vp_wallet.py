@@ -100,7 +100,7 @@ def test_the_page_learns_exactly_the_claims_the_other_wallet_disclosed(
 ) -> None:
     started = service.start("library-signup")
     sent = answer(wallet, city, started)
-    assert sent["library"] == OID4VP
+    assert (sent["library"], sent["version"]) == (OID4VP, 100)  # the library reads the request as 1.0
     assert (sent["client_id"], sent["prefix"], sent["verifier"]) == (CLIENT_ID, "verifier_attestation",
                                                                     "Springfield Public Library")
     assert sent["vct"] == "urn:citykey:identity:1"
