@@ -7,7 +7,8 @@
 //   {"accepted": false, "by": SCRIPT, "rule": "usage", ...}    exit 2 (the command itself is wrong)
 // `by` is a library (name@version; `rule` is the class of the error it threw, `error` its message,
 // unchanged, and `oauth_error` the OAuth error code it carries, if any) or the script, for a rule the
-// library leaves to its caller (`rule` names it; each script lists its rules).
+// library leaves to its caller (`rule` names it; each script lists its rules). When a library wrapped
+// the script's refusal (thrown from a callback it called), `wrapped_by` names that library.
 
 import { readFileSync } from "node:fs";
 
@@ -85,15 +86,11 @@ export async function main(script, work) {
   }
 }
 
-/** `--name value` options, each at most once, from the names `allowed`; `flags` take no value. */
-export function options(argv, allowed, flags = []) {
+/** `--name value` options, each at most once, from the names `allowed`. */
+export function options(argv, allowed) {
   const found = {};
   for (let i = 0; i < argv.length; i += 1) {
     const name = argv[i].replace(/^--/, "");
-    if (flags.includes(name)) {
-      found[name] = true;
-      continue;
-    }
     if (!argv[i].startsWith("--") || !allowed.includes(name) || argv[i + 1] === undefined || name in found) {
       throw new Usage(`unknown, repeated or valueless argument: ${argv[i]}`);
     }

@@ -116,7 +116,8 @@ export function callbacks({ keyring, trustCustom }) {
 
     encryptJwe: async (encryptor, data) => {
       if (encryptor.alg !== KEY_MANAGEMENT_ALG || !CONTENT_ENCRYPTION.includes(encryptor.enc)) {
-        throw new Refusal("alg", `encryption ${encryptor.alg}/${encryptor.enc} is not ${KEY_MANAGEMENT_ALG} with ${CONTENT_ENCRYPTION.join(" or ")}`);
+        const allowed = `${KEY_MANAGEMENT_ALG} with ${CONTENT_ENCRYPTION.join(" or ")}`;
+        throw new Refusal("alg", `encryption ${encryptor.alg}/${encryptor.enc} is not ${allowed}`);
       }
       const recipient = encryptor.publicJwk;
       const header = { alg: KEY_MANAGEMENT_ALG, enc: encryptor.enc };

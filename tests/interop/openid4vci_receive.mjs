@@ -84,7 +84,8 @@ await main(SCRIPT, async () => {
     );
     const credentials = response.credentialResponse.credentials ?? [];
     if (credentials.length !== holders.length) {
-      throw new Refusal("credential", `${configuration}: ${credentials.length} credential(s) for ${holders.length} proof(s)`);
+      const counts = `${credentials.length} credential(s) for ${holders.length} proof(s)`;
+      throw new Refusal("credential", `${configuration}: ${counts}`);
     }
     for (const [i, { credential }] of credentials.entries()) {
       const verified = await verifyCredential(credential).catch((error) => {
@@ -92,7 +93,8 @@ await main(SCRIPT, async () => {
         throw error;
       });
       if (verified.issuer !== offer.credential_issuer) {
-        throw new Refusal("credential", `${configuration}: iss ${verified.issuer} is not the offer's issuer ${offer.credential_issuer}`);
+        const expected = offer.credential_issuer;
+        throw new Refusal("credential", `${configuration}: iss ${verified.issuer} is not the offer's issuer ${expected}`);
       }
       const bound = verified.claims.cnf?.jwk;
       if (bound === undefined || (await thumbprint(bound)) !== (await thumbprint(holders[i]))) {
@@ -104,7 +106,9 @@ await main(SCRIPT, async () => {
   }
 
   if (args.wallet !== undefined) {
-    const wallet = received.map(({ configuration, credential, holder, vct }) => ({ configuration, vct, credential, holder }));
+    const wallet = received.map(({ configuration, credential, holder, vct }) => ({
+      configuration, vct, credential, holder,
+    }));
     writeFileSync(args.wallet, `${JSON.stringify({ credentials: wallet })}\n`, { mode: 0o600 });
   }
   return {

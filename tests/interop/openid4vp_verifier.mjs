@@ -30,6 +30,7 @@
 //   - the `verifier_attestation` client id prefix (§5.9.3): oid4vc-ts has no signer method that puts the
 //     Verifier Attestation JWT in the `jwt` header, so the "custom" signer's callback adds it;
 //   - [issuer] the credential's `iss` is the city (--city), the one issuer this verifier trusts;
+//   - [expired] the answer comes within the request's lifetime (oid4vc-ts keeps no clock for it);
 //   - [key-binding] the KB-JWT's `aud` is the full client id (§14.1.2) and its `iat` recent (sd_jwt_vc.mjs);
 //   - the key store, HTTP serving, and the one answer per request (a second is answered 404).
 
@@ -39,8 +40,12 @@ import { createServer } from "node:http";
 import { setGlobalConfig } from "@openid4vc/oauth2";
 import { Openid4vpVerifier } from "@openid4vc/openid4vp";
 import { DcqlPresentationResult, DcqlQuery } from "dcql";
-import { CONTENT_ENCRYPTION, KEY_MANAGEMENT_ALG, Keyring, SIGNING_ALG, callbacks, newKey, publicJwk, thumbprint } from "./jose_callbacks.mjs";
-import { ACCEPTED, REFUSED, USAGE, Refusal, Usage, by, finish, isLoopbackHttp, library, main, refusal, safeFetch } from "./interop.mjs";
+import {
+  ACCEPTED, REFUSED, USAGE, Refusal, Usage, by, finish, isLoopbackHttp, library, main, refusal, safeFetch,
+} from "./interop.mjs";
+import {
+  CONTENT_ENCRYPTION, KEY_MANAGEMENT_ALG, Keyring, SIGNING_ALG, callbacks, newKey, publicJwk, thumbprint,
+} from "./jose_callbacks.mjs";
 import { shownNames, verifyCredential } from "./sd_jwt_vc.mjs";
 
 const SCRIPT = "openid4vp_verifier.mjs";
@@ -65,14 +70,18 @@ function parseServe(argv) {
   if (found.claims.length === 0 || found.vcts.length === 0) throw new Usage("name at least one --claim and one --vct");
   found.wait = Number(found.wait);
   if (!(found.wait > 0)) throw new Usage("--wait takes a number of seconds");
-  if (found.enc !== undefined && !CONTENT_ENCRYPTION.includes(found.enc)) throw new Usage(`--enc is one of ${CONTENT_ENCRYPTION}`);
+  if (found.enc !== undefined && !CONTENT_ENCRYPTION.includes(found.enc)) {
+    throw new Usage(`--enc is one of ${CONTENT_ENCRYPTION.join(", ")}`);
+  }
   return found;
 }
 
 async function attestationFor(city, kid) {
   const url = `${city.replace(/\/$/, "")}/verifier-attestations/${kid}`;
   const response = await safeFetch(url);
-  if (!response.ok) throw new Refusal("verifier-attestation", `the city has no attestation for this key (${url}: HTTP ${response.status})`);
+  if (!response.ok) {
+    throw new Refusal("verifier-attestation", `the city has no attestation for this key (${url}: HTTP ${response.status})`);
+  }
   return (await response.text()).trim();
 }
 
@@ -90,7 +99,8 @@ function readBody(request) {
   });
 }
 
-async function decide({ body, contentType, created, query, args, cb }) {
+async function decide({ body, contentType, created, expires, query, args, verifier, cb }) {
+  if (Math.floor(Date.now() / 1000) > expires) throw new Refusal("expired", "the answer came after the request expired");
   if (!contentType?.startsWith("application/x-www-form-urlencoded")) {
     throw new Refusal("response", `the answer must be a form, not ${contentType}`);
   }
@@ -98,34 +108,36 @@ async function decide({ body, contentType, created, query, args, cb }) {
   if (!response) throw new Refusal("response", "the answer has no response field");
   const request = created.authorizationRequestPayload;
   const parsed = await by(OID4VP, () =>
-    new Openid4vpVerifier({ callbacks: cb }).parseOpenid4vpAuthorizationResponse({
+    verifier.parseOpenid4vpAuthorizationResponse({
       authorizationResponse: { response },
       authorizationRequestPayload: request,
       callbacks: cb,
     }),
   );
   const presented = {};
-  const results = {};
+  const results = [];
   for (const [queryId, presentations] of Object.entries(parsed.dcql.presentations)) {
-    const verified = await verifyCredential(presentations[0], {
-      vcts: args.vcts,
-      nonce: parsed.expectedNonce,
-      aud: request.client_id,
-    });
-    if (verified.issuer !== args.city) {
-      throw new Refusal("issuer", `the credential is from ${verified.issuer}; this verifier trusts ${args.city} only`);
+    presented[queryId] = [];
+    for (const presentation of presentations) {
+      const verified = await verifyCredential(presentation, {
+        vcts: args.vcts,
+        nonce: parsed.expectedNonce,
+        aud: request.client_id,
+      });
+      if (verified.issuer !== args.city) {
+        throw new Refusal("issuer", `the credential is from ${verified.issuer}; this verifier trusts ${args.city} only`);
+      }
+      presented[queryId].push({ credential_format: "dc+sd-jwt", vct: verified.claims.vct, claims: verified.claims,
+        cryptographic_holder_binding: verified.key_binding });
+      results.push(verified);
     }
-    presented[queryId] = { credential_format: "dc+sd-jwt", vct: verified.claims.vct, claims: verified.claims,
-      cryptographic_holder_binding: verified.key_binding };
-    results[queryId] = verified;
   }
   const dcqlResult = await by(DCQL, () => {
     const found = DcqlPresentationResult.fromDcqlPresentation(presented, { dcqlQuery: query });
     DcqlPresentationResult.validate(found);
     return found;
   });
-  const [queryId] = Object.keys(results);
-  const { claims, kb } = results[queryId];
+  const [{ claims, kb }] = results; // one query, one presentation: dcql-ts refused anything else
   return {
     library: OID4VP,
     client_id: request.client_id,
@@ -142,6 +154,7 @@ async function serve(args) {
   const signing = JSON.parse(readFileSync(args.key, "utf8"));
   const keyring = new Keyring();
   const cb = callbacks({ keyring });
+  const verifier = new Openid4vpVerifier({ callbacks: cb });
   const attestation = await attestationFor(args.city, await thumbprint(signing));
   const encryption = await keyring.add(await newKey(KEY_MANAGEMENT_ALG));
   const encryptionKid = (await thumbprint(encryption)).slice(0, 8);
@@ -160,8 +173,9 @@ async function serve(args) {
     DcqlQuery.validate(found);
     return found;
   });
+  const expires = Math.floor(Date.now() / 1000) + TTL;
   const created = await by(OID4VP, () =>
-    new Openid4vpVerifier({ callbacks: cb }).createOpenId4vpAuthorizationRequest({
+    verifier.createOpenId4vpAuthorizationRequest({
       authorizationRequestPayload: {
         response_type: "vp_token",
         client_id: clientId,
@@ -206,8 +220,9 @@ async function serve(args) {
       let verdict;
       try {
         const body = await readBody(request);
-        verdict = [ACCEPTED, { accepted: true, ...(await decide({ body, contentType: request.headers["content-type"],
-          created, query, args, cb })) }];
+        const contentType = request.headers["content-type"];
+        const found = await decide({ body, contentType, created, expires, query, args, verifier, cb });
+        verdict = [ACCEPTED, { accepted: true, ...found }];
       } catch (error) {
         verdict = [REFUSED, refusal(SCRIPT, error)];
       }
@@ -217,8 +232,9 @@ async function serve(args) {
       resolve(verdict);
     });
   });
-  process.stdout.write(`${JSON.stringify({ ready: true, invocation: created.authorizationRequest, client_id: clientId,
-    request_uri: `${base}/request`, response_uri: `${base}/response`, nonce: created.authorizationRequestPayload.nonce })}\n`);
+  const ready = { ready: true, invocation: created.authorizationRequest, client_id: clientId,
+    request_uri: `${base}/request`, response_uri: `${base}/response`, nonce: created.authorizationRequestPayload.nonce };
+  process.stdout.write(`${JSON.stringify(ready)}\n`);
   const [code, verdict] = await done;
   server.close();
   server.closeAllConnections();

@@ -5,7 +5,7 @@
 // for the key-bound presentation.
 //
 //   node openid4vp_wallet.mjs --wallet FILE --link OPENID4VP_URL --trust ISSUER_URL
-//                             [--enc A128GCM|A256GCM] [--kb-nonce N] [--kb-aud A] [--no-submit]
+//                             [--enc A128GCM|A256GCM] [--kb-nonce N] [--kb-aud A]
 //
 // FILE is what openid4vci_receive.mjs --wallet wrote: credentials and their holder keys.
 //
@@ -34,10 +34,11 @@
 //   - [client-id-prefix] only `verifier_attestation` is trusted here.
 //   - [dcql] a credential query nothing held answers; [dcql-claims] a claim path the credential lacks.
 // --enc limits the content encryption this wallet supports to one (both by default; oid4vc-ts picks the
-// first of the verifier's `encrypted_response_enc_values_supported` it supports). --kb-nonce and --kb-aud make the KB-JWT carry another nonce or audience than the request's (what a
-// broken or replaying wallet would send), for the verifier's refusal; --no-submit stops before posting.
-// Verdict (interop.mjs): {"accepted": true, "client_id", "verifier", "vct", "shown": {query id: [the claims
-// the presentation shows the verifier: its disclosures and the claims always in the clear]}, "enc", "response_status"}.
+// first of the verifier's `encrypted_response_enc_values_supported` it supports). --kb-nonce and
+// --kb-aud make the KB-JWT carry another nonce or audience than the request's (what a broken or
+// replaying wallet would send), for the verifier's refusal.
+// Verdict (interop.mjs): {"accepted": true, "client_id", "verifier", "version", "vct", "shown": {query id:
+// [what the presentation shows: its disclosures and the claims always in the clear]}, "enc", "response_status"}.
 
 import { randomBytes } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -47,8 +48,10 @@ import { ES256, digest } from "@sd-jwt/crypto-nodejs";
 import { decodeSdJwt, getClaims } from "@sd-jwt/decode";
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { DcqlQuery } from "dcql";
-import { CONTENT_ENCRYPTION, KEY_MANAGEMENT_ALG, Keyring, SIGNING_ALG, callbacks, verifyCompact } from "./jose_callbacks.mjs";
 import { Refusal, Usage, by, decodePart, isLoopbackHttp, library, main, options } from "./interop.mjs";
+import {
+  CONTENT_ENCRYPTION, KEY_MANAGEMENT_ALG, Keyring, SIGNING_ALG, callbacks, verifyCompact,
+} from "./jose_callbacks.mjs";
 import { SD_JWT_LIBRARY, issuerKeys, shownNames } from "./sd_jwt_vc.mjs";
 
 const SCRIPT = "openid4vp_wallet.mjs";
@@ -67,7 +70,9 @@ function trustAttestations(trusted) {
     }
     const attestation = header.jwt;
     const parts = typeof attestation === "string" ? attestation.split(".") : [];
-    if (parts.length !== 3) throw new Refusal("verifier-attestation", "the Request Object has no Verifier Attestation JWT in its jwt header");
+    if (parts.length !== 3) {
+      throw new Refusal("verifier-attestation", "the Request Object has no Verifier Attestation JWT in its jwt header");
+    }
     const [head, claims] = [decodePart(parts[0]), decodePart(parts[1])];
     const now = Math.floor(Date.now() / 1000);
     const fail = (message) => {
@@ -107,7 +112,8 @@ function frameFor(paths, claims) {
       }
       value = value[step];
       if (i === path.length - 1) node[step] = everything(value);
-      else node = node[step] === true ? node[step] : (node[step] ??= {});
+      else if (node[step] === true) break; // a shorter path already disclosed all of it
+      else node = node[step] ??= {};
     }
   }
   return frame;
@@ -125,7 +131,7 @@ async function held(file) {
 }
 
 await main(SCRIPT, async () => {
-  const args = options(process.argv.slice(2), ["wallet", "link", "trust", "enc", "kb-nonce", "kb-aud"], ["no-submit"]);
+  const args = options(process.argv.slice(2), ["wallet", "link", "trust", "enc", "kb-nonce", "kb-aud"]);
   for (const name of ["wallet", "link", "trust"]) if (args[name] === undefined) throw new Usage(`--${name} is required`);
   const link = new URL(args.link);
   // oid4vc-ts takes https URLs only unless told otherwise; the tests serve the verifier on loopback http.
@@ -209,7 +215,6 @@ await main(SCRIPT, async () => {
     shown,
     enc: decodePart(response.jarm.responseJwt.split(".")[0]).enc,
   };
-  if (args["no-submit"]) return verdict;
   const submitted = await by(OID4VP, () =>
     client.submitOpenid4vpAuthorizationResponse({
       authorizationRequestPayload: request,

@@ -65,10 +65,13 @@ export async function issuerKeys(iss) {
   const url = metadataUrl(iss);
   const metadata = await getJson(url, "the issuer metadata", "issuer-metadata");
   if (metadata?.issuer !== iss) {
-    throw new Refusal("issuer-metadata", `the metadata at ${url} names issuer ${JSON.stringify(metadata?.issuer)}, not ${iss}`);
+    const named = JSON.stringify(metadata?.issuer);
+    throw new Refusal("issuer-metadata", `the metadata at ${url} names issuer ${named}, not ${iss}`);
   }
   let jwks = metadata.jwks;
-  if (jwks === undefined && typeof metadata.jwks_uri === "string") jwks = await getJson(metadata.jwks_uri, "the JWKS", "issuer-metadata");
+  if (jwks === undefined && typeof metadata.jwks_uri === "string") {
+    jwks = await getJson(metadata.jwks_uri, "the JWKS", "issuer-metadata");
+  }
   if (!Array.isArray(jwks?.keys)) throw new Refusal("issuer-metadata", `the metadata at ${url} has no JWK set`);
   return { url, keys: jwks.keys };
 }
