@@ -29,7 +29,7 @@ from verifier.scanner.gate import Gate
 from verifier.sync import BUNDLE_FILE, Identity, pin_root
 from wallet_spec import jwk, qr
 from wallet_spec.bundle import sign_bundle
-from wallet_spec.keylist import KeyList, ListedKey, sign_key_list
+from wallet_spec.keylist import KeyList, ListedKey, sign_key_list, signing_kid
 from wallet_spec.present import present
 from wallet_spec.profile import RESIDENCY, Resident, issue_credential
 from wallet_spec.statuslist import StatusList, sign_token
@@ -54,7 +54,7 @@ def camera_frame(text: str) -> bytes:
 def rows(measure: Measure) -> list[tuple[str, float, int]]:
     now = int(time.time())
     root, issuer_key, holder_key = (jwk.generate_private_key() for _ in range(3))
-    kid = jwk.thumbprint(issuer_key)
+    kid = signing_kid(issuer_key)
     key_list = sign_key_list(
         KeyList("https://id.example", now, now + 30 * 86_400, (ListedKey(kid, jwk.public_jwk(issuer_key), 0),)), root
     )

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from wallet_spec import jwk
 from wallet_spec.bundle import load_bundle, sign_bundle
-from wallet_spec.keylist import KeyList, ListedKey, sign_key_list
+from wallet_spec.keylist import KeyList, ListedKey, sign_key_list, signing_kid
 from wallet_spec.statuslist import MAX_LIST_BYTES, StatusList, sign_token
 
 DRAFT_KB = {(1_000_000, 0.01): 13.7}
@@ -73,7 +73,7 @@ def measure(size: int, rate: float, *, lookups: int = 20_000, loads: int = 3, se
     issued = _lists(size, rate, random.Random(seed), ISSUED_LIST)  # noqa: S311
     now = int(time.time())
     issuer, root = jwk.generate_private_key(), jwk.generate_private_key()
-    kid = jwk.thumbprint(issuer)
+    kid = signing_kid(issuer)
     key_list = sign_key_list(
         KeyList("https://id.example", now, now + 86_400, (ListedKey(kid, jwk.public_jwk(issuer), 0),)), root
     )

@@ -235,8 +235,8 @@ def sync(directory: Path, source: str, *, now: int, client: httpx.Client | None 
         _write_json(directory / SYNC_FILE, {**state, "checked_at": now, "error": exc.code})
         raise
     attestation_error = None
-    identity = read_identity(directory)
-    if identity.kid is not None and any(v.kid == identity.kid for v in fetched.verifiers):
+    identity = read_identity(directory) if (directory / IDENTITY_FILE).exists() else None
+    if identity is not None and identity.kid is not None and any(v.kid == identity.kid for v in fetched.verifiers):
         try:
             sync_attestation(directory, source, identity.kid, fetched, now=now, client=client)
         except CitykeyError as exc:
