@@ -186,3 +186,27 @@ def test_publish_writes_files_a_verifier_syncs_from_and_the_cli_reports_freshnes
     assert bad.exit_code == 1
     assert "keeping the held bundle" in bad.output
     assert os.stat(gate).st_mode & 0o777 == 0o700
+
+
+def test_a_listed_verifier_syncs_the_citys_attestation_beside_the_bundle(city: Service, home: Path) -> None:
+    """OpenID4VP (docs/openid4vp.md): the attestation is fetched from /verifier-attestations/KID and checked."""
+    from verifier.sync import ATTESTATION_FILE, IDENTITY_FILE, held_attestation
+    from wallet_spec.encoding import json_dumps
+    from wallet_spec.jwk import generate_private_key, public_jwk
+    from wallet_spec.request import ListedVerifier
+
+    key = generate_private_key()
+    listed = city.state.store.register_verifier("https://library.springfield.example", "Library", public_jwk(key),
+                                                ["resident_of"])
+    now = int(time.time())
+    city.state.republish(now=now)
+    (home / IDENTITY_FILE).write_text(json_dumps({"aud": listed.aud, "name": listed.name, "kid": listed.kid}))
+    synced = sync(home, URL, now=now + 5, client=city.client)
+    text = (home / ATTESTATION_FILE).read_text().strip()
+    assert text == city.state.published.attestations[listed.kid]
+    assert held_attestation(home, synced.bundle, now=now + 5) == text
+    stranger = ListedVerifier.create("https://elsewhere.example", "Elsewhere", public_jwk(generate_private_key()))
+    assert city.client.get(f"/verifier-attestations/{stranger.kid}").status_code == 404
+    with pytest.raises(VerificationFailed) as expired:
+        held_attestation(home, synced.bundle, now=now + 2 * 86_400)
+    assert expired.value.codes == ["request_expired"]
