@@ -151,8 +151,9 @@ class OnlineVerifier:
         """Read a wallet's encrypted answer; one answer per transaction, whatever it says.
 
         An answer that does not decrypt with the transaction's key is refused (`decryption_failed`,
-        raised) and leaves the transaction open: whoever saw the QR code on a screen can post to its
-        address, but cannot use that up. The first answer that decrypts takes the transaction.
+        raised) and leaves the transaction open: stray or damaged posts do not end it. The first
+        answer that decrypts takes the transaction, accepted or refused (someone who fetched the
+        request could encrypt a wrong answer; the page then shows the refusal and starts again).
         """
         record = self._record(transaction_id, take=False)
         payload = jwe.decrypt(response, private_key_from_jwk(record["key"]), kid=record["kid"])

@@ -216,7 +216,7 @@ def test_transactions_live_in_redis_for_several_verifier_processes(city: City, e
 def test_an_answer_that_does_not_decrypt_is_refused_and_leaves_the_request_open(
     service: Service, erika: Resident
 ) -> None:
-    """Someone who photographs the QR code can post to its address, but cannot use the request up."""
+    """A stray or damaged post to the answer address does not end the request."""
     holder = service.city.enrol(erika, now=now())
     started = service.start("library-card")
     asked = fetch_request(started["invocation"], http=service.http, bundle=service.city.bundle(now=now()), now=now())
