@@ -12,10 +12,12 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 
 from citykey_io import pem
@@ -103,3 +105,30 @@ def debug_logs_into(path: Path, loggers: Iterable[str]) -> Callable[[], None]:
             logger.propagate, logger.disabled = propagate, disabled
 
     return restore
+
+
+@dataclass
+class WaitingPage:
+    """The page's side of a city web service's OpenID4VP verifier (docs/openid4vp.md): start, then poll."""
+
+    url: str
+    http: httpx.Client
+
+    def start(self, policy: str) -> dict[str, Any]:
+        started = self.http.post(f"{self.url}/openid4vp/transactions", json={"policy": policy})
+        assert started.status_code == 200, started.text
+        body: dict[str, Any] = started.json()
+        return body
+
+    def result(self, started: dict[str, Any], *, key: str | None = None) -> httpx.Response:
+        """The poll, with the page's own result key unless another is given."""
+        return self.http.get(f"{self.url}/openid4vp/transactions/{started['id']}",
+                             headers={"X-Result-Key": key or started["result_key"]})
+
+    def decided(self, started: dict[str, Any]) -> dict[str, Any]:
+        """The poll's answer, which must be there (pending or done)."""
+        found = self.result(started)
+        assert found.status_code == 200, found.text
+        body: dict[str, Any] = found.json()
+        return body
+

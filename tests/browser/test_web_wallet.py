@@ -26,7 +26,6 @@ from typer.testing import CliRunner
 
 from citykey.main import app as cli
 from citykey_io.i18n import error_message
-from issuer.api.webwallet import DIST
 from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS
 from tests.browser.support import sync_api as playwright_api
 from tests.browser.wallet_city import (
@@ -37,6 +36,7 @@ from tests.browser.wallet_city import (
     desk_offer,
     go,
     served_issuer,
+    skip_unless_built,
     y4m,
 )
 from tests.browser.wallet_city import phone_with_credentials as received_phone
@@ -51,10 +51,7 @@ from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.profile import verify_credential
 
 sync_api = playwright_api()
-if not (DIST / "index.html").exists():
-    pytest.skip("the web wallet is not built: make web", allow_module_level=True)
-if not (Path(__file__).resolve().parents[2] / "wallet" / "web" / "node_modules" / "axe-core").exists():
-    pytest.skip("axe-core is not installed: make web", allow_module_level=True)
+skip_unless_built()
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-output" / "wallet"

@@ -28,7 +28,6 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from citykey_io.i18n import error_message
-from issuer.api.webwallet import DIST
 from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS, free_port, serving
 from tests.browser.support import sync_api as playwright_api
 from tests.browser.wallet_city import (
@@ -41,6 +40,7 @@ from tests.browser.wallet_city import (
     phone_with_credentials,
     served_issuer,
     shot,
+    skip_unless_built,
     y4m,
 )
 from verifier.online import openid4vp_router
@@ -51,10 +51,7 @@ from verifier.transactions import MemoryTransactions
 from wallet_spec.jwk import PrivateKey, generate_private_key, thumbprint
 
 sync_api = playwright_api()
-if not (DIST / "index.html").exists():
-    pytest.skip("the web wallet is not built: make web", allow_module_level=True)
-if not (REPO / "wallet" / "web" / "node_modules" / "axe-core").exists():
-    pytest.skip("axe-core is not installed: make web", allow_module_level=True)
+skip_unless_built()
 
 SHOTS = REPO / "test-output" / "wallet-openid4vp"
 PHONE = {"width": 360, "height": 740}

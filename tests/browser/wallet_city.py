@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from citykey_io import pem
 from issuer import clerks
@@ -26,6 +27,15 @@ from wallet_spec.jwk import PrivateKey, public_jwk
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "wallet" / "web" / "node_modules" / "axe-core" / "axe.min.js"
+WALLET_DIST = REPO / "wallet" / "web" / "dist"
+
+
+def skip_unless_built() -> None:
+    """Skip the calling test module when the web wallet or axe-core is not built (`make web` does both)."""
+    if not (WALLET_DIST / "index.html").exists():
+        pytest.skip("the web wallet is not built: make web", allow_module_level=True)
+    if not AXE.exists():
+        pytest.skip("axe-core is not installed: make web", allow_module_level=True)
 PASSPHRASE = "correct horse battery staple"
 PASSWORD = "desk password 1234"
 PHONE = {"width": 390, "height": 844}

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +25,7 @@ from fastapi import FastAPI
 
 from tests.browser.support import free_port, serving
 from tests.interop.city import RESIDENT, City, accepted, refused
+from tests.support import WaitingPage
 from verifier.online import openid4vp_router
 from verifier.openid4vp import OnlineVerifier
 from verifier.policies import load_policies
@@ -39,29 +39,8 @@ CLIENT_ID = f"verifier_attestation:{LIBRARY}"
 SCOPE = ["resident_of", "given_name", "family_name", "address", "age_over_21"]
 
 
-@dataclass
-class Service:
-    """A city web service's verifier on loopback, and the page's side of it."""
-
-    url: str
-    http: httpx.Client
-
-    def start(self, policy: str) -> dict[str, Any]:
-        started = self.http.post(f"{self.url}/openid4vp/transactions", json={"policy": policy})
-        assert started.status_code == 200, started.text
-        body: dict[str, Any] = started.json()
-        return body
-
-    def result(self, started: dict[str, Any]) -> dict[str, Any]:
-        found = self.http.get(f"{self.url}/openid4vp/transactions/{started['id']}",
-                              headers={"X-Result-Key": started["result_key"]})
-        assert found.status_code == 200, found.text
-        body: dict[str, Any] = found.json()
-        return body
-
-
 @contextmanager
-def serve(city: City, *, signing: PrivateKey, listed: PrivateKey) -> Iterator[Service]:
+def serve(city: City, *, signing: PrivateKey, listed: PrivateKey) -> Iterator[WaitingPage]:
     """The router of a verifier that signs with `signing` and shows the city's attestation for `listed`."""
     kid = city.list_verifier(LIBRARY, "Springfield Public Library", public_jwk(listed), SCOPE)
     port = free_port()
@@ -73,11 +52,11 @@ def serve(city: City, *, signing: PrivateKey, listed: PrivateKey) -> Iterator[Se
     app = FastAPI()
     app.include_router(openid4vp_router(verifier))
     with serving(app, port, what="the city's online verifier"), httpx.Client(timeout=10) as http:
-        yield Service(url, http)
+        yield WaitingPage(url, http)
 
 
 @pytest.fixture(scope="module")
-def service(city: City) -> Iterator[Service]:
+def service(city: City) -> Iterator[WaitingPage]:
     key = generate_private_key()
     with serve(city, signing=key, listed=key) as service:
         yield service
@@ -96,7 +75,7 @@ def answer(wallet: Path, city: City, started: dict[str, Any], *args: str) -> dic
 
 
 def test_the_page_learns_exactly_the_claims_the_other_wallet_disclosed(
-    city: City, service: Service, wallet: Path
+    city: City, service: WaitingPage, wallet: Path
 ) -> None:
     started = service.start("library-signup")
     sent = answer(wallet, city, started)
@@ -107,7 +86,7 @@ def test_the_page_learns_exactly_the_claims_the_other_wallet_disclosed(
     assert sent["shown"] == {"city": ["address", "family_name", "given_name"]}  # not the birthdate
     assert (sent["enc"], sent["response_status"]) == ("A128GCM", 200)
 
-    decided = service.result(started)
+    decided = service.decided(started)
     assert (decided["status"], decided["accepted"], decided["codes"]) == ("done", True, []), decided
     assert {c["label"]: c["value"] for c in decided["claims"]} == {
         "Given name": RESIDENT.given_name,
@@ -116,19 +95,19 @@ def test_the_page_learns_exactly_the_claims_the_other_wallet_disclosed(
     }
 
 
-def test_an_answer_encrypted_with_a256gcm_is_read_too(city: City, service: Service, wallet: Path) -> None:
+def test_an_answer_encrypted_with_a256gcm_is_read_too(city: City, service: WaitingPage, wallet: Path) -> None:
     started = service.start("library-card")
     assert answer(wallet, city, started, "--enc", "A256GCM")["enc"] == "A256GCM"
-    decided = service.result(started)
+    decided = service.decided(started)
     assert (decided["accepted"], [c["label"] for c in decided["claims"]]) == (True, ["Resident of"]), decided
 
 
-def test_an_age_check_is_answered_from_a_residency_pass(city: City, service: Service, wallet: Path) -> None:
+def test_an_age_check_is_answered_from_a_residency_pass(city: City, service: WaitingPage, wallet: Path) -> None:
     started = service.start("age-21")
     sent = answer(wallet, city, started)
     assert sent["vct"] == "urn:citykey:residency:1"  # dcql-ts's first match: the pass that holds age_over_21
     assert sent["shown"] == {"city": ["age_over_21", "resident_of"]}  # a pass always shows resident_of
-    decided = service.result(started)
+    decided = service.decided(started)
     assert (decided["accepted"], decided["codes"]) == (True, []), decided
 
 
@@ -142,24 +121,24 @@ def test_an_age_check_is_answered_from_a_residency_pass(city: City, service: Ser
     ids=["another nonce", "the bare client identifier", "another verifier"],
 )
 def test_a_presentation_bound_to_another_transaction_or_verifier_is_refused(
-    city: City, service: Service, wallet: Path, bound_to: list[str], code: str
+    city: City, service: WaitingPage, wallet: Path, bound_to: list[str], code: str
 ) -> None:
     started = service.start("library-signup")
     answer(wallet, city, started, *bound_to)  # the wallet did its part: the city answers every answer alike
-    decided = service.result(started)
+    decided = service.decided(started)
     assert (decided["accepted"], decided["codes"]) == (False, [code]), decided
     assert decided["claims"] == []
 
 
 def test_the_other_wallet_refuses_a_verifier_its_trusted_city_does_not_vouch_for(
-    city: City, service: Service, wallet: Path
+    city: City, service: WaitingPage, wallet: Path
 ) -> None:
     started = service.start("library-signup")
     verdict = refused(WALLET, "--wallet", str(wallet), "--link", started["invocation"],
                       "--trust", "https://id.shelbyville.example")
     assert (verdict["by"], verdict["rule"], verdict["wrapped_by"]) == (WALLET, "verifier-attestation", OID4VP)
     assert f"it is issued by \"{city.url}\", not by the trusted https://id.shelbyville.example" in verdict["error"]
-    assert service.result(started)["status"] == "pending"  # nothing was sent
+    assert service.decided(started)["status"] == "pending"  # nothing was sent
 
 
 def test_the_other_wallet_refuses_a_request_not_signed_by_the_attested_key(city: City, wallet: Path) -> None:
@@ -169,4 +148,4 @@ def test_the_other_wallet_refuses_a_request_not_signed_by_the_attested_key(city:
         verdict = refused(WALLET, "--wallet", str(wallet), "--link", started["invocation"], "--trust", city.url)
         assert (verdict["by"], verdict["rule"], verdict["wrapped_by"]) == (WALLET, "request-signature", OID4VP)
         assert verdict["error"] == "the Request Object is not signed by the key its attestation names (cnf.jwk)"
-        assert impostor.result(started)["status"] == "pending"
+        assert impostor.decided(started)["status"] == "pending"

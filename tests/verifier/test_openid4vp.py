@@ -22,6 +22,7 @@ from fastapi.testclient import TestClient
 from issuer.batch import revoke_with_receipt
 from issuer.trust_bundle import verifier_attestations
 from tests.browser.support import free_port, serving
+from tests.support import WaitingPage
 from tests.verifier.kiosk import resident
 from tests.verifier.springfield import City, Holder
 from verifier.online import openid4vp_router
@@ -39,22 +40,10 @@ SCOPE = ["resident_of", "given_name", "family_name", "address", "age_over_65"]
 
 
 @dataclass
-class Service:
-    url: str
+class Service(WaitingPage):
     city: City
     verifier: OnlineVerifier
     key: PrivateKey
-    http: httpx.Client
-
-    def start(self, policy: str) -> dict[str, Any]:
-        started = self.http.post(f"{self.url}/openid4vp/transactions", json={"policy": policy})
-        assert started.status_code == 200, started.text
-        body: dict[str, Any] = started.json()
-        return body
-
-    def result(self, started: dict[str, Any], *, key: str | None = None) -> httpx.Response:
-        return self.http.get(f"{self.url}/openid4vp/transactions/{started['id']}",
-                             headers={"X-Result-Key": key or started["result_key"]})
 
 
 def now() -> int:
@@ -87,7 +76,7 @@ def service(city: City) -> Iterator[Service]:
     app = FastAPI()
     app.include_router(openid4vp_router(verifier))
     with serving(app, port, what="online verifier"), httpx.Client(timeout=10) as http:
-        yield Service(url, city, verifier, key, http)
+        yield Service(url, http, city, verifier, key)
 
 
 def test_a_library_web_page_learns_only_the_disclosed_claims(service: Service) -> None:
