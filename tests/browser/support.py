@@ -1,5 +1,6 @@
 """What every browser test needs: Debian's chromium (or a skip saying how to get it), its launch
-flags for a closed network as root, a free loopback port, and an ASGI app served on it in a thread."""
+flags for a closed network as root, a free loopback port, an ASGI app served on it in a thread, and
+the city's issuer (desk, /apply/, web wallet, trust bundle) served that way."""
 
 from __future__ import annotations
 
@@ -7,14 +8,25 @@ import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import httpx
 import pytest
 import uvicorn
+
+from issuer import clerks
+from issuer.app import create_app
+from issuer.db import sqlite_url
+from issuer.settings import IssuerSettings
+from keys import KeyStore
+from tests.support import cheap_kdfs
+from wallet_spec.bundle import TrustBundle, load_bundle
+from wallet_spec.jwk import PrivateKey, public_jwk
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = [
@@ -61,3 +73,61 @@ def serving(app: Any, port: int, *, what: str) -> Iterator[str]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+PASSPHRASE = "correct horse battery staple"
+PASSWORD = "desk password 1234"
+"""Every served issuer's clerks sign in with this."""
+ISSUER_ID = "https://id.springfield.example"
+
+
+@dataclass(frozen=True)
+class Listed:
+    """A verifier the city lists: its `aud`, name, key and the claims it may ask for."""
+
+    aud: str
+    name: str
+    key: PrivateKey
+    may_ask: Sequence[str]
+
+
+@dataclass(frozen=True)
+class Issuer:
+    url: str
+    root: str
+    app: Any
+    """The running app, for tests that look at what the issuer stored."""
+
+    def bundle(self, now: int | None = None) -> TrustBundle:
+        at = int(time.time()) if now is None else now
+        return load_bundle(httpx.get(self.url + "/trust-bundle").text, self.root, now=at)
+
+
+@contextmanager
+def served_issuer(
+    tmp: Path, listed: Sequence[Listed] = (), *, admins: Sequence[str] = (), **settings: Any
+) -> Iterator[Issuer]:
+    """The city's issuer on a loopback port (its public URL), with `listed` in its key list, the clerk
+    `ana` and the admins `admins` (all with PASSWORD), cheap key derivations, and any other `settings`."""
+    patch = pytest.MonkeyPatch()
+    cheap_kdfs(patch)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    try:
+        store = KeyStore.init(tmp / "keys", ISSUER_ID, PASSPHRASE.encode(), now=int(time.time()))
+        for verifier in listed:
+            store.register_verifier(verifier.aud, verifier.name, public_jwk(verifier.key), list(verifier.may_ask))
+        app = create_app(IssuerSettings(
+            data_dir=tmp / "data", keys_dir=tmp / "keys", db_url=sqlite_url(tmp / "issuer.db"),
+            key_passphrase=PASSPHRASE, session_secret="c" * 48, city_name="Springfield", public_url=url,
+            **settings,
+        ))
+        clerks.add_clerk(app.state.issuer.engine, "ana", PASSWORD)
+        for name in admins:
+            clerks.add_clerk(app.state.issuer.engine, name, PASSWORD, "admin")
+        with serving(app, port, what="the issuer"):
+            yield Issuer(url, store.root_thumbprint, app)
+        app.state.issuer.engine.dispose()
+    finally:
+        patch.undo()
+

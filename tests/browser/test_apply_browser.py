@@ -16,24 +16,17 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from issuer import clerks
 from issuer.api.apply import DIST
-from issuer.app import create_app
-from issuer.db import sqlite_url
 from issuer.desk import CAMERA_DIR
-from issuer.settings import IssuerSettings
-from keys import KeyStore
-from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS, free_port, serving
+from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS, PASSWORD, served_issuer
 from tests.browser.support import sync_api as playwright_api
 from tests.browser.test_web_wallet import y4m
-from tests.support import cheap_kdfs
 from verifier.scan import read_qr
 from wallet_spec import preapplication
 
@@ -44,8 +37,6 @@ if not (DIST / "index.html").exists():
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-output" / "apply"
 AXE = REPO / "wallet" / "web" / "node_modules" / "axe-core" / "axe.min.js"
-PASSPHRASE = "correct horse battery staple"
-PASSWORD = "desk password 1234"
 PHONE = {"width": 390, "height": 844}
 SEEDED = {
     "given_name": "Zq7Apply-Given",
@@ -59,25 +50,9 @@ SEEDED = {
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("apply")
-    patch = pytest.MonkeyPatch()
-    cheap_kdfs(patch)
-    try:
-        KeyStore.init(tmp / "keys", "https://id.springfield.example", PASSPHRASE.encode(), now=int(time.time()))
-        port = free_port()
-        app = create_app(IssuerSettings(
-            data_dir=tmp / "data", keys_dir=tmp / "keys", db_url=sqlite_url(tmp / "issuer.db"),
-            key_passphrase=PASSPHRASE,  # type: ignore[arg-type]
-            session_secret="b" * 48,  # type: ignore[arg-type]
-            city_name="Springfield", public_url=f"http://127.0.0.1:{port}",
-            appointment_hours="00:00-23:30", appointment_days=7,  # slots whenever the test runs
-        ))
-        clerks.add_clerk(app.state.issuer.engine, "ana", PASSWORD)
-        with serving(app, port, what="the issuer") as url:
-            yield url
-        app.state.issuer.engine.dispose()
-    finally:
-        patch.undo()
+    with served_issuer(tmp_path_factory.mktemp("apply"), appointment_hours="00:00-23:30",
+                       appointment_days=7) as issuer:  # slots whenever the test runs
+        yield issuer.url
 
 
 @pytest.fixture(scope="module")

@@ -18,14 +18,9 @@ from typing import Any
 import pytest
 
 from issuer import clerks
-from issuer.app import create_app
-from issuer.db import sqlite_url
 from issuer.desk import audit
-from issuer.settings import IssuerSettings
-from keys import KeyStore
-from tests.browser.support import CHROMIUM, FLAGS, free_port, serving
+from tests.browser.support import CHROMIUM, FLAGS, PASSWORD, served_issuer
 from tests.browser.support import sync_api as playwright_api
-from tests.support import cheap_kdfs
 from verifier.scan import read_qr
 from wallet_spec import qr
 
@@ -33,8 +28,6 @@ sync_api = playwright_api()
 
 REPO = Path(__file__).resolve().parents[2]
 SHOTS = REPO / "test-output" / "desk"
-PASSPHRASE = "correct horse battery staple"
-PASSWORD = "desk password 1234"
 
 
 SERVED: dict[str, Any] = {}
@@ -44,29 +37,9 @@ AXE = REPO / "wallet" / "web" / "node_modules" / "axe-core" / "axe.min.js"  # in
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    tmp = tmp_path_factory.mktemp("desk")
-    patch = pytest.MonkeyPatch()
-    cheap_kdfs(patch)
-    try:
-        KeyStore.init(tmp / "keys", "https://id.springfield.example", PASSPHRASE.encode(), now=int(time.time()))
-        app = create_app(
-            IssuerSettings(
-                data_dir=tmp / "data",
-                keys_dir=tmp / "keys",
-                db_url=sqlite_url(tmp / "issuer.db"),
-                key_passphrase=PASSPHRASE,
-                session_secret="b" * 48,
-                city_name="Springfield",
-            )
-        )
-        clerks.add_clerk(app.state.issuer.engine, "ana", PASSWORD)
-        clerks.add_clerk(app.state.issuer.engine, "boss", PASSWORD, "admin")
-        SERVED["app"] = app
-        with serving(app, free_port(), what="the issuer") as url:
-            yield url
-        app.state.issuer.engine.dispose()
-    finally:
-        patch.undo()
+    with served_issuer(tmp_path_factory.mktemp("desk"), admins=["boss"]) as issuer:
+        SERVED["app"] = issuer.app
+        yield issuer.url
 
 
 @pytest.fixture(scope="module")

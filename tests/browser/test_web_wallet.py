@@ -26,16 +26,14 @@ from typer.testing import CliRunner
 
 from citykey.main import app as cli
 from citykey_io.i18n import error_message
-from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS
+from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS, Listed, served_issuer
 from tests.browser.support import sync_api as playwright_api
 from tests.browser.wallet_city import (
     PHONE,
     SLOW_MS,
-    Listed,
     accessibility_problems,
     desk_offer,
     go,
-    served_issuer,
     skip_unless_built,
     y4m,
 )

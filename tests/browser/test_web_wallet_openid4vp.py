@@ -28,17 +28,14 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from citykey_io.i18n import error_message
-from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS, free_port, serving
+from tests.browser.support import CAMERA_FLAGS, CHROMIUM, FLAGS, Issuer, Listed, free_port, served_issuer, serving
 from tests.browser.support import sync_api as playwright_api
 from tests.browser.wallet_city import (
     REPO,
     SLOW_MS,
-    Issuer,
-    Listed,
     accessibility_problems,
     go,
     phone_with_credentials,
-    served_issuer,
     shot,
     skip_unless_built,
     y4m,

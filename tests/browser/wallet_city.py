@@ -1,33 +1,23 @@
-"""What the web wallet's browser tests share: a real issuer on loopback with the verifiers the city
-lists, a clerk's offer at the desk, a phone that received it, screenshots, axe-core, a fake camera's
-video. Used by test_web_wallet.py and test_web_wallet_openid4vp.py."""
+"""What the web wallet's browser tests share: a clerk's offer at the desk of the served issuer
+(tests/browser/support.py), a phone that received it, screenshots, axe-core, a fake camera's video.
+Used by test_web_wallet.py and test_web_wallet_openid4vp.py."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
-from citykey_io import pem
-from issuer import clerks
-from issuer.app import create_app
-from issuer.db import sqlite_url
-from issuer.settings import IssuerSettings
-from keys import KeyStore
-from tests.browser.support import free_port, serving
+from tests.browser.support import PASSWORD
 from verifier.scan import read_qr
-from wallet_spec.bundle import TrustBundle, load_bundle
-from wallet_spec.jwk import PrivateKey, public_jwk
 
 REPO = Path(__file__).resolve().parents[2]
 AXE = REPO / "wallet" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 WALLET_DIST = REPO / "wallet" / "web" / "dist"
+PHONE = {"width": 390, "height": 844}
+SLOW_MS = 90_000
+"""What a step that talks to the issuer may take on a busy 2-core machine (usually 1 to 3 s)."""
 
 
 def skip_unless_built() -> None:
@@ -36,62 +26,6 @@ def skip_unless_built() -> None:
         pytest.skip("the web wallet is not built: make web", allow_module_level=True)
     if not AXE.exists():
         pytest.skip("axe-core is not installed: make web", allow_module_level=True)
-PASSPHRASE = "correct horse battery staple"
-PASSWORD = "desk password 1234"
-PHONE = {"width": 390, "height": 844}
-SLOW_MS = 90_000
-"""What a step that talks to the issuer may take on a busy 2-core machine (usually 1 to 3 s)."""
-
-
-@dataclass(frozen=True)
-class Listed:
-    """A verifier the city lists: its `aud`, name, key and the claims it may ask for."""
-
-    aud: str
-    name: str
-    key: PrivateKey
-    may_ask: Sequence[str]
-
-
-@dataclass(frozen=True)
-class Issuer:
-    url: str
-    root: str
-
-    def bundle(self, now: int | None = None) -> TrustBundle:
-        at = int(time.time()) if now is None else now
-        return load_bundle(httpx.get(self.url + "/trust-bundle").text, self.root, now=at)
-
-
-@contextmanager
-def served_issuer(tmp: Path, listed: Sequence[Listed]) -> Iterator[Issuer]:
-    """The city's issuer (desk, web wallet, trust bundle) on a loopback port, with `listed` in its key list
-    and the clerk `ana` (PASSWORD); key files sealed with a cheap scrypt, as tests may."""
-    saved = pem.DEFAULT_COST
-    pem.DEFAULT_COST = pem.ScryptCost(n=16, r=8, p=1)
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    try:
-        store = KeyStore.init(tmp / "keys", "https://id.springfield.example", PASSPHRASE.encode(), now=int(time.time()))
-        for verifier in listed:
-            store.register_verifier(verifier.aud, verifier.name, public_jwk(verifier.key), list(verifier.may_ask))
-        app = create_app(
-            IssuerSettings(
-                data_dir=tmp / "data",
-                keys_dir=tmp / "keys",
-                db_url=sqlite_url(tmp / "issuer.db"),
-                key_passphrase=PASSPHRASE,
-                session_secret="c" * 48,
-                city_name="Springfield",
-                public_url=url,
-            )
-        )
-        clerks.add_clerk(app.state.issuer.engine, "ana", PASSWORD)
-        with serving(app, port, what="the issuer"):
-            yield Issuer(url, store.root_thumbprint)
-        app.state.issuer.engine.dispose()
-    finally:
-        pem.DEFAULT_COST = saved
 
 
 def shot(page: Any, folder: Path, name: str, **options: Any) -> bytes:
