@@ -29,19 +29,19 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
     tmp = tmp_path_factory.mktemp("interop")
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    with pytest.MonkeyPatch.context() as patch:
+    with pytest.MonkeyPatch.context() as patch:  # cheap key files; undone at once, so no other test sees it
         cheap_kdfs(patch)
         KeyStore.init(tmp / "keys", url, CITY_PASSPHRASE, now=int(time.time()) - 3600)
-        app = create_app(
-            IssuerSettings(
-                data_dir=tmp / "data",
-                keys_dir=tmp / "keys",
-                db_url=sqlite_url(tmp / "issuer.db"),
-                key_passphrase=CITY_PASSPHRASE.decode(),  # type: ignore[arg-type]  # pydantic makes the SecretStr
-                city_name="Springfield",
-                rate_limits=False,
-            )
+    app = create_app(
+        IssuerSettings(
+            data_dir=tmp / "data",
+            keys_dir=tmp / "keys",
+            db_url=sqlite_url(tmp / "issuer.db"),
+            key_passphrase=CITY_PASSPHRASE.decode(),  # type: ignore[arg-type]  # pydantic makes the SecretStr
+            city_name="Springfield",
+            rate_limits=False,
         )
-        with serving(app, port, what="the issuer"):
-            yield City(url, tmp / "keys", app.state.issuer)
-        app.state.issuer.engine.dispose()
+    )
+    with serving(app, port, what="the issuer"):
+        yield City(url, tmp / "keys", app.state.issuer)
+    app.state.issuer.engine.dispose()
