@@ -55,19 +55,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield issuer.url
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-    yield launched
-    launched.close()
-
-
 def shot(page: Any, name: str, **options: Any) -> Path:
     SHOTS.mkdir(parents=True, exist_ok=True)
     path = SHOTS / name

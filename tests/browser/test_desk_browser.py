@@ -19,7 +19,7 @@ import pytest
 
 from issuer import clerks
 from issuer.desk import audit
-from tests.browser.support import CHROMIUM, FLAGS, PASSWORD, served_issuer
+from tests.browser.support import PASSWORD, served_issuer
 from tests.browser.support import sync_api as playwright_api
 from verifier.scan import read_qr
 from wallet_spec import qr
@@ -40,14 +40,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with served_issuer(tmp_path_factory.mktemp("desk"), admins=["boss"]) as issuer:
         SERVED["app"] = issuer.app
         yield issuer.url
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        launched = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        yield launched
-        launched.close()
 
 
 def shot(page: Any, name: str, **options: Any) -> Path:

@@ -80,12 +80,6 @@ def y4m(text: str, path: Path, *, frames: int = 15) -> Path:
     return path
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        yield p
-
-
 @pytest.fixture
 def city(new_city: CityMaker) -> City:
     return new_city("springfield", now=int(time.time()) - 60)

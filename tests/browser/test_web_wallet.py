@@ -76,19 +76,6 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
         yield City(issuer.url, issuer.root, bus_key, replay)
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-    yield launched
-    launched.close()
-
-
 def shot(page: Any, name: str, **options: Any) -> bytes:
     return shot_in(page, SHOTS, name, **options)
 

@@ -94,19 +94,6 @@ def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[City]:
         yield City(issuer, library, pool)
 
 
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Any]:
-    with sync_api.sync_playwright() as p:
-        yield p
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Any) -> Iterator[Any]:
-    launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-    yield launched
-    launched.close()
-
-
 def service_page(browser: Any, service: str, policy: str, lang: str = "en") -> tuple[Any, Any, str]:
     """The service's waiting page on another device: its context, page, and the link its QR code holds."""
     context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="en-US")
