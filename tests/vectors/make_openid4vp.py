@@ -125,15 +125,20 @@ def request(paths: list[tuple[str | int, ...]] = SIGNUP, *, client: str = CLIENT
 DROP = object()
 
 
-def claims(base: openid4vp.AuthorizationRequest | None = None, **change: Any) -> dict[str, Any]:
-    """The request's claims with members replaced (or removed, with DROP)."""
-    found = (base or request()).to_claims()
+def changed(obj: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any]:
+    """`obj` with members replaced (or removed, with DROP)."""
+    found = dict(obj)
     for name, value in change.items():
         if value is DROP:
             found.pop(name, None)
         else:
             found[name] = value
     return found
+
+
+def claims(base: openid4vp.AuthorizationRequest | None = None, **change: Any) -> dict[str, Any]:
+    """The request's claims, changed."""
+    return changed((base or request()).to_claims(), change)
 
 
 def signed(payload: Mapping[str, Any] | openid4vp.AuthorizationRequest | None = None, *, key: PrivateKey = LIBRARY_KEY,
@@ -151,23 +156,11 @@ def dcql(credentials: list[dict[str, Any]] | None = None, **top: Any) -> dict[st
 
 
 def credential(**change: Any) -> dict[str, Any]:
-    found: dict[str, Any] = dict(request().dcql.to_json()["credentials"][0])
-    for name, value in change.items():
-        if value is DROP:
-            found.pop(name, None)
-        else:
-            found[name] = value
-    return found
+    return changed(request().dcql.to_json()["credentials"][0], change)
 
 
 def metadata(**change: Any) -> dict[str, Any]:
-    found: dict[str, Any] = dict(request().to_claims()["client_metadata"])
-    for name, value in change.items():
-        if value is DROP:
-            found.pop(name, None)
-        else:
-            found[name] = value
-    return found
+    return changed(request().to_claims()["client_metadata"], change)
 
 
 ENC_KEY = dict(jwe.encryption_jwk(TRANSACTION_KEY, kid="tx-0001"))
