@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -26,6 +27,16 @@ class Decision:
     @property
     def outcome(self) -> str:
         return ("paper" if self.paper else "accepted") if self.accepted else "refused"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"accepted": self.accepted, "codes": list(self.codes), "claims": [list(c) for c in self.claims],
+                "paper": self.paper, "warnings": list(self.warnings)}
+
+    @classmethod
+    def from_json(cls, obj: Mapping[str, Any]) -> Decision:
+        """A decision `to_json` wrote (this verifier's own record, not outside input)."""
+        return cls(bool(obj["accepted"]), tuple(obj["codes"]), tuple((n, v) for n, v in obj["claims"]),
+                   bool(obj["paper"]), tuple(obj["warnings"]))
 
 
 def shown(accepted: Accepted, asked: tuple[str, ...]) -> tuple[tuple[str, Any], ...]:

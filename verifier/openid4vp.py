@@ -98,6 +98,11 @@ class OnlineVerifier:
             raise UsageError(f"no policy named {name}; there are {', '.join(sorted(self.policies))}")
         return self.policies[name]
 
+    @staticmethod
+    def query(policy: ServicePolicy) -> openid4vp.DcqlQuery:
+        """What a transaction for `policy` asks: one city credential of any type holding its claims."""
+        return openid4vp.dcql_query(policy.paths, ALL_VCTS)
+
     def request_uri(self, transaction_id: str) -> str:
         return f"{self.public_url}/openid4vp/request/{transaction_id}"
 
@@ -114,7 +119,7 @@ class OnlineVerifier:
             response_uri=self.response_uri(transaction_id),
             nonce=openid4vp.new_nonce(),
             state=openid4vp.new_nonce(),
-            dcql=openid4vp.dcql_query(policy.paths, ALL_VCTS),
+            dcql=self.query(policy),
             encryption_jwk=jwe.encryption_jwk(decryption, kid=transaction_id[:8]),
             iat=now,
             exp=now + self.ttl,
@@ -160,9 +165,7 @@ class OnlineVerifier:
         record = self._record(transaction_id, take=True)  # of two answers, one gets it
         decision = self._decide(record, payload, now=now)
         log.info("openid4vp decision %s %s", decision.outcome, ",".join(decision.codes))
-        plain = {"accepted": decision.accepted, "codes": list(decision.codes),
-                 "claims": [list(c) for c in decision.claims], "warnings": list(decision.warnings)}
-        sealed = jwe.encrypt(plain, record["page"])
+        sealed = jwe.encrypt(decision.to_json(), record["page"])
         self.store.put(f"result:{transaction_id}", sealed.encode("ascii"), ttl=RESULT_TTL)
         return decision
 
@@ -174,7 +177,7 @@ class OnlineVerifier:
         if bundle is None:
             return Decision(False, (BundleStale.code,))
         try:
-            query = openid4vp.dcql_query(policy.paths, ALL_VCTS)
+            query = self.query(policy)
             answers = openid4vp.read_response(payload, query, state=record["state"])
             rules = policy.online(aud=self.client_id, nonce=record["nonce"])
             accepted = verify(answers[query.credentials[0].id], bundle, rules, now=now)
@@ -206,5 +209,4 @@ class OnlineVerifier:
             raise TransactionUnknown("this is not the key of this request's page") from None
         self.store.take(f"result:{transaction_id}")
         self.store.take(f"open:{transaction_id}")
-        return Decision(bool(found["accepted"]), tuple(found["codes"]), tuple((n, v) for n, v in found["claims"]),
-                        False, tuple(found["warnings"]))
+        return Decision.from_json(found)
