@@ -31,6 +31,7 @@ from typing import Any, Literal
 import httpx
 
 from citykey_io.files import atomic_write, make_private_dir
+from citykey_io.http import get_bounded
 from wallet_spec.bundle import MAX_BUNDLE_CHARS, TrustBundle, load_bundle
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import BundleOutdated, CitykeyError, FormatError, SyncFailed, UsageError
@@ -262,15 +263,19 @@ def sync_attestation(
     if is_url(where):
         http = client if client is not None else httpx.Client()
         try:
-            response = http.get(where, timeout=TIMEOUT_S, follow_redirects=False)
+            fetched = get_bounded(http, where, limit=MAX_REQUEST_OBJECT_CHARS, what="the verifier's attestation",
+                                  timeout=TIMEOUT_S)
         except httpx.HTTPError as exc:
             raise SyncFailed(f"cannot reach the city for this verifier's attestation: {type(exc).__name__}") from None
         finally:
             if client is None:
                 http.close()
-        if response.status_code != 200 or len(response.content) > MAX_REQUEST_OBJECT_CHARS:
-            raise SyncFailed(f"the city has no attestation for this verifier (HTTP {response.status_code})")
-        text = response.text.strip()
+        if fetched.status != 200:
+            raise SyncFailed(f"the city has no attestation for this verifier (HTTP {fetched.status})")
+        try:
+            text = fetched.body.decode("ascii").strip()
+        except UnicodeDecodeError:
+            raise FormatError("the city's attestation is not ASCII") from None
     else:
         text = _read_file(Path(where)).strip()
     verify_attestation(text, bundle.key_list, now=now)

@@ -20,14 +20,13 @@ from dataclasses import dataclass
 
 import httpx
 
+from citykey_io.http import get_bounded
 from wallet.model import StoredCredential, Wallet
 from wallet_spec import jwe, openid4vp
 from wallet_spec.bundle import TrustBundle
-from wallet_spec.errors import FormatError, TooLarge, UsageError, VerifierUnreachable
+from wallet_spec.errors import FormatError, UsageError, VerifierUnreachable
 from wallet_spec.openid4vp import VerifiedRequest
 from wallet_spec.profile import ALL_VCTS
-
-MAX_RESPONSE_BYTES = openid4vp.MAX_REQUEST_OBJECT_CHARS
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,18 +40,22 @@ def fetch_request(link: str, *, http: httpx.Client, bundle: TrustBundle, now: in
     """The request behind a link or QR code, checked; raises with every reason it must not be answered."""
     client_id, request_uri = openid4vp.parse_invocation(link)
     try:
-        response = http.get(request_uri, headers={"Accept": openid4vp.REQUEST_MEDIA_TYPE}, follow_redirects=False)
+        fetched = get_bounded(http, request_uri, limit=openid4vp.MAX_REQUEST_OBJECT_CHARS, what="the service's request",
+                              headers={"Accept": openid4vp.REQUEST_MEDIA_TYPE})
     except httpx.HTTPError as exc:
         raise VerifierUnreachable(f"the service at {request_uri} does not answer: {exc}") from None
-    if response.status_code != 200:
-        raise VerifierUnreachable(f"the service answered {response.status_code} instead of its request")
-    if len(response.content) > MAX_RESPONSE_BYTES:
-        raise TooLarge(f"the service's request is larger than {MAX_RESPONSE_BYTES} bytes")
-    media = response.headers.get("content-type", "").split(";")[0].strip().lower()
-    if media != openid4vp.REQUEST_MEDIA_TYPE:
-        raise FormatError(f"the service's request must be {openid4vp.REQUEST_MEDIA_TYPE}, not {media or 'untyped'}")
+    if fetched.status != 200:
+        raise VerifierUnreachable(f"the service answered {fetched.status} instead of its request")
+    if fetched.media_type != openid4vp.REQUEST_MEDIA_TYPE:
+        raise FormatError(
+            f"the service's request must be {openid4vp.REQUEST_MEDIA_TYPE}, not {fetched.media_type or 'untyped'}"
+        )
+    try:
+        text = fetched.body.decode("ascii")
+    except UnicodeDecodeError:
+        raise FormatError("the service's request is not a compact JWS (not ASCII)") from None
     return openid4vp.verify_authorization_request(
-        response.text, client_id_param=client_id, key_list=bundle.key_list, now=now
+        text, client_id_param=client_id, key_list=bundle.key_list, now=now
     )
 
 

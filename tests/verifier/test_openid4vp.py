@@ -240,3 +240,23 @@ def test_the_waiting_page_links_to_the_citys_web_wallet_only_when_given_its_addr
         assert openid4vp.parse_invocation(same_device)[0] == openid4vp.client_id(LIBRARY)  # as the web wallet reads it
         asked = fetch_request(same_device, http=http, bundle=city.bundle(now=now()), now=now())
         assert asked.request.dcql.claim_names == ("resident_of",)
+
+
+def test_a_wallet_stops_reading_a_request_larger_than_the_limit(city: City) -> None:
+    """A hostile service's endless answer is cut at the Request Object's limit, never read whole."""
+    from fastapi.responses import StreamingResponse
+
+    from wallet_spec.errors import TooLarge
+
+    def endless() -> Iterator[bytes]:
+        for _ in range(10_000):  # 10 MB if read to the end
+            yield b"e" * 1024
+
+    app = FastAPI()
+    app.get("/big")(lambda: StreamingResponse(endless(), media_type=openid4vp.REQUEST_MEDIA_TYPE))
+    port = free_port()
+    link = openid4vp.invocation_url(openid4vp.client_id(LIBRARY), f"http://127.0.0.1:{port}/big")
+    with serving(app, port, what="a hostile service"), httpx.Client(timeout=10) as http, \
+            pytest.raises(TooLarge) as refused:
+        fetch_request(link, http=http, bundle=city.bundle(now=now()), now=now())
+    assert refused.value.code == "too_large"
