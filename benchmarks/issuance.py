@@ -97,12 +97,12 @@ def candidates(now: int) -> tuple[dict[str, Callable[[], object]], dict[str, int
     found: dict[str, Callable[[], object]] = {
         "floor": lambda: issuer_key.sign(message, _ECDSA),
         "issue_credential (full)": _ours(CITY_ID, issuer_key, holder, now),
-        "standard batch (3 residency passes + identity)": _each(
+        "standard batch (residency passes, identity, fact passes)": _each(
             [_ours(kind, issuer_key, holder, now) for kind in STANDARD_TYPES]
         ),
     }
     per_call = dict.fromkeys(found, 1)
-    per_call["standard batch (3 residency passes + identity)"] = len(STANDARD_TYPES)
+    per_call["standard batch (residency passes, identity, fact passes)"] = len(STANDARD_TYPES)
     peer_full = _peer(CITY_ID, issuer_key, holder, now)
     peer_batch = [_peer(kind, issuer_key, holder, now) for kind in STANDARD_TYPES]
     if peer_full is not None:

@@ -20,6 +20,7 @@ from wallet_spec.keylist import signing_kid
 from wallet_spec.present import present
 from wallet_spec.profile import (
     AGE_THRESHOLDS,
+    CREDENTIAL_TYPES,
     IDENTITY,
     PERSONAL_CLAIMS,
     RESIDENCY_PASSES,
@@ -80,6 +81,17 @@ def pass_for(age: int) -> CredentialType:
     return next(t for t in RESIDENCY_PASSES if f"age_over_{age}" in t.carries)
 
 
+def pass_presentations() -> list[Measured]:
+    """The same facts from the fact passes, which need no disclosure (the wallet prefers them)."""
+    found = [
+        measure(f"resident, age_over_{age} (pass)", CREDENTIAL_TYPES[f"resident-{age}"],
+                [("resident_of",), (f"age_over_{age}",)])
+        for age in AGE_THRESHOLDS
+    ]
+    found.append(measure("resident only (pass)", CREDENTIAL_TYPES["resident"], [("resident_of",)]))
+    return found
+
+
 def standard_presentations() -> list[Measured]:
     """Every presentation a service routinely asks for, key-bound, from the smallest type that holds it."""
     found = [
@@ -87,6 +99,7 @@ def standard_presentations() -> list[Measured]:
         for age in AGE_THRESHOLDS
     ]
     found.append(measure("resident only", RESIDENCY_PASSES[0], [("resident_of",)]))
+    found.extend(pass_presentations())
     for label, resident in (("", TYPICAL), (" (long names and street)", LONG)):
         found.append(measure(f"library sign-up: name and address{label}", IDENTITY,
                              [("given_name",), ("family_name",), ("address",)], resident))

@@ -33,7 +33,7 @@ from wallet.model import Wallet
 from wallet_spec import jws, qr
 from wallet_spec.bundle import load_bundle
 from wallet_spec.errors import VerificationFailed
-from wallet_spec.profile import STANDARD_TYPES, Address, Resident
+from wallet_spec.profile import Address, Resident, standard_types
 from wallet_spec.request import encode_request, make_request, parse_request
 from wallet_spec.sdjwt import SdJwt
 
@@ -78,7 +78,7 @@ class Demo:
     def enrol(self, resident: Resident, count: int = 2) -> tuple[Wallet, str]:
         """A batch of `count` credentials of each standard type, each with its own holder key."""
         wallet = Wallet()
-        keys = {kind.name: wallet.new_holder_keys(count) for kind in STANDARD_TYPES}
+        keys = {kind.name: wallet.new_holder_keys(count) for kind in standard_types(resident, now=self.now)}
         batch = issue_batch(resident, keys, keys=self.signing_keys(), registry=self.registry, now=self.now)
         for text in batch.credentials:
             wallet.import_credential(text)

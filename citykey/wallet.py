@@ -31,7 +31,7 @@ from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import json_loads
 from wallet_spec.errors import CitykeyError
 from wallet_spec.present import parse_claim_path
-from wallet_spec.profile import CREDENTIAL_TYPES, STANDARD_TYPES
+from wallet_spec.profile import BASE_TYPES, CREDENTIAL_TYPES, RESIDENT_PASS
 from wallet_spec.request import Request, check_answerable, parse_request
 
 app = typer.Typer(help="The reference holder wallet.", no_args_is_help=True)
@@ -79,7 +79,10 @@ def keys(
     count: Annotated[int, typer.Option(help="How many keys (per type, with --types).")] = 4,
     types: Annotated[
         str | None,
-        typer.Option(help="Credential types to ask for, e.g. residency,identity, or 'standard' for the usual set."),
+        typer.Option(
+            help="Credential types to ask for, e.g. residency,identity,resident-65, or 'standard' for the set "
+            "every resident is issued (an age pass is named, and issued only to someone that old)."
+        ),
     ] = None,
 ) -> None:
     """Make fresh holder keys and print their public JWKs (JSON) for the issuer.
@@ -89,7 +92,7 @@ def keys(
     small QR codes (docs/credential.md).
     """
     wallet, secret = load(directory)
-    names = [t.name for t in STANDARD_TYPES] if types == "standard" else (types or "").split(",")
+    names = [t.name for t in (*BASE_TYPES, RESIDENT_PASS)] if types == "standard" else (types or "").split(",")
     names = [n.strip() for n in names if n.strip()]
     unknown = [n for n in names if n not in CREDENTIAL_TYPES]
     if unknown:
@@ -244,7 +247,9 @@ def http_client() -> contextlib.AbstractContextManager[httpx.Client]:
 
 
 PerType = Annotated[
-    int, typer.Option("--per-type", help="Credentials of each type (one holder key and proof each).")
+    int | None,
+    typer.Option("--per-type", help="Credentials of each type (one holder key and proof each); "
+                 "by default 2, or 1 when the offer holds more types than the batch has room for twice."),
 ]
 
 
@@ -321,7 +326,7 @@ def receive(
     tx_code: Annotated[
         str | None, typer.Option("--tx-code", help="The transaction code shown at the desk, if the offer needs one.")
     ] = None,
-    per_type: PerType = 2,
+    per_type: PerType = None,
     json_output: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Redeem a credential offer (OpenID4VCI, pre-authorized code) and import the batch and its receipt.
@@ -351,7 +356,7 @@ def receive(
 def renew(
     directory: WalletDir,
     issuer: Annotated[str, typer.Option("--issuer", help="The credential issuer id, e.g. https://id.city.example")],
-    per_type: PerType = 2,
+    per_type: PerType = None,
     revoke_old: Annotated[
         bool,
         typer.Option("--revoke-old/--keep-old", help="Revoke the old batch with its receipts in the same request."),

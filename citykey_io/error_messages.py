@@ -30,6 +30,7 @@ ERROR_MESSAGES: dict[str, str] = {
     ),
     "claim_not_found": N_("This credential does not hold the information asked for."),
     "holder_key_not_held": N_("This credential belongs to another phone or wallet."),
+    "fact_not_held": N_("This pass states something that is not true for this resident, so it is not issued."),
     "status_ref_unknown": N_("The city does not know this credential. Check the receipt."),
     "receipt_invalid": N_("This receipt is not valid. Check that it was copied completely."),
     "keystore_error": N_("The city's keys cannot be used right now. Call support."),

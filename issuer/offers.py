@@ -52,7 +52,7 @@ from issuer.statuslists import sweep_renewals
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import FormatError, UsageError
 from wallet_spec.oid4vci import OFFER_SCHEME, PRE_AUTHORIZED_CODE, PRE_AUTHORIZED_GRANT
-from wallet_spec.profile import ADDRESS_PARTS, STANDARD_TYPES, Resident
+from wallet_spec.profile import ADDRESS_PARTS, Resident, standard_types
 
 if TYPE_CHECKING:
     from issuer.state import IssuerState
@@ -195,8 +195,8 @@ def check_issuable(resident: Resident, *, now: int) -> None:
     """Raise the UsageError issuance would raise for these attributes, now, while the resident is at the desk.
 
     The resident's attributes must be JSON (they wait in a sealed row), and a credential of each
-    standard type must be signable (`issuer.batch.check_signable`): an extra claim that clashes
-    with the profile or overflows a type's digests is found before any offer exists.
+    standard type that holds for them must be signable (`issuer.batch.check_signable`): an extra
+    claim that clashes with the profile or overflows a type's digests is found before any offer exists.
     """
     if not isinstance(resident.birthdate, dt.date):
         raise UsageError("birthdate must be a date")
@@ -204,13 +204,15 @@ def check_issuable(resident: Resident, *, now: int) -> None:
         json_dumps(resident_to_json(resident))
     except (TypeError, ValueError):
         raise UsageError("the resident's extra claims must be JSON values") from None
-    check_signable(resident, STANDARD_TYPES, now=now)
+    check_signable(resident, standard_types(resident, now=now), now=now)
 
 
 # --- offers ------------------------------------------------------------------
 
 
-def offer_document(issuer: str, code: str, tx_code_length: int | None) -> dict[str, Any]:
+def offer_document(
+    issuer: str, code: str, tx_code_length: int | None, configurations: list[str]
+) -> dict[str, Any]:
     grant: dict[str, Any] = {PRE_AUTHORIZED_CODE: code}
     if tx_code_length is not None:
         grant["tx_code"] = {
@@ -220,13 +222,16 @@ def offer_document(issuer: str, code: str, tx_code_length: int | None) -> dict[s
         }
     return {
         "credential_issuer": issuer,
-        "credential_configuration_ids": [kind.name for kind in STANDARD_TYPES],
+        "credential_configuration_ids": configurations,
         "grants": {PRE_AUTHORIZED_GRANT: grant},
     }
 
 
 def create_offer(state: IssuerState, resident: Resident, *, now: int, tx_code_length: int | None = None) -> Offer:
     """A one-time offer of the standard credential types, redeemable for `settings.offer_ttl` seconds.
+
+    The fact passes offered are those that hold for the resident today (`standard_types`): a
+    `resident-65` pass only to someone 65 or over; the access token allows no other.
 
     With `tx_code_length` (4 to 8), the token request must also carry a transaction code of
     that many digits, which the desk shows the resident (not in the QR code): whoever
@@ -240,9 +245,10 @@ def create_offer(state: IssuerState, resident: Resident, *, now: int, tx_code_le
     tx_code = None if tx_code_length is None else f"{secrets.randbelow(10**tx_code_length):0{tx_code_length}d}"
     expires = now + state.settings.offer_ttl
     issuer = state.issuer_id.rstrip("/")
+    configurations = [kind.name for kind in standard_types(resident, now=now)]
     pending = {
         "resident": resident_to_json(resident),
-        "configurations": [kind.name for kind in STANDARD_TYPES],
+        "configurations": configurations,
         "tx_code": tx_code,
         "attempts": 0,
         "document": row_key(OFFER_DOCUMENT, offer_id).hex(),
@@ -250,7 +256,8 @@ def create_offer(state: IssuerState, resident: Resident, *, now: int, tx_code_le
     with write_transaction(state.engine) as conn:
         sweep(conn, now=now)
         put(conn, OFFER, code, pending, expires=expires)
-        put(conn, OFFER_DOCUMENT, offer_id, offer_document(issuer, code, tx_code_length), expires=expires)
+        document = offer_document(issuer, code, tx_code_length, configurations)
+        put(conn, OFFER_DOCUMENT, offer_id, document, expires=expires)
     uri = f"{issuer}/offers/{offer_id}"
     return Offer(
         offer_id=offer_id,

@@ -15,7 +15,9 @@ endpoint's rules (`issuer.oid4vci`), their nonces spent too. All configurations 
 request together are one batch: at most `batch_size` credentials, one receipt
 (`citykey_receipt`), all signed with the current signing key.
 
-The new credentials carry what the presentation disclosed: an identity credential holds
+A fact pass that is not true for the resident on the issuance day (`resident-65` for someone of
+64) is refused (`fact_not_held`) before anything is spent. The new credentials carry what the
+presentation disclosed: an identity credential holds
 the name, birthdate and address parts; `resident_of` comes from `settings.city_name`
 (or, from a `full` credential, its own `resident_of`); age claims are computed afresh.
 A withheld address part cannot be told from a missing one (decoy digests), so it is simply
@@ -51,6 +53,7 @@ from wallet_spec.bundle import load_bundle
 from wallet_spec.errors import (
     AlreadyRenewed,
     CitykeyError,
+    FactNotHeld,
     FormatError,
     ReceiptInvalid,
     Revoked,
@@ -68,6 +71,8 @@ from wallet_spec.profile import (
     IDENTITY,
     PERSONAL_CLAIMS,
     Resident,
+    fact_holds,
+    issuance_day,
     resident_from_json,
     verify_credential,
 )
@@ -119,6 +124,7 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
     verified = verify_presentation(state, presentation, aud=aud, now=now)
     spent = presented_status(verified.claims)
     resident = resident_from_claims(verified.claims, city=oid4vci.city_name(state))
+    refuse_facts_not_held(resident, list(texts), now=now)
     proven = oid4vci.check_proofs([t for group in texts.values() for t in group], aud=aud, now=now)
     assert verified.key_binding is not None  # required by the policy
     used = {*proven.nonces, str(verified.key_binding["nonce"])}
@@ -163,6 +169,15 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
         "citykey_receipt": signing_keys.receipt(refs),
         "revoked": revoked,
     }
+
+
+def refuse_facts_not_held(resident: Resident, names: list[str], *, now: int) -> None:
+    """`invalid_credential_request` (fact_not_held) for a fact pass that is not true today, before anything is spent."""
+    day = issuance_day(now)
+    refused = [name for name in names if not fact_holds(CREDENTIAL_TYPES[name], resident.birthdate, day)]
+    if refused:
+        error = FactNotHeld(f"{', '.join(refused)} states a fact that is not true for this resident today")
+        raise oid4vci.invalid_credential_request(f"{error.code}: {error.message}")
 
 
 def verify_presentation(state: IssuerState, presentation: str, *, aud: str, now: int) -> Verified:

@@ -31,6 +31,7 @@ from wallet_spec.errors import (
 )
 from wallet_spec.jwk import generate_private_key, private_jwk, private_key_from_jwk, public_jwk, thumbprint
 from wallet_spec.present import present
+from wallet_spec.profile import RESIDENT_VCT, plain_claims
 from wallet_spec.request import Request, check_answerable
 from wallet_spec.sdjwt import ClaimPath, SdJwt, has_claim, unfold
 
@@ -80,16 +81,22 @@ class Wallet:
         return stored
 
     def pick(self, vct: str | frozenset[str] | None = None, paths: Sequence[ClaimPath] = ()) -> StoredCredential:
-        """The credential to present: the smallest kind that holds every claim in `paths`, and of
-        that kind the least used, so presentations don't link while fresh ones remain.
+        """The credential to present: a fact pass stating exactly the claims in `paths`, else the
+        smallest kind that holds every one; of that kind the least used, so presentations don't
+        link while fresh ones remain.
 
         Smallest first because a presentation must fit a QR code a bus validator can read:
-        a residency pass for "65+", an identity credential for a name. If no credential
-        holds every claim, the least-used one is returned and presenting it reports the
-        missing claim.
+        a fact pass for "resident, 65+", an identity credential for a name. A fact pass shows
+        all its claims, so one stating more than was asked (65+ for "resident") is never chosen.
+        If no credential holds every claim, the least-used one is returned and presenting it
+        reports the missing claim.
         """
         kinds = frozenset({vct}) if isinstance(vct, str) else vct
-        candidates = [c for c in self.credentials if kinds is None or c.vct in kinds]
+        asked = frozenset(str(path[0]) for path in paths if path)
+        candidates = [
+            c for c in self.credentials
+            if (kinds is None or c.vct in kinds) and (c.vct != RESIDENT_VCT or _plain_claims(c) == asked)
+        ]
         if not candidates:
             of_type = f" of type {' or '.join(sorted(kinds))}" if kinds else ""
             raise UsageError(f"the wallet holds no credential{of_type}")
@@ -97,7 +104,7 @@ class Wallet:
         if not holding:
             _refuse_split(candidates, paths)
             return min(candidates, key=lambda c: c.uses)
-        return min(holding, key=lambda c: (_disclosure_count(c), c.uses))
+        return min(holding, key=lambda c: (c.vct != RESIDENT_VCT, _disclosure_count(c), c.uses))
 
     def present(
         self,
@@ -231,6 +238,11 @@ def _read_stored(entry: Any, n: int, wallet: Wallet) -> StoredCredential:
     if any(c.sd_jwt == sd_jwt for c in wallet.credentials):
         raise _damaged(f"credential {n} is there twice")
     return StoredCredential(sd_jwt, holder_kid, vct, uses)
+
+
+def _plain_claims(credential: StoredCredential) -> frozenset[str]:
+    """What showing the credential always tells: its claims that are no registered JWT or SD-JWT member."""
+    return plain_claims(SdJwt.parse(credential.sd_jwt).payload())
 
 
 def _disclosure_count(credential: StoredCredential) -> int:

@@ -19,6 +19,7 @@ caller's request raises `ClientError`.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -42,7 +43,7 @@ from wallet_spec.oid4vci import (
     PROOF_TYP,
     PROOF_TYPE,
 )
-from wallet_spec.profile import CITY_ID, IDENTITY, STANDARD_TYPES
+from wallet_spec.profile import CITY_ID, IDENTITY, STANDARD_TYPES, fact_holds, issuance_day
 from wallet_spec.sdjwt import SdJwt, unfold
 
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -228,20 +229,38 @@ def _configurations(metadata: Mapping[str, Any], names: list[str]) -> dict[str, 
     return found
 
 
+def _standard_names(claims: Mapping[str, Any], *, now: int) -> list[str]:
+    """The standard types for the holder of these claims: the fact passes only when true on the day."""
+    try:
+        birthdate = dt.date.fromisoformat(str(claims.get("birthdate")))
+    except ValueError:
+        raise ClientError("the identity credential carries no readable birthdate to renew with") from None
+    day = issuance_day(now)
+    return [kind.name for kind in STANDARD_TYPES if fact_holds(kind, birthdate, day)]
+
+
 def _batch_size(metadata: Mapping[str, Any]) -> int:
     batch = metadata.get("batch_credential_issuance")
     size = batch.get("batch_size") if isinstance(batch, dict) else None
     return size if isinstance(size, int) and size > 0 else 1
 
 
-def _check_counts(metadata: Mapping[str, Any], per_type: int, types: int) -> None:
-    """A citykey token allows one batch in all: `batch_size` credentials over every configuration."""
+DEFAULT_PER_TYPE = 2
+"""Credentials of each type when the caller names no count, fewer if the issuer's batch is smaller."""
+
+
+def _check_counts(metadata: Mapping[str, Any], per_type: int | None, types: int) -> int:
+    """How many of each type: `per_type`, or the default that fits; a citykey token allows one batch in
+    all, `batch_size` credentials over every configuration (a resident of 65 is offered 12 types)."""
     limit = _batch_size(metadata)
+    if per_type is None:
+        per_type = max(1, min(DEFAULT_PER_TYPE, limit // max(1, types)))
     if not 1 <= per_type <= limit or per_type * types > limit:
         raise ClientError(
             f"{per_type} credential(s) of each of {types} types exceed the issuer's batch of {limit}; "
             f"ask for at most {max(1, limit // types)} per type"
         )
+    return per_type
 
 
 def receive(
@@ -250,7 +269,7 @@ def receive(
     *,
     http: httpx.Client,
     tx_code: TxCode = None,
-    per_type: int = 2,
+    per_type: int | None = None,
     clock: Clock = now,
 ) -> Received:
     """Redeem a credential offer and import its batch into `wallet` (also when a later request fails)."""
@@ -271,7 +290,7 @@ def receive(
 
     metadata = client.metadata(issuer)
     configurations = _configurations(metadata, names)
-    _check_counts(metadata, per_type, len(configurations))
+    per_type = _check_counts(metadata, per_type, len(configurations))
     credential_endpoint = check_url(metadata.get("credential_endpoint"), what="the credential endpoint")
     nonce_endpoint = metadata.get("nonce_endpoint")
     if nonce_endpoint is not None:
@@ -338,7 +357,7 @@ def renew(
     issuer: str,
     *,
     http: httpx.Client,
-    per_type: int = 2,
+    per_type: int | None = None,
     revoke_old: bool = True,
     clock: Clock = now,
 ) -> Received:
@@ -355,15 +374,16 @@ def renew(
     nonce_endpoint = metadata.get("nonce_endpoint")
     if nonce_endpoint is None:
         raise ClientError("the issuer has no nonce endpoint, which renewal needs")
-    configurations = _configurations(metadata, [kind.name for kind in STANDARD_TYPES])
-    _check_counts(metadata, per_type, len(configurations))
     held = [c for c in wallet.credentials if c.vct in (IDENTITY.vct, CITY_ID.vct)]
     if not held:
         raise ClientError("the wallet holds no identity credential to renew with")
     vct = IDENTITY.vct if any(c.vct == IDENTITY.vct for c in held) else CITY_ID.vct
     chosen = wallet.pick(vct)
     sd_jwt = SdJwt.parse(chosen.sd_jwt)
-    everything = [(name,) for name in unfold(sd_jwt.payload(), sd_jwt.disclosures).claims]
+    claims = unfold(sd_jwt.payload(), sd_jwt.disclosures).claims
+    everything = [(name,) for name in claims]
+    configurations = _configurations(metadata, _standard_names(claims, now=clock()))
+    per_type = _check_counts(metadata, per_type, len(configurations))
 
     nonce = client.nonce(check_url(nonce_endpoint, what="the nonce endpoint"))
     assert nonce is not None

@@ -88,6 +88,12 @@ class HolderKeyNotHeld(UsageError):
     code = "holder_key_not_held"
 
 
+class FactNotHeld(UsageError):
+    """A fact pass was asked for whose fact is not true for this resident on the issuance day (not yet 65, say)."""
+
+    code = "fact_not_held"
+
+
 class StatusRefUnknown(UsageError):
     """A status reference names no list of this issuer, or an index it never allocated."""
 

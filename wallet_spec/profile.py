@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from wallet_spec.disclosure import SaltSource, new_salt
-from wallet_spec.errors import ClaimInvalid, FormatError, UsageError, VerificationError
+from wallet_spec.errors import ClaimInvalid, FactNotHeld, FormatError, UsageError, VerificationError
 from wallet_spec.jwk import PrivateKey, PublicKey, public_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.sdjwt import DEFAULT_LIMITS, SD, Limits, SdJwt, issue
@@ -152,10 +152,11 @@ class CredentialType:
     """One kind of credential: which claims it carries, which of them are disclosable, its digest counts.
 
     `carries` lists the resident's claims it holds ("extra" stands for the
-    city's configured claims); `plain` those among them always visible (only
-    `resident_of` may be: the issuer is the city, which issues only to its
-    residents, so `iss` already says as much). Every other carried claim is
-    selectively disclosable, and the top-level `_sd` is padded to
+    city's configured claims); `plain` those among them always visible: `resident_of`
+    (the issuer is the city, which issues only to its residents, so `iss` already
+    says as much) and, in a fact pass, the one `age_over_NN` it states, which is
+    then always true (`issue_credential` refuses to sign it false). Every other
+    carried claim is selectively disclosable, and the top-level `_sd` is padded to
     `top_level_digests` so a missing optional claim is invisible.
     """
 
@@ -201,6 +202,22 @@ RESIDENCY_PASSES = (RESIDENCY, RESIDENCY_YOUTH, RESIDENCY_SENIOR)
 "resident, 65+" fits a small QR code. Together they carry every threshold; the wallet
 picks the pass that has the claim asked for."""
 
+RESIDENT_VCT = "urn:citykey:resident:1"
+
+
+def _fact_pass(name: str, ages: tuple[int, ...]) -> CredentialType:
+    carries = frozenset({"resident_of", *(f"age_over_{n}" for n in ages)})
+    return CredentialType(name=name, vct=RESIDENT_VCT, carries=carries, plain=carries, top_level_digests=0)
+
+
+RESIDENT_PASS = _fact_pass("resident", ())
+AGE_PASSES = tuple(_fact_pass(f"resident-{n}", (n,)) for n in AGE_THRESHOLDS)
+FACT_PASSES = (RESIDENT_PASS, *AGE_PASSES)
+"""Fact passes: exactly one fact, every claim plain, no `_sd` and no disclosure, so "resident, 65+"
+fits QR version 16. `resident-NN` is issued only to a resident who is NN or over on the issuance
+day: its `age_over_NN` is always true, and a true "NN or over" never goes stale. Showing one tells
+a verifier exactly what disclosing `resident_of` and `age_over_NN` from a residency pass would."""
+
 IDENTITY = CredentialType(
     name="identity",
     vct="urn:citykey:identity:1",
@@ -211,10 +228,15 @@ IDENTITY = CredentialType(
 """Name, birthdate and address parts: library sign-up, clinic check-in, and renewal (its full
 disclosure carries every personal attribute; `resident_of` is the city's own name)."""
 
-CREDENTIAL_TYPES: dict[str, CredentialType] = {t.name: t for t in (*RESIDENCY_PASSES, IDENTITY, CITY_ID)}
+CREDENTIAL_TYPES: dict[str, CredentialType] = {
+    t.name: t for t in (*RESIDENCY_PASSES, IDENTITY, CITY_ID, *FACT_PASSES)
+}
 ALL_VCTS = frozenset(kind.vct for kind in CREDENTIAL_TYPES.values())
-STANDARD_TYPES = (*RESIDENCY_PASSES, IDENTITY)
-"""What a wallet asks for at enrolment: a few of each, a fresh one per presentation."""
+BASE_TYPES = (*RESIDENCY_PASSES, IDENTITY)
+"""The types every resident is offered whatever their age, besides the `resident` fact pass."""
+STANDARD_TYPES = (*BASE_TYPES, *FACT_PASSES)
+"""What a wallet may be offered at enrolment: a few of each, a fresh one per presentation. Of the
+fact passes, a resident is offered only those that hold (`standard_types`)."""
 
 
 def age_on(birthdate: dt.date, day: dt.date) -> int:
@@ -228,9 +250,26 @@ def age_claims(birthdate: dt.date, day: dt.date) -> dict[str, bool]:
     return {f"age_over_{n}": age >= n for n in AGE_THRESHOLDS}
 
 
+def fact_holds(kind: CredentialType, birthdate: dt.date, day: dt.date) -> bool:
+    """Whether every plain age claim of `kind` is true for someone born on `birthdate`, on `day`."""
+    ages = age_claims(birthdate, day)
+    return all(ages[name] for name in kind.plain & frozenset(AGE_CLAIMS))
+
+
+def standard_types(resident: Resident, *, now: int) -> tuple[CredentialType, ...]:
+    """The standard batch for this resident, issued at `now`: every type but the fact passes that do not hold."""
+    day = issuance_day(now)
+    return tuple(kind for kind in STANDARD_TYPES if fact_holds(kind, resident.birthdate, day))
+
+
 def coarse_day(timestamp: int) -> int:
     """Round down to midnight UTC: a batch's `iat` is shared by everyone issued that day."""
     return timestamp - timestamp % DAY
+
+
+def issuance_day(now: int) -> dt.date:
+    """The day a credential issued at `now` states its facts for: its coarse `iat`, as a date."""
+    return dt.datetime.fromtimestamp(coarse_day(now), dt.UTC).date()
 
 
 def resident_claims(
@@ -267,6 +306,11 @@ def resident_claims(
 _PLAIN_CLAIMS = frozenset({"iss", "iat", "exp", "nbf", "vct", "cnf", "status", "sub", "jti"})
 
 
+def plain_claims(payload: Mapping[str, Any]) -> frozenset[str]:
+    """The resident's claims a credential shows whatever is disclosed (a fact pass's fact, `resident_of`)."""
+    return frozenset(payload) - _PLAIN_CLAIMS - {"_sd", "_sd_alg"}
+
+
 def issue_credential(
     resident: Resident,
     *,
@@ -282,7 +326,9 @@ def issue_credential(
 ) -> SdJwt:
     """Sign one credential of a batch; each of the batch's credentials gets its own holder key."""
     iat = coarse_day(now)
-    issued_on = dt.datetime.fromtimestamp(iat, dt.UTC).date()
+    issued_on = issuance_day(now)
+    if not fact_holds(credential_type, resident.birthdate, issued_on):
+        raise FactNotHeld(f"a {credential_type.name} pass states a fact that is not true for this resident today")
     claims: dict[str, Any] = {
         "iss": issuer,
         "iat": iat,

@@ -62,6 +62,7 @@ KNOWN: tuple[str, ...] = (
     "resident_of", "age_over_13", "age_over_16", "age_over_18", "age_over_21", "age_over_55",
     "age_over_62", "age_over_65",
     "urn:citykey:id:1", "urn:citykey:identity:1", "urn:citykey:residency:1",
+    "urn:citykey:resident:1",
 )  # fmt: skip
 """Strings coded as one byte. Append only: an index, once published, never changes meaning."""
 _KNOWN_INDEX = {s: i for i, s in enumerate(KNOWN)}

@@ -121,8 +121,10 @@ class _Issuance:
     pad_to: Mapping[ClaimPath, int]
     dumps: Callable[[Any], str]
     disclosures: list[Disclosure] = field(default_factory=list)
+    digests: int = 0
 
     def decoy(self) -> str:
+        self.digests += 1
         return sha256_b64url(self.salt())
 
     def build(self, value: Any, path: ClaimPath) -> Any:
@@ -142,6 +144,7 @@ class _Issuance:
         inner = self.build(value, path)
         disclosure = Disclosure.create(self.salt(), name, inner, dumps=self.dumps)
         self.disclosures.append(disclosure)
+        self.digests += 1
         return disclosure.digest
 
     def _object(self, obj: Mapping[str, Any], path: ClaimPath) -> dict[str, Any]:
@@ -192,7 +195,8 @@ def issue(
     """
     run = _Issuance(salt=salt, pad_to=pad_to or {}, dumps=dumps)
     payload = run.build(claims, ())
-    payload["_sd_alg"] = SD_ALG
+    if run.digests:  # RFC 9901 §4.1.1: optional; a token with no digest names no hash algorithm
+        payload["_sd_alg"] = SD_ALG
     if holder_jwk is not None:
         payload["cnf"] = {"jwk": dict(holder_jwk)}
     token = jws.sign(header, payload, issuer_key, dumps=dumps)

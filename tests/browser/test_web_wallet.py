@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
+import segno
 from typer.testing import CliRunner
 
 from citykey.main import app as cli
@@ -46,7 +47,7 @@ from wallet_spec import qr, request
 from wallet_spec.bundle import TrustBundle, load_bundle
 from wallet_spec.jwk import PrivateKey, generate_private_key
 from wallet_spec.keybinding import KeyBindingPolicy
-from wallet_spec.profile import verify_credential
+from wallet_spec.profile import RESIDENT_VCT, verify_credential
 
 sync_api = playwright_api()
 skip_unless_built()
@@ -569,3 +570,48 @@ def test_receive_and_show_work_at_200_percent_zoom(browser: Any, city: City, tmp
         assert accessibility_problems(page) == []
     finally:
         context.close()
+
+
+def test_quick_passes_are_one_card_and_answer_resident_and_an_age_with_a_version_16_code(
+    browser: Any, city: City
+) -> None:
+    context, page = phone_with_credentials(browser, city)
+    headings = page.locator("#screen-home .card h2").all_inner_texts()
+    assert headings.count("Quick pass") == 1  # eight passes, one card
+    assert len(headings) == 5  # three residency passes, identity, quick passes
+    card = page.locator("#screen-home .card", has_text="Quick pass").inner_text()
+    assert "Resident of" in card
+    assert "65 or older" in card
+    shot(page, "30-home-quick-pass.png", full_page=True)
+    audits = {"home": accessibility_problems(page)}
+
+    bundle = city.bundle()
+    one_way = Policy(aud=BUS, one_way=True, kb_max_age=ONE_WAY_KB_MAX_AGE, required=(("resident_of",),))
+    for labels, facts in (((), {"resident_of"}), (("65 or older",), {"resident_of", "age_over_65"})):
+        show_code(page, *labels)  # "Resident of" is ticked already
+        text = code_on_screen(page)
+        qr_text = page.locator("#code-qr").get_attribute("data-qr") or ""
+        accepted = verify(text, bundle, one_way, replay=city.replay)
+        assert accepted.claims["vct"] == RESIDENT_VCT
+        assert personal(accepted.claims) == facts  # exactly what was asked: never the 65+ pass for "resident"
+        assert accepted.disclosed == ()  # nothing disclosed: the pass states it
+        assert segno.make(qr_text, error="m", micro=False).version <= 16
+        shot(page, f"31-quick-pass-code-{len(facts)}.png")
+        audits[f"code-{len(facts)}"] = accessibility_problems(page)
+        page.locator("#code-done").click()
+        page.wait_for_selector("#screen-home .card")
+
+    go(page, "manage")
+    page.locator("#lang").select_option("es")
+    page.wait_for_selector("text=Sus credenciales")
+    card = page.locator("#screen-home .card", has_text="Pase rápido").inner_text()
+    assert "65 años o más" in card
+    shot(page, "32-home-quick-pass-es.png", full_page=True)
+    audits["home-es"] = accessibility_problems(page)
+    show_code(page, "65 años o más")
+    assert personal(verify(code_on_screen(page), bundle, one_way, replay=city.replay).claims) == {
+        "resident_of", "age_over_65"
+    }
+    shot(page, "33-quick-pass-code-es.png")
+    assert {screen: found for screen, found in audits.items() if found} == {}
+    context.close()

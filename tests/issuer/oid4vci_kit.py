@@ -33,7 +33,7 @@ from wallet_spec.bundle import TrustBundle, load_bundle
 from wallet_spec.encoding import b64url_encode, json_dumps
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
 from wallet_spec.oid4vci import PROOF_TYP
-from wallet_spec.profile import STANDARD_TYPES, Address, Resident
+from wallet_spec.profile import BASE_TYPES, Address, Resident, standard_types
 
 ISSUER = "https://id.springfield.example"
 PASSPHRASE = "correct horse battery staple"
@@ -49,8 +49,10 @@ RESIDENT = Resident(
 PERSONAL_VALUES = ("Zyxwanda", "Qorvath", "Ilmenau", "1958-03-14", "Quillbrook", "99731")
 GRANT = "urn:ietf:params:oauth:grant-type:pre-authorized_code"
 
-STANDARD = [t.name for t in STANDARD_TYPES]
-"""The credential configurations a wallet asks for by default."""
+STANDARD = [t.name for t in BASE_TYPES]
+"""Four configurations every resident is offered (the batch tests ask four credentials of each)."""
+OFFERED = [t.name for t in standard_types(RESIDENT, now=int(time.time()))]
+"""What RESIDENT (born 1958) is offered: STANDARD and every fact pass."""
 
 
 @dataclass

@@ -10,6 +10,7 @@ left behind once the wallet has its batch.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import json
 from pathlib import Path
 from typing import Any
@@ -27,6 +28,7 @@ from tests.issuer.oid4vci_kit import (
     CITY,
     GRANT,
     ISSUER,
+    OFFERED,
     PASSPHRASE,
     PERSONAL_VALUES,
     RESIDENT,
@@ -39,7 +41,7 @@ from verifier import Policy, verify
 from wallet.model import Wallet
 from wallet_spec.errors import UsageError
 from wallet_spec.jwk import generate_private_key, private_jwk, public_jwk, thumbprint
-from wallet_spec.profile import Resident
+from wallet_spec.profile import RESIDENT_VCT, Resident
 from wallet_spec.sdjwt import SdJwt
 
 
@@ -110,7 +112,7 @@ def test_an_offer_is_by_reference_and_its_document_is_served_until_redeemed(kit:
     assert response.headers["cache-control"] == "no-store"
     assert response.json() == {
         "credential_issuer": ISSUER,
-        "credential_configuration_ids": STANDARD,
+        "credential_configuration_ids": OFFERED,
         "grants": {GRANT: {"pre-authorized_code": offer.pre_authorized_code}},
     }
     assert kit.fetch_offer(offer).json() == response.json()  # a wallet may fetch it again (a lost answer)
@@ -505,3 +507,28 @@ def test_the_whole_flow_on_both_databases(tmp_path: Path, db_url: str) -> None:
         kit.now += TOKEN_TTL
         kit.nonce()  # any later request sweeps it
         assert kit.pending_rows() == []
+
+
+def test_an_offer_holds_the_fact_passes_that_are_true_today_and_the_token_serves_no_other(kit: Kit) -> None:
+    forty = Resident("Ana", "Ruiz", dt.date(1986, 5, 1), CITY)
+    offer = kit.offer(resident=forty)
+    offered = kit.fetch_offer(offer).json()["credential_configuration_ids"]
+    assert offered == [*STANDARD, "resident", "resident-13", "resident-16", "resident-18", "resident-21"]
+    token = kit.access_token(offer)
+    description = error(kit.request(token, "resident-55", kit.proofs(1)[1]), 400, "invalid_credential_request")
+    assert "resident-55 was not offered" in description
+    response = kit.request(token, "resident-21", kit.proofs(2)[1])
+    assert response.status_code == 200, response.text
+    payloads = [SdJwt.parse(c["credential"]).payload() for c in response.json()["credentials"]]
+    assert [(p["vct"], p["resident_of"], p["age_over_21"], "_sd" in p) for p in payloads] == [
+        (RESIDENT_VCT, CITY, True, False)
+    ] * 2
+
+
+def test_the_metadata_lists_every_fact_pass_with_its_plain_claims(kit: Kit) -> None:
+    supported = kit.client.get("/.well-known/openid-credential-issuer").json()["credential_configurations_supported"]
+    assert supported["resident"]["vct"] == RESIDENT_VCT
+    assert [c["path"] for c in supported["resident"]["credential_metadata"]["claims"]] == [["resident_of"]]
+    assert [c["path"] for c in supported["resident-65"]["credential_metadata"]["claims"]] == [
+        ["age_over_65"], ["resident_of"]
+    ]

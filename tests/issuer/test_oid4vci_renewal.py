@@ -22,7 +22,7 @@ from wallet.model import Wallet
 from wallet_spec import jws
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.jwk import private_jwk, thumbprint
-from wallet_spec.profile import CITY_ID, IDENTITY, RESIDENCY_VCT, Resident
+from wallet_spec.profile import CITY_ID, IDENTITY, RESIDENCY_VCT, RESIDENT_VCT, Resident
 from wallet_spec.sdjwt import SdJwt, unfold
 
 BUS, NONCE = "https://bus.example", "bus-nonce-123456"
@@ -36,10 +36,10 @@ def error(response: Any, status: int, code: str) -> str:
     return description
 
 
-def enrol(kit: Kit, per_type: int = 2) -> Wallet:
+def enrol(kit: Kit, per_type: int = 2, resident: Resident = RESIDENT) -> Wallet:
     """A wallet holding a batch from the OpenID4VCI flow, and its receipt."""
     wallet = Wallet()
-    token = kit.access_token()
+    token = kit.access_token(kit.offer(resident=resident))
     for name in STANDARD:
         keys, proofs = kit.proofs(per_type)
         wallet.holder_keys.update({thumbprint(k): private_jwk(k) for k in keys})
@@ -233,3 +233,15 @@ def test_malformed_or_oversized_renewal_requests(kit: Kit) -> None:
     error(
         kit.client.post("/renewal", content=b"{", headers={"Content-Type": "application/json"}), 400, "invalid_request"
     )
+
+
+def test_renewal_issues_the_fact_passes_that_hold_and_refuses_one_that_does_not_before_spending(kit: Kit) -> None:
+    forty = Resident("Ana", "Ruiz", dt.date(1986, 5, 1), CITY)
+    wallet = enrol(kit, resident=forty)
+    refused, _ = renewal(kit, wallet, wanted={"identity": 1, "resident-21": 1, "resident-65": 1})
+    assert "fact_not_held: resident-65" in error(refused, 400, "invalid_credential_request")
+
+    response, fresh = renewal(kit, wallet, wanted={"identity": 1, "resident": 1, "resident-21": 1})
+    new = imported(response, fresh)  # the refused request spent nothing: the same credential renews
+    claims = accepted(kit, new, [("resident_of",), ("age_over_21",)], vct=RESIDENT_VCT)
+    assert (claims["vct"], claims["resident_of"], claims["age_over_21"]) == (RESIDENT_VCT, CITY, True)

@@ -12,7 +12,17 @@ from wallet_spec import jwk, qr
 from wallet_spec.errors import ClaimNotFound
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.keylist import signing_kid
-from wallet_spec.profile import STANDARD_TYPES, Address, Resident, issue_credential, verify_credential
+from wallet_spec.profile import (
+    AGE_THRESHOLDS,
+    BASE_TYPES,
+    FACT_PASSES,
+    RESIDENT_VCT,
+    Address,
+    Resident,
+    issue_credential,
+    plain_claims,
+    verify_credential,
+)
 from wallet_spec.sdjwt import SdJwt
 
 NOW = 1_767_225_600
@@ -23,7 +33,7 @@ ANA = Resident("Ana", "Ruiz", dt.date(1950, 2, 3), "Springfield", Address("1 Mai
 @pytest.fixture
 def wallet() -> Wallet:
     held = Wallet()
-    for kind in STANDARD_TYPES:
+    for kind in BASE_TYPES:
         for holder in held.new_holder_keys(2):
             held.import_credential(
                 issue_credential(
@@ -83,3 +93,56 @@ def test_a_claim_no_credential_holds_is_reported(wallet: Wallet) -> None:
 @pytest.mark.production_kdf
 def test_the_scrypt_cost_is_lowered_only_in_tests() -> None:
     assert wallet_module._SCRYPT_LOG_N >= 15
+
+
+@pytest.fixture
+def with_passes(wallet: Wallet) -> Wallet:
+    """The wallet above, plus one fact pass of each kind ANA holds (she is 75: all of them)."""
+    for kind in FACT_PASSES:
+        (holder,) = wallet.new_holder_keys(1)
+        wallet.import_credential(
+            issue_credential(
+                ANA, issuer="https://id.springfield.example", signing_key=ISSUER_KEY, kid=signing_kid(ISSUER_KEY),
+                holder_key=jwk.public_key_from_jwk(holder), status_idx=100 + len(wallet.credentials),
+                status_uri="https://id.springfield.example/statuslists/1", now=NOW, credential_type=kind,
+            ).serialize()
+        )
+    return wallet
+
+
+def _shown(text: str) -> dict[str, object]:
+    verified = verify_credential(
+        text, ISSUER_KEY.public_key(), key_binding=KeyBindingPolicy(required=True, nonce="n" * 16, aud=BUS), now=NOW
+    )
+    facts = {"resident_of", *(f"age_over_{n}" for n in AGE_THRESHOLDS)}
+    return {k: v for k, v in verified.claims.items() if k in facts}
+
+
+BUS = "https://bus.example"
+
+
+@pytest.mark.parametrize("age", AGE_THRESHOLDS)
+def test_resident_and_one_age_comes_from_the_pass_stating_exactly_that(with_passes: Wallet, age: int) -> None:
+    text, used = with_passes.present([("resident_of",), (f"age_over_{age}",)], nonce="n" * 16, aud=BUS, iat=NOW)
+    assert used.vct == RESIDENT_VCT
+    assert SdJwt.parse(text).disclosures == ()
+    assert _shown(text) == {"resident_of": "Springfield", f"age_over_{age}": True}
+
+
+def test_resident_only_never_shows_an_age_pass(with_passes: Wallet) -> None:
+    for _ in range(3):  # whichever is least used, never a pass that says more
+        text, used = with_passes.present([("resident_of",)], nonce="n" * 16, aud=BUS, iat=NOW)
+        assert (used.vct, _shown(text)) == (RESIDENT_VCT, {"resident_of": "Springfield"})
+    with_passes.credentials = [  # no `resident` pass left, only the age passes
+        c for c in with_passes.credentials
+        if c.vct != RESIDENT_VCT or plain_claims(SdJwt.parse(c.sd_jwt).payload()) != {"resident_of"}
+    ]
+    text, used = with_passes.present([("resident_of",)], nonce="n" * 16, aud=BUS, iat=NOW)
+    assert used.vct == "urn:citykey:residency:1"
+    assert _shown(text) == {"resident_of": "Springfield"}
+
+
+def test_an_age_alone_falls_back_to_the_smallest_credential_holding_it(with_passes: Wallet) -> None:
+    text, used = with_passes.present([("age_over_65",)], nonce="n" * 16, aud=BUS, iat=NOW)
+    assert used.vct == "urn:citykey:residency:1"  # the residency pass, as before the fact passes
+    assert _disclosed_names(text) == {"age_over_65"}

@@ -247,6 +247,17 @@ def _status_ref_unknown(kit: Kit) -> CitykeyError:
     return raised(lambda: registry.revoke([StatusRef("https://elsewhere.example/status/1", 0)]))
 
 
+def _fact_not_held(kit: Kit) -> CitykeyError:
+    """A "65 or over" pass for a resident of 40, asked of the issuer's batch signing."""
+    import datetime as dt
+
+    from issuer.batch import check_signable
+    from wallet_spec.profile import CREDENTIAL_TYPES, Resident
+
+    forty = Resident("Ana", "Ruiz", dt.date(1986, 5, 1), "Springfield")
+    return raised(lambda: check_signable(forty, [CREDENTIAL_TYPES["resident-65"]], now=kit.now))
+
+
 def _already_renewed(kit: Kit) -> CitykeyError:
     from issuer.db import create_schema, make_engine
     from issuer.statuslists import StatusRegistry
@@ -412,6 +423,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     "UsageError": lambda kit: raised(lambda: parse_claim_path("address..locality")),
     "ClaimNotFound": lambda kit: raised(lambda: select(kit.credential, [("shoe_size",)])),
     "StatusRefUnknown": _status_ref_unknown,
+    "FactNotHeld": _fact_not_held,
     "ReceiptInvalid": _receipt_invalid,
     "KeyStoreError": _keystore_error,
     "KeyStoreMismatch": _keystore_mismatch,

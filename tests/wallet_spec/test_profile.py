@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from wallet_spec import jws
-from wallet_spec.errors import FormatError, UsageError, VerificationFailed
+from wallet_spec.errors import FactNotHeld, FormatError, UsageError, VerificationFailed
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
 from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.keylist import signing_kid
@@ -17,12 +17,15 @@ from wallet_spec.present import present
 from wallet_spec.profile import (
     AGE_THRESHOLDS,
     CITY_ID,
+    CREDENTIAL_TYPES,
+    RESIDENT_VCT,
     VC_TYP,
     Address,
     Resident,
     age_claims,
     issue_credential,
     resident_from_json,
+    standard_types,
     verify_credential,
 )
 from wallet_spec.sdjwt import SD, SdJwt, issue, unfold
@@ -537,3 +540,61 @@ def test_a_birthdate_in_the_future_is_refused_when_today_is_given() -> None:
     with pytest.raises(FormatError, match="birthdate"):
         resident_from_json({**CLERKS_JSON, "birthdate": "2026-01-02"}, today=today)
     assert resident_from_json({**CLERKS_JSON, "birthdate": "2026-01-01"}, today=today).birthdate == today
+
+
+# --- fact passes -----------------------------------------------------------------------------
+
+
+def test_a_fact_pass_carries_its_fact_in_the_clear_with_no_digest_and_stays_key_bound(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey
+) -> None:
+    senior = replace(resident, birthdate=dt.date(1950, 2, 28))
+    now = _ts(dt.date(2026, 3, 1))
+    token = _issue(senior, issuer_key, holder_key, now, credential_type=CREDENTIAL_TYPES["resident-65"])
+    payload = token.payload()
+    assert token.disclosures == ()
+    assert not {"_sd", "_sd_alg"} & set(payload)
+    assert payload["vct"] == RESIDENT_VCT
+    assert (payload["resident_of"], payload["age_over_65"]) == ("Springfield", True)
+    assert not {"given_name", "family_name", "birthdate", "address", "age_over_62"} & set(payload)
+    assert payload["cnf"]["jwk"] == public_jwk(holder_key.public_key())
+    verified = verify_credential(_present(token, holder_key, now), issuer_key.public_key(), key_binding=POLICY,
+                                 now=now)
+    assert (verified.claims["resident_of"], verified.claims["age_over_65"]) == ("Springfield", True)
+    assert verified.disclosed == ()
+    with pytest.raises(VerificationFailed) as failed:  # without its KB-JWT, a copied pass is refused
+        verify_credential(token.serialize(), issuer_key.public_key(), key_binding=POLICY, now=now)
+    assert "kb_missing" in failed.value.codes
+
+
+@pytest.mark.parametrize(
+    ("now", "issued"),
+    [(_ts(dt.date(2015, 2, 27), DAY - 1), False), (_ts(dt.date(2015, 2, 28)), True)],
+    ids=["the-day-before-the-65th-birthday", "on-it"],
+)
+def test_an_age_pass_is_signed_only_from_the_birthday_on_never_false(
+    resident: Resident, issuer_key: PrivateKey, holder_key: PrivateKey, now: int, issued: bool
+) -> None:
+    senior = replace(resident, birthdate=dt.date(1950, 2, 28))
+    kind = CREDENTIAL_TYPES["resident-65"]
+    assert [k.name for k in standard_types(senior, now=now) if k.vct == RESIDENT_VCT][-1] == (
+        "resident-65" if issued else "resident-62"
+    )
+    if issued:
+        assert _issue(senior, issuer_key, holder_key, now, credential_type=kind).payload()["age_over_65"] is True
+    else:
+        with pytest.raises(FactNotHeld):
+            _issue(senior, issuer_key, holder_key, now, credential_type=kind)
+
+
+def test_the_standard_batch_holds_every_other_type_and_the_passes_that_hold(resident: Resident) -> None:
+    now = _ts(dt.date(2026, 6, 1))
+    child = replace(resident, birthdate=dt.date(2016, 1, 1))
+    adult = replace(resident, birthdate=dt.date(2000, 1, 1))
+    senior = replace(resident, birthdate=dt.date(1950, 1, 1))
+    names = {who: [k.name for k in standard_types(r, now=now)] for who, r in
+             (("child", child), ("adult", adult), ("senior", senior))}
+    base = ["residency", "residency-youth", "residency-senior", "identity", "resident"]
+    assert names["child"] == base
+    assert names["adult"] == [*base, "resident-13", "resident-16", "resident-18", "resident-21"]
+    assert names["senior"] == [*base, *(f"resident-{n}" for n in AGE_THRESHOLDS)]

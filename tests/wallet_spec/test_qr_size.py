@@ -12,7 +12,7 @@ from __future__ import annotations
 import pytest
 import segno
 
-from benchmarks.qrsizes import LONG, TYPICAL, measure, pass_for
+from benchmarks.qrsizes import LONG, TYPICAL, measure, pass_for, pass_presentations
 from wallet_spec import qr
 from wallet_spec.profile import AGE_THRESHOLDS, IDENTITY, PERSONAL_CLAIMS, RESIDENCY, Resident
 
@@ -27,6 +27,13 @@ def test_residency_and_one_age_claim_fit_qr_version_18(age: int) -> None:
 
 def test_residency_alone_fits_qr_version_18() -> None:
     assert measure("door", RESIDENCY, [("resident_of",)]).version <= 18
+
+
+def test_every_fact_pass_presentation_fits_qr_version_16() -> None:
+    measured = pass_presentations()
+    assert len(measured) == len(AGE_THRESHOLDS) + 1
+    too_big = {m.name: (m.qr_chars, m.version) for m in measured if m.version > 16}
+    assert not too_big, f"(characters, version) above version 16: {too_big}"
 
 
 def test_library_sign_up_fits_qr_version_22() -> None:

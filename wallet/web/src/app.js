@@ -33,6 +33,22 @@ function claimList(claims) {
 
 // --- home -------------------------------------------------------------------------------------------
 
+/**
+ * One card per configuration (the three residency passes share a vct), but one for all fact passes:
+ * each states one fact, so the card lists every fact they can prove, not one card per age.
+ */
+function cardGroups(all) {
+  const groups = new Map();
+  for (const c of all) {
+    const key = c.vct === wallet.PASS_VCT ? c.vct : c.configuration || c.vct;
+    groups.set(key, [...(groups.get(key) || []), c]);
+  }
+  return groups;
+}
+
+/** The claims a card shows: a credential's, or, for the fact passes, every fact any of them states. */
+const groupClaims = (group) => (group[0].vct === wallet.PASS_VCT ? Object.assign({}, ...group.map((c) => c.claims)) : group[group.length - 1].claims);
+
 async function home() {
   const all = await wallet.credentials();
   if (!all.length) {
@@ -40,15 +56,12 @@ async function home() {
       h("button", { class: "primary", id: "go-add", onclick: () => add() , text: _("Add from the desk") }));
     return;
   }
-  const byType = new Map(); // one card per configuration: the three residency passes share a vct
-  for (const c of all) byType.set(c.configuration || c.vct, [...(byType.get(c.configuration || c.vct) || []), c]);
-  const cards = [...byType].map(([, group]) => {
+  const cards = [...cardGroups(all)].map(([, group]) => {
     const newest = group[group.length - 1];
-    const vct = newest.vct;
     const fresh = group.filter((c) => c.uses === 0).length;
     return h("article", { class: "card" },
-      h("h2", { text: typeName(vct) }),
-      claimList(newest.claims),
+      h("h2", { text: typeName(newest.vct) }),
+      claimList(groupClaims(group)),
       h("p", { class: "meta", text: _("{count} fresh codes left", { count: fresh }) }),
       newest.exp ? h("p", { class: "meta", text: _("Valid until {date}", { date: formatDate(newest.exp) }) }) : null);
   });
@@ -103,13 +116,12 @@ function offered(resolved, linkRoot, out) {
 }
 
 async function received(result) {
-  const kinds = new Map();
-  for (const c of result.credentials) kinds.set(c.configuration, c);
+  const kinds = cardGroups(result.credentials);
   const bundle = await wallet.currentBundle();
   screen("received", _("Added to your wallet"),
     h("p", { class: "lead", id: "received-count", text: _("{count} credentials, checked against the city's signature. This is what they say:", { count: result.credentials.length }) }),
     result.incomplete ? h("p", { class: "error", role: "alert", text: _("Some credentials could not be received; those shown were kept.") }) : null,
-    ...[...kinds.values()].map((c) => h("article", { class: "card" }, h("h2", { text: typeName(c.vct) }), claimList(c.claims))),
+    ...[...kinds.values()].map((group) => h("article", { class: "card" }, h("h2", { text: typeName(group[0].vct) }), claimList(groupClaims(group)))),
     bundle ? h("p", { class: "meta", text: _("City key: {root}", { root: bundle.root.slice(0, 8) }) }) : null,
     h("div", { class: "actions" },
       h("button", { class: "primary", id: "go-receipt", onclick: () => receipt(), text: _("Receipt") }),

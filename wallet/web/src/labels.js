@@ -23,6 +23,8 @@ const TYPES = {
   "urn:citykey:id:1": N_("City ID"),
   "urn:citykey:identity:1": N_("Identity"),
   "urn:citykey:residency:1": N_("Residency pass"),
+  // TRANSLATORS: passes that each prove one fact (resident, or resident and 65 or older) with a small, quick code
+  "urn:citykey:resident:1": N_("Quick pass"),
 };
 
 /** A claim path's name (`address.locality` → "Town or city"); a claim the city added later keeps its own name. */

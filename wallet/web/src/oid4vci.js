@@ -167,7 +167,8 @@ export async function checkIssued(text, { bundle, vct, keysByKid, now }) {
   }
   if (Number.isSafeInteger(payload.exp) && payload.exp <= now) throw new CitykeyError("expired", "the credential has already expired");
   const { claims, errors } = unfold(payload, sd.disclosures);
-  if (errors.length || payload._sd_alg !== "sha-256") throw new CitykeyError("sd_invalid", "the credential's disclosures do not fit its digests");
+  // RFC 9901 §4.1.1: no `_sd_alg` means sha-256 (a fact pass has no digest, so names none)
+  if (errors.length || (payload._sd_alg ?? "sha-256") !== "sha-256") throw new CitykeyError("sd_invalid", "the credential's disclosures do not fit its digests");
   return { sdJwt: serialize(sd), kid, vct, uses: 0, exp: payload.exp ?? null, claims };
 }
 

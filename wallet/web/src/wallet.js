@@ -1,7 +1,8 @@
 // The resident's wallet over the store: trust (the bundle, its pinned root), choosing a fresh
 // credential, and presenting it — one-way to a listed verifier, or answering a challenge.
-// The same rules as wallet/model.py: the smallest credential that holds every claim asked,
-// of those the least used, so two verifiers never see the same signature, salt or key.
+// The same rules as wallet/model.py: a fact pass stating exactly the claims asked, else the smallest
+// credential that holds every one, of those the least used, so two verifiers never see the same
+// signature, salt or key.
 import { CitykeyError } from "./errors.js";
 import { b64urlEncode } from "./encoding.js";
 import { loadBundle } from "./bundle.js";
@@ -66,11 +67,26 @@ export async function credentials() {
   return (await store.allCredentials()).filter((c) => c.exp === null || c.exp > now());
 }
 
-function pick(all, paths, vcts) {
-  const holding = all.filter((c) => (vcts === null || vcts.includes(c.vct)) && paths.every((p) => hasClaim(c.claims, p)));
+/** The fact pass type: every claim plain, no disclosure (wallet_spec/profile.py RESIDENT_VCT). */
+export const PASS_VCT = "urn:citykey:resident:1";
+const REGISTERED = ["iss", "iat", "exp", "nbf", "vct", "cnf", "status", "sub", "jti", "_sd", "_sd_alg"];
+
+/** What a fact pass always shows: all its claims (it has no disclosure). */
+export const passFacts = (c) => Object.keys(c.claims).filter((name) => !REGISTERED.includes(name));
+
+/**
+ * The credential to present, by the Python wallet's rule (wallet/model.py `pick`): a fact pass stating
+ * exactly the claims asked for, else the smallest credential holding them all; never a pass that says more.
+ */
+export function pick(all, paths, vcts) {
+  const asked = new Set(paths.map((p) => String(p[0])));
+  const exact = (c) => passFacts(c).length === asked.size && passFacts(c).every((name) => asked.has(name));
+  const holding = all.filter((c) => (vcts === null || vcts.includes(c.vct)) && (c.vct !== PASS_VCT || exact(c))
+    && paths.every((p) => hasClaim(c.claims, p)));
   if (!holding.length) throw new CitykeyError("claim_not_found", "no credential holds every claim asked for");
-  const size = (c) => c.sdJwt.split("~").length;
-  return holding.reduce((best, c) => (size(c) < size(best) || (size(c) === size(best) && c.uses < best.uses) ? c : best));
+  const rank = (c) => [c.vct === PASS_VCT ? 0 : 1, c.sdJwt.split("~").length, c.uses];
+  const before = (a, b) => { const [x, y] = [rank(a), rank(b)]; const i = x.findIndex((v, k) => v !== y[k]); return i >= 0 && x[i] < y[i]; };
+  return holding.reduce((best, c) => (before(c, best) ? c : best));
 }
 
 function freshNonce() {
