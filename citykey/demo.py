@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 
 from citykey_io.qrimage import version as qr_version
-from issuer.batch import issue_batch, revoke_with_receipt
+from issuer.batch import MAX_BATCH, issue_batch, revoke_with_receipt
 from issuer.db import create_schema, make_engine, sqlite_url
 from issuer.inventory import database_files, database_tables, key_store_files
 from issuer.signing import SigningKeys
@@ -76,9 +76,12 @@ class Demo:
             raise typer.Exit(1)
 
     def enrol(self, resident: Resident, count: int = 2) -> tuple[Wallet, str]:
-        """A batch of `count` credentials of each standard type, each with its own holder key."""
+        """A batch of `count` credentials of each standard type (fewer if they would not fit one batch),
+        each with its own holder key."""
         wallet = Wallet()
-        keys = {kind.name: wallet.new_holder_keys(count) for kind in standard_types(resident, now=self.now)}
+        kinds = standard_types(resident, now=self.now)
+        count = max(1, min(count, MAX_BATCH // len(kinds)))
+        keys = {kind.name: wallet.new_holder_keys(count) for kind in kinds}
         batch = issue_batch(resident, keys, keys=self.signing_keys(), registry=self.registry, now=self.now)
         for text in batch.credentials:
             wallet.import_credential(text)
