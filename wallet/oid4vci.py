@@ -427,6 +427,7 @@ def renew(
 
 
 __all__ = [
+    "DEFAULT_PER_TYPE",
     "LOCAL_HOSTS",
     "MAX_RESPONSE_BYTES",
     "Client",

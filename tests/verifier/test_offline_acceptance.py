@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from issuer.batch import issue_batch
 from tests.verifier.springfield import AUD, BUS, DAY, ISSUER, NONCE, SHOWN, T0, City, accept, refusal
 from verifier import Policy
-from wallet_spec.profile import AGE_THRESHOLDS, Resident, coarse_day
+from verifier.policies import load_policies
+from wallet.model import Wallet
+from wallet_spec.profile import AGE_THRESHOLDS, RESIDENT_VCT, Resident, coarse_day
 
 
 def test_valid_presentation_is_accepted_with_exactly_the_disclosed_claims(city: City, erika: Resident) -> None:
@@ -122,3 +125,25 @@ def test_key_list_that_expires_after_the_bundle_was_loaded_makes_the_bundle_stal
     patient = Policy(required=BUS.required, nonce=NONCE, aud=AUD, max_bundle_age=60 * DAY)
     now = bundle.key_list.exp + 1
     assert "bundle_stale" in refusal(holder.present(now=now), bundle, now=now, policy=patient)
+
+
+def test_a_fact_pass_is_accepted_for_the_claims_it_states_without_any_disclosure(city: City, erika: Resident) -> None:
+    wallet = Wallet()
+    batch = issue_batch(erika, {"resident-65": wallet.new_holder_keys(2)}, keys=city.signing_keys(),
+                        registry=city.registry, now=T0)
+    for credential in batch.credentials:
+        wallet.import_credential(credential)
+    bundle = city.bundle(now=T0)
+    now = T0 + 3600
+    text, _ = wallet.present(SHOWN, nonce=NONCE, aud=AUD, iat=now)
+    accepted = accept(text, bundle, now=now)
+    assert accepted.disclosed == ()  # the pass states both claims; nothing was disclosed
+    assert set(accepted.claims) == {"iss", "iat", "exp", "vct", "cnf", "status", "resident_of", "age_over_65"}
+    assert (accepted.claims["vct"], accepted.claims["age_over_65"]) == (RESIDENT_VCT, True)
+    senior_fare = load_policies()["senior-fare"]
+    assert senior_fare.unmet(accepted.claims) == []
+    text, _ = wallet.present(SHOWN, nonce=NONCE, aud=AUD, iat=now)
+    name_too = Policy(required=(("resident_of",), ("given_name",)), nonce=NONCE, aud=AUD)
+    assert refusal(text, bundle, now=now, policy=name_too) == ["missing_claim"]
+    unbound = text.rsplit("~", 1)[0] + "~"  # a copied pass without its KB-JWT
+    assert refusal(unbound, bundle, now=now) == ["kb_missing"]
