@@ -27,6 +27,7 @@ from benchmarks.report import Target, replace_generated, svg_chart
 from benchmarks.timing import Timed, interleaved, load_average
 from citykey_io.qrimage import write_svg
 from wallet_spec.bundle import load_bundle
+from wallet_spec.profile import STANDARD_TYPES
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
 
@@ -103,8 +104,9 @@ def issuance_section(run: Run) -> None:
     load = load_average()
     results = _timed(run, found)
     run.say("## Issuance", "",
-            "Per credential; floor: one ECDSA P-256 signature. The standard batch is three residency passes and "
-            f"an identity credential. Peer: `sd-jwt`'s SDJWTIssuer with the same claims. Load average: {load}.", "")
+            "Per credential; floor: one ECDSA P-256 signature. The standard batch is three residency passes, "
+            "an identity credential and the eight fact passes. Peer: `sd-jwt`'s SDJWTIssuer with the same claims. "
+            f"Load average: {load}.", "")
     _timed_table(run, results, per_call)
     for ours, peer in (("issue_credential (full)", "peer SDJWTIssuer (full)"),
                        ("standard batch (residency passes, identity, fact passes)",
@@ -124,8 +126,9 @@ def http_section(run: Run) -> None:
     found = http_issuer.run(batches=batches)
     run.say("## Issuer over HTTP (OpenID4VCI on loopback)", "",
             "The real service under uvicorn on 127.0.0.1, a client on the same machine receiving standard batches "
-            "(offer, token, then a nonce and one credential for each of the four standard configurations: 10 "
-            f"requests, 4 credentials). {batches} batches after one to warm up, one after another. Goal: p99 "
+            f"(offer, token, then a nonce and one credential for each of the {len(STANDARD_TYPES)} standard "
+            f"configurations: {2 + 2 * len(STANDARD_TYPES)} requests, {len(STANDARD_TYPES)} credentials). "
+            f"{batches} batches after one to warm up, one after another. Goal: p99 "
             f"under {HTTP_P99_GOAL_MS:g} ms per batch (a goal, not a ratio: it depends on the machine's load, "
             f"{load} when measured, and on the disk's fsync). CPU ms: processor time per batch of client and server "
             "together (one process), which the load does not inflate: the wall-clock time an idle machine would "

@@ -2,11 +2,12 @@
 
 The real service (`issuer.app.create_app`) under uvicorn on 127.0.0.1, on SQLite or on a fresh
 PostgreSQL database. Each batch is what `citykey wallet receive` does after the clerk made the
-offer: fetch the offer, redeem the pre-authorized code, and for each of the four standard
-configurations (three residency passes and the identity credential) get a `c_nonce` and request
-one credential with a key proof. The offers are made beforehand, in process (the clerk's part);
-a batch's latency runs from fetching the offer to the last credential. The client is on the same
-(shared) machine, so it competes with the server for the cores.
+offer: fetch the offer, redeem the pre-authorized code, and for each of the twelve standard
+configurations of its resident, who is over 65 (three residency passes, the identity credential
+and the eight fact passes) get a `c_nonce` and request one credential with a key proof. The
+offers are made beforehand, in process (the clerk's part); a batch's latency runs from fetching
+the offer to the last credential. The client is on the same (shared) machine, so it competes
+with the server for the cores.
 """
 
 from __future__ import annotations

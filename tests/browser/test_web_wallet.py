@@ -457,6 +457,7 @@ def test_a_resident_renews_from_the_wallet_and_the_spent_credential_renews_no_mo
     assert {verify_credential(t, bundle.issuer_key, key_binding=NO_KB).claims["vct"] for t in new} == {
         "urn:citykey:identity:1",
         "urn:citykey:residency:1",
+        RESIDENT_VCT,  # the fact passes renew too
     }
     one_way = Policy(aud=BUS, one_way=True, kb_max_age=ONE_WAY_KB_MAX_AGE, required=(("resident_of",),))
     show_code(page, "18 or older")
