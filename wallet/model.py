@@ -81,15 +81,16 @@ class Wallet:
         return stored
 
     def pick(self, vct: str | frozenset[str] | None = None, paths: Sequence[ClaimPath] = ()) -> StoredCredential:
-        """The credential to present: a fact pass stating exactly the claims in `paths`, else the
-        smallest kind that holds every one; of that kind the least used, so presentations don't
-        link while fresh ones remain.
+        """The credential to present: an unused fact pass stating exactly the claims in `paths`,
+        else the smallest kind that holds every one; of that kind the least used, so presentations
+        don't link while fresh ones remain.
 
         Smallest first because a presentation must fit a QR code a bus validator can read:
         a fact pass for "resident, 65+", an identity credential for a name. A fact pass shows
-        all its claims, so one stating more than was asked (65+ for "resident") is never chosen.
-        If no credential holds every claim, the least-used one is returned and presenting it
-        reports the missing claim.
+        all its claims, so one stating more than was asked (65+ for "resident") is never chosen;
+        a used one is chosen again only when no other credential holds the claims. If no
+        credential holds every claim, the least-used one is returned and presenting it reports
+        the missing claim.
         """
         kinds = frozenset({vct}) if isinstance(vct, str) else vct
         asked = frozenset(str(path[0]) for path in paths if path)
@@ -104,7 +105,9 @@ class Wallet:
         if not holding:
             _refuse_split(candidates, paths)
             return min(candidates, key=lambda c: c.uses)
-        return min(holding, key=lambda c: (c.vct != RESIDENT_VCT, _disclosure_count(c), c.uses))
+        fresh_passes = [c for c in holding if c.vct == RESIDENT_VCT and c.uses == 0]
+        others = [c for c in holding if c.vct != RESIDENT_VCT]
+        return min(fresh_passes or others or holding, key=lambda c: (_disclosure_count(c), c.uses))
 
     def present(
         self,

@@ -1,6 +1,6 @@
 // The resident's wallet over the store: trust (the bundle, its pinned root), choosing a fresh
 // credential, and presenting it — one-way to a listed verifier, or answering a challenge.
-// The same rules as wallet/model.py: a fact pass stating exactly the claims asked, else the smallest
+// The same rules as wallet/model.py: an unused fact pass stating exactly the claims asked, else the smallest
 // credential that holds every one, of those the least used, so two verifiers never see the same
 // signature, salt or key.
 import { CitykeyError } from "./errors.js";
@@ -75,8 +75,9 @@ const REGISTERED = ["iss", "iat", "exp", "nbf", "vct", "cnf", "status", "sub", "
 export const passFacts = (c) => Object.keys(c.claims).filter((name) => !REGISTERED.includes(name));
 
 /**
- * The credential to present, by the Python wallet's rule (wallet/model.py `pick`): a fact pass stating
- * exactly the claims asked for, else the smallest credential holding them all; never a pass that says more.
+ * The credential to present, by the Python wallet's rule (wallet/model.py `pick`): an unused fact pass
+ * stating exactly the claims asked for, else the smallest credential holding them all, least used first
+ * (a used pass only when nothing else holds them); never a pass that says more.
  */
 export function pick(all, paths, vcts) {
   const asked = new Set(paths.map((p) => String(p[0])));
@@ -84,9 +85,11 @@ export function pick(all, paths, vcts) {
   const holding = all.filter((c) => (vcts === null || vcts.includes(c.vct)) && (c.vct !== PASS_VCT || exact(c))
     && paths.every((p) => hasClaim(c.claims, p)));
   if (!holding.length) throw new CitykeyError("claim_not_found", "no credential holds every claim asked for");
-  const rank = (c) => [c.vct === PASS_VCT ? 0 : 1, c.sdJwt.split("~").length, c.uses];
-  const before = (a, b) => { const [x, y] = [rank(a), rank(b)]; const i = x.findIndex((v, k) => v !== y[k]); return i >= 0 && x[i] < y[i]; };
-  return holding.reduce((best, c) => (before(c, best) ? c : best));
+  const freshPasses = holding.filter((c) => c.vct === PASS_VCT && c.uses === 0);
+  const others = holding.filter((c) => c.vct !== PASS_VCT);
+  const pool = freshPasses.length ? freshPasses : others.length ? others : holding;
+  const size = (c) => c.sdJwt.split("~").length;
+  return pool.reduce((best, c) => (size(c) < size(best) || (size(c) === size(best) && c.uses < best.uses) ? c : best));
 }
 
 function freshNonce() {

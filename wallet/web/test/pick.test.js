@@ -24,10 +24,11 @@ test("resident and one age come from the pass stating exactly that", () => {
   assert.equal(pick(held, [["age_over_21"], ["resident_of"]], null).id, "resident-21");
 });
 
-test("resident only is the resident pass, however used; never an age pass", () => {
-  assert.equal(pick(held, [["resident_of"]], null).id, "resident");
-  const noResidentPass = held.filter((c) => c.id !== "resident");
-  assert.equal(pick(noResidentPass, [["resident_of"]], null).id, "residency");
+test("resident only is the resident pass while unused, then a residency pass; never an age pass", () => {
+  const fresh = held.map((c) => ({ ...c, uses: 0 }));
+  assert.equal(pick(fresh, [["resident_of"]], null).id, "resident");
+  assert.equal(pick(held, [["resident_of"]], null).id, "residency"); // the resident pass was used 5 times
+  assert.equal(pick(held.filter((c) => c.vct === PASS_VCT), [["resident_of"]], null).id, "resident"); // nothing else
 });
 
 test("what no pass states exactly falls back to the smallest credential holding it", () => {
