@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import os
+import secrets
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
@@ -24,7 +24,7 @@ SaltSource = Callable[[], str]
 
 
 def new_salt() -> str:
-    return b64url_encode(os.urandom(SALT_BYTES))  # what secrets.token_bytes returns, one call fewer
+    return b64url_encode(secrets.token_bytes(SALT_BYTES))
 
 
 class Disclosure(NamedTuple):

@@ -7,7 +7,6 @@ disclosure reveals.
 
 from __future__ import annotations
 
-import os
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -130,7 +129,7 @@ class _SaltPool:
 
     def __call__(self) -> str:
         if not self._pool:
-            self._pool = os.urandom(self._DRAW)
+            self._pool = secrets.token_bytes(self._DRAW)
         salt, self._pool = self._pool[:SALT_BYTES], self._pool[SALT_BYTES:]
         return b64url_encode(salt)
 
