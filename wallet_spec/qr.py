@@ -130,17 +130,21 @@ def _compressed_point(value: dict[str, Any]) -> bytes | None:
     if not isinstance(x, str) or not isinstance(y, str):
         return None
     raw_x, raw_y = _canonical_b64(x), _canonical_b64(y)
-    if raw_x is None or raw_y is None or len(raw_x) != 32 or len(raw_y) != 32:
-        return None
-    try:
-        ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, b"\x04" + raw_x + raw_y)
-    except ValueError:
-        return None  # not on the curve: carried as the object it is
+    if raw_x is None or raw_y is None or len(raw_x) != 32 or len(raw_y) != 32 or not _on_curve(raw_x, raw_y):
+        return None  # off the curve: carried as the object it is
     return bytes([2 | raw_y[-1] & 1]) + raw_x
 
 
-def _jwk_of_point(point: bytes) -> dict[str, str]:
-    """The JWK `_compressed_point` compressed: y restored from x and its parity."""
+def _on_curve(x: bytes, y: bytes) -> bool:
+    try:
+        ec.EllipticCurvePublicKey.from_encoded_point(_CURVE, b"\x04" + x + y)
+    except ValueError:
+        return False
+    return True
+
+
+def _jwk_of_point(point: bytes) -> str:
+    """The compact JSON of the JWK `_compressed_point` compressed: y restored from x and its parity."""
     try:
         if point[0] not in (2, 3):
             raise ValueError("not a compressed point")
@@ -148,7 +152,7 @@ def _jwk_of_point(point: bytes) -> dict[str, str]:
     except ValueError:
         raise FormatError("QR payload has a holder key that is not a compressed point on P-256") from None
     xy = key.public_bytes(Encoding.X962, PublicFormat.UncompressedPoint)
-    return {"kty": "EC", "crv": "P-256", "x": b64url_encode(xy[1:33]), "y": b64url_encode(xy[33:])}
+    return f'{{"kty":"EC","crv":"P-256","x":"{b64url_encode(xy[1:33])}","y":"{b64url_encode(xy[33:])}"}}'
 
 
 def _value(value: Any, depth: int = 0) -> bytes:
@@ -240,16 +244,26 @@ def _truncated() -> FormatError:
     return FormatError("QR payload is truncated")
 
 
-class _Reader:
-    """Reads a body; every value must be spelled exactly as `_value` spells it, checked as it is read.
+_STRING_TAGS = frozenset({*range(_N_KNOWN), _TEXT, _B64, _B64_32})
+"""The tags a string is spelled with: what a member or claim name must start with."""
+_KNOWN_JSON = tuple(json_dumps(s) for s in KNOWN)
+_LITERALS = ("null", "false", "true")
+_JWK_AS_OBJECT = bytes([_OBJECT, 4, *(_KNOWN_INDEX[s] for s in ("kty", "EC", "crv", "P-256", "x")), _B64_32])
+_JWK_Y = bytes([_KNOWN_INDEX["y"], _B64_32])
 
-    That makes each presentation's code unique without encoding anything again: each tag below
-    is accepted only where `_value` would have chosen it (a known string never spelled as text,
-    base64url-shaped text never as text, a whole day never as a plain integer, a P-256 key on the
-    curve never as an object, lengths and integers in their shortest form), and `json_part` adds
-    the two choices made per part (`_json_part`, `_shaped`). `legacy` reads a `CK1:` body, which
-    had neither the day nor the point tag. A byte read past the end raises `IndexError`, which
-    `decode` reports as truncation; multi-byte reads check their length first.
+
+class _Reader:
+    """Reads a body into the compact JSON of each part, checking every spelling as it reads.
+
+    Each value must be spelled exactly as `_value` spells it, which makes each presentation's
+    code unique without encoding anything again: each tag is accepted only where `_value` would
+    have chosen it (a known string never spelled as text, base64url-shaped text never as text, a
+    whole day never as a plain integer, a P-256 key on the curve never as an object, lengths and
+    integers in their shortest form), and `json_part` adds the two choices made per part
+    (`_json_part`, `_shaped`). Values are written straight to compact JSON text (what
+    `json_dumps` would make of them): no value objects are built. `legacy` reads a `CK1:` body,
+    which had neither the day nor the point tag. A byte read past the end raises `IndexError`,
+    which `decode` reports as truncation; multi-byte reads check their length first.
     """
 
     __slots__ = ("data", "legacy", "pos")
@@ -294,39 +308,25 @@ class _Reader:
             raise FormatError("QR payload nests too deeply")
         return n
 
-    def value(self, depth: int) -> Any:
-        """One value; the common ones (known strings, 32-octet strings) take the first branches."""
+    def value(self, depth: int) -> str:
+        """One value as compact JSON; the common ones (known strings, 32-octet strings) come first."""
         data = self.data
-        tag = data[self.pos]
-        self.pos += 1
+        start = self.pos
+        tag = data[start]
+        self.pos = start + 1
         if tag < _N_KNOWN:
-            return KNOWN[tag]
+            return _KNOWN_JSON[tag]
         if tag == _B64_32:
-            return b64url_encode(self.octets(32))
+            return f'"{b64url_encode(self.octets(32))}"'
         if tag == _OBJECT:
-            obj: dict[str, Any] = {}
-            for _ in range(self.count(depth)):
-                tag = data[self.pos]
-                if tag < _N_KNOWN:  # a known name: most are
-                    self.pos += 1
-                    name = KNOWN[tag]
-                else:
-                    name = self.value(depth + 1)
-                    if not isinstance(name, str):
-                        raise FormatError("QR payload has a bad or repeated member name")
-                if name in obj:
-                    raise FormatError("QR payload has a bad or repeated member name")
-                obj[name] = self.value(depth + 1)
-            if not self.legacy and len(obj) == 4 and _compressed_point(obj) is not None:
-                raise FormatError("QR payload spells a P-256 key the long way")
-            return obj
+            return self.object(start, depth)
         if tag == _ARRAY:
-            return [self.value(depth + 1) for _ in range(self.count(depth))]
+            return "[" + ",".join([self.value(depth + 1) for _ in range(self.count(depth))]) + "]"
         if tag == _UINT:
             number = self.varint()
             if number and not number % DAY and not self.legacy:
                 raise FormatError("QR payload spells a whole day the long way")
-            return number
+            return str(number)
         if tag == _TEXT:
             try:
                 text = self.octets(self.varint()).decode("utf-8")
@@ -334,52 +334,91 @@ class _Reader:
                 raise FormatError("QR payload has text that is not UTF-8") from None
             if text in _KNOWN_INDEX or _canonical_b64(text) is not None:
                 raise FormatError("QR payload spells a string the long way")
-            return text
+            return json_dumps(text)
         if tag == _B64:
             raw = self.octets(self.varint())
             text = b64url_encode(raw)
             if len(text) < _MIN_B64 or len(raw) == 32:
                 raise FormatError("QR payload spells a base64url string the long way")
-            return text
+            return f'"{text}"'
         if tag in (_NULL, _FALSE, _TRUE):
-            return (None, False, True)[tag - _NULL]
+            return _LITERALS[tag - _NULL]
         if tag == _NINT:
-            return -1 - self.varint()
+            return str(-1 - self.varint())
         if tag == _DAYS and not self.legacy:
             days = self.varint()
             if not days or (days * DAY).bit_length() > _MAX_INT_BITS:
                 raise FormatError("QR payload spells a number of days the encoder never writes")
-            return days * DAY
+            return str(days * DAY)
         if tag == _P256 and not self.legacy:
             return _jwk_of_point(self.octets(33))
         if tag < 0x80:
             raise FormatError("QR payload names an unknown string")
         raise FormatError("QR payload has an unknown tag")
 
+    def object(self, start: int, depth: int) -> str:
+        data = self.data
+        names: set[str] = set()
+        members = []
+        for _ in range(self.count(depth)):
+            tag = data[self.pos]
+            if tag < _N_KNOWN:  # a known name: most are
+                self.pos += 1
+                name = _KNOWN_JSON[tag]
+            else:
+                name = self.value(depth + 1)
+                if tag not in _STRING_TAGS:
+                    raise FormatError("QR payload has a bad or repeated member name")
+            if name in names:  # one string, one spelling: equal names have equal JSON
+                raise FormatError("QR payload has a bad or repeated member name")
+            names.add(name)
+            tag = data[self.pos]
+            if tag < _N_KNOWN:  # a known value ("EC", "ES256", a credential type...)
+                self.pos += 1
+                members.append(f"{name}:{_KNOWN_JSON[tag]}")
+            else:
+                members.append(f"{name}:{self.value(depth + 1)}")
+        if (
+            not self.legacy
+            and data.startswith(_JWK_AS_OBJECT, start)
+            and self.pos == start + 74
+            and data.startswith(_JWK_Y, start + 40)
+            and _on_curve(data[start + 8 : start + 40], data[start + 42 : start + 74])
+        ):
+            raise FormatError("QR payload spells a P-256 key the long way")
+        return "{" + ",".join(members) + "}"
+
     def json_part(self) -> bytes:
         """One JSON part, which must be spelled exactly as `encode` spells it: one text per presentation."""
+        data = self.data
         start = self.pos
-        mode = self.data[start]
+        mode = data[start]
         if mode == _RAW:
             self.pos += 1
             part = self.octets(self.varint())
-            if _json_part(part) != self.data[start : self.pos]:  # a part `encode` would have packed
+            if _json_part(part) != data[start : self.pos]:  # a part `encode` would have packed
                 raise FormatError("QR payload spells a part other than the one way it is encoded")
             return part
-        value: Any
-        if mode == _PROPERTY:
+        if mode in (_PROPERTY, _ELEMENT):
             self.pos += 1
-            value = [b64url_encode(self.octets(_SALT)), self.value(1), self.value(1)]
-            if not isinstance(value[1], str):
+            salt = b64url_encode(self.octets(_SALT))
+            if mode == _ELEMENT:
+                return f'["{salt}",{self.value(1)}]'.encode()
+            named = data[self.pos] if self.pos < len(data) else None
+            name = self.value(1)
+            if named not in _STRING_TAGS:
                 raise FormatError("QR payload has a disclosure whose claim name is not a string")
-        elif mode == _ELEMENT:
-            self.pos += 1
-            value = [b64url_encode(self.octets(_SALT)), self.value(1)]
-        else:
-            value = self.value(0)
-            if _disclosure_shaped(value):
-                raise FormatError("QR payload spells a part other than the one way it is encoded")
-        return json_dumps(value).encode("utf-8")
+            return f'["{salt}",{name},{self.value(1)}]'.encode()
+        text = self.value(0)
+        if (  # [salt, name, value] or [salt, value] spelled as a plain array: `_shaped` packs it
+            mode == _ARRAY
+            and data[start + 1] in (2, 3)
+            and data[start + 2] == _B64
+            and data[start + 3] == _SALT
+            and (data[start + 1] == 2 or data[start + 4 + _SALT] in _STRING_TAGS)
+        ):
+            raise FormatError("QR payload spells a part other than the one way it is encoded")
+        return text.encode()
 
     def jws(self) -> str:
         header, payload = self.json_part(), self.json_part()
