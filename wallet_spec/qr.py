@@ -301,7 +301,11 @@ class _Reader:
 
     def count(self, depth: int) -> int:
         """An array's or object's length: each element takes at least one byte, and nests one deeper."""
-        n = self.varint()
+        n = self.data[self.pos]
+        if n < 0x80:
+            self.pos += 1
+        else:
+            n = self.varint()
         if n > len(self.data) - self.pos:
             raise _truncated()
         if n and depth >= MAX_DEPTH:
@@ -358,7 +362,7 @@ class _Reader:
 
     def object(self, start: int, depth: int) -> str:
         data = self.data
-        names: set[str] = set()
+        names: list[str] = []
         members = []
         for _ in range(self.count(depth)):
             tag = data[self.pos]
@@ -369,15 +373,15 @@ class _Reader:
                 name = self.value(depth + 1)
                 if tag not in _STRING_TAGS:
                     raise FormatError("QR payload has a bad or repeated member name")
-            if name in names:  # one string, one spelling: equal names have equal JSON
-                raise FormatError("QR payload has a bad or repeated member name")
-            names.add(name)
+            names.append(name)
             tag = data[self.pos]
             if tag < _N_KNOWN:  # a known value ("EC", "ES256", a credential type...)
                 self.pos += 1
                 members.append(f"{name}:{_KNOWN_JSON[tag]}")
             else:
                 members.append(f"{name}:{self.value(depth + 1)}")
+        if len(set(names)) != len(names):  # one string, one spelling: equal names have equal JSON
+            raise FormatError("QR payload has a bad or repeated member name")
         if (
             not self.legacy
             and data.startswith(_JWK_AS_OBJECT, start)
