@@ -13,8 +13,8 @@
     value   = 0x00-0x7F                          a string from KNOWN, by index
             | 0x80 | 0x81 | 0x82                 null, false, true
             | 0x83 varint | 0x84 varint          integer n >= 0, or -1-n
-            | 0x8E varint                        integer 86400 * k, k >= 1 (a whole UTC day:
-                                                 the `iat` and `exp` of credentials)
+            | 0x8E varint                        integer 86400 * k, k >= 1, below 2**70 (a whole
+                                                 UTC day: the `iat` and `exp` of credentials)
             | 0x85 bytes                         UTF-8 text
             | 0x86 bytes                         a string that is the canonical base64url of these
                                                  octets (digests, keys, salts, nonces)
