@@ -8,7 +8,7 @@ on jwcrypto), verifying the same presentation; the benchmark asserts both agree 
 
 Two presentations: the original benchmark's (one `full` credential, `resident_of` and
 `age_over_65`, 16 digests) and what a turnstile scans (a residency pass with the same two
-claims, from its `CK1:` QR text).
+claims, from its `CK2:` QR text).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ class Setup:
     residency: str
     """The residency pass's presentation (compact)."""
     residency_qr: str
-    """The same as `CK1:` QR text."""
+    """The same as `CK2:` QR text."""
 
 
 def setup(now: int | None = None) -> Setup:
@@ -202,7 +202,7 @@ def candidates(s: Setup) -> tuple[dict[str, Callable[[], object]], dict[str, str
         "verifier.verify": lambda: verifier_verify(s.full, bundle, policy, now=now),
         "floor (residency pass)": floor_for(s.residency, issuer_pub, holder_pub),
         "verifier.verify (residency pass)": lambda: verifier_verify(s.residency, bundle, policy, now=now),
-        "verifier.verify from CK1: QR text": lambda: verifier_verify(qr.decode(s.residency_qr), bundle, policy,
+        "verifier.verify from CK2: QR text": lambda: verifier_verify(qr.decode(s.residency_qr), bundle, policy,
                                                                       now=now),
     }
     floors = {name: "floor (residency pass)" for name in found if "residency" in name or "QR" in name}
