@@ -72,16 +72,18 @@ def verification_section(run: Run) -> None:
     results = _timed(run, found, floors)
     run.say("## Verification", "",
             f"Presentations: `full` credential, `resident_of` + `age_over_65`, key-bound, {len(s.full):,} "
-            f"characters; residency pass, same claims, {len(s.residency):,} characters, `CK1:` QR text "
+            f"characters; residency pass, same claims, {len(s.residency):,} characters, `CK2:` QR text "
             f"{len(s.residency_qr):,} characters. Peer: `sd-jwt` {verification.peer_version()} on the `full` "
-            f"presentation (claims asserted equal). Load average when measured: {load}.", "")
+            f"presentation (claims asserted equal). Reading floor: the floor plus only decoding every part with "
+            "CPython's own C decoders (base64url, JSON) and building the holder's key, checking nothing: what any "
+            f"verifier in CPython must at least do. Load average when measured: {load}.", "")
     _timed_table(run, results)
     ours = results["verifier.verify"]
     checks = [
         Target("verifier.verify (full) / floor", ours.ratio, VERIFY_TARGET, True),
         Target("verifier.verify (residency pass) / floor", results["verifier.verify (residency pass)"].ratio,
                VERIFY_TARGET, True),
-        Target("from `CK1:` QR text to the decision / floor", results["verifier.verify from CK1: QR text"].ratio,
+        Target("from `CK2:` QR text to the decision / floor", results["verifier.verify from CK2: QR text"].ratio,
                QR_TARGET, True),
     ]
     peer = results.get("peer sd-jwt SDJWTVerifier")
@@ -90,10 +92,11 @@ def verification_section(run: Run) -> None:
                              PEER_VERIFY_TARGET, False))
     run.targets.extend(checks)
     run.bars.extend([
+        ("reading floor (full): decoding only", results["reading floor"].ratio, None),
         ("verify_credential (full)", results["verify_credential"].ratio, None),
         ("verifier.verify (full)", ours.ratio, VERIFY_TARGET),
         ("verifier.verify (residency pass)", results["verifier.verify (residency pass)"].ratio, VERIFY_TARGET),
-        ("from CK1: QR text", results["verifier.verify from CK1: QR text"].ratio, QR_TARGET),
+        ("from CK2: QR text", results["verifier.verify from CK2: QR text"].ratio, QR_TARGET),
     ])
     if peer is not None:
         run.bars.append(("peer sd-jwt (full)", peer.ratio, None))

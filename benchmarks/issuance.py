@@ -40,9 +40,10 @@ _ECDSA = ec.ECDSA(hashes.SHA256())
 
 def _ours(kind: CredentialType, issuer_key: jwk.PrivateKey, holder: jwk.PublicKey, now: int) -> Callable[[], object]:
     kid = signing_kid(issuer_key)
+    sent = jwk.public_jwk(holder)  # as the wallet sends it (an OpenID4VCI proof's `jwk`), checked per credential
 
     def run() -> object:
-        return issue_credential(RESIDENT, issuer=ISSUER, signing_key=issuer_key, kid=kid, holder_key=holder,
+        return issue_credential(RESIDENT, issuer=ISSUER, signing_key=issuer_key, kid=kid, holder_key=sent,
                                 status_idx=7, status_uri=STATUS_URI, now=now, credential_type=kind)
 
     return run

@@ -1,7 +1,7 @@
 """`citykey verify`: a verifier's yes or no, offline, from a presentation and the trust bundle.
 
 The presentation comes from standard input, or from a photo of its QR code
-(`--image`); either the `CK1:` QR text or a plain compact SD-JWT. Challenge
+(`--image`); either the `CK2:` QR text or a plain compact SD-JWT. Challenge
 mode checks the nonce this verifier showed (`--nonce` and `--aud`, or the
 request it printed, `--request`); one-way mode (`--one-way --aud A
 --replay-db FILE`) checks no nonce but accepts each presentation once. One of

@@ -215,7 +215,7 @@ def present(
 
     With --nonce and --aud it is bound to that challenge; with --aud alone it is
     one-way (the wallet picks the nonce). With --qr or --terminal the printed text
-    is the QR form (`CK1:`), otherwise the compact SD-JWT.
+    is the QR form (`CK2:`), otherwise the compact SD-JWT.
     """
     if (claims is None) == (request is None):
         fail_usage("usage: give either --claims or --request")

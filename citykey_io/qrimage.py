@@ -10,8 +10,8 @@ level Q would need v22). It is fixed, not boosted to a higher level that fits
 the same version, so a text's version is predictable and matches the sizes
 in docs/credential.md.
 
-A `CK1:` text is Base45, whose alphabet is exactly QR's alphanumeric mode
-(5.5 bits a character instead of 8); `qr_symbol` refuses a `CK1:` text that
+A `CK2:` (or older `CK1:`) text is Base45, whose alphabet is exactly QR's alphanumeric mode
+(5.5 bits a character instead of 8); `qr_symbol` refuses such a text that
 would need byte mode, because that means the text is not what `qr.encode`
 makes and the symbol would be some versions larger than it should be.
 """
@@ -25,7 +25,7 @@ from typing import IO
 import segno
 
 from wallet_spec.errors import FormatError, TooLarge
-from wallet_spec.qr import PREFIX
+from wallet_spec.qr import PREFIXES
 
 ERROR_LEVEL = "M"
 QUIET_ZONE = 4
@@ -59,14 +59,14 @@ def _target(path: Destination) -> str | IO[bytes]:
 
 
 def qr_symbol(text: str) -> segno.QRCode:
-    """The QR code for `text`: level M, never Micro QR; a `CK1:` text must use alphanumeric mode."""
+    """The QR code for `text`: level M, never Micro QR; a `CK2:` or `CK1:` text must use alphanumeric mode."""
     try:
         symbol = segno.make(text, error=ERROR_LEVEL, micro=False, boost_error=False)
     except segno.DataOverflowError:
         raise TooLarge(f"{len(text)} characters do not fit in any QR code at level {ERROR_LEVEL}") from None
-    if text.startswith(PREFIX) and symbol.mode != "alphanumeric":
+    if text.startswith(PREFIXES) and symbol.mode != "alphanumeric":
         raise FormatError(
-            f"a {PREFIX} text must encode in QR alphanumeric mode, but needs {symbol.mode} mode: "
+            f"a {text[:4]} text must encode in QR alphanumeric mode, but needs {symbol.mode} mode: "
             "it holds characters outside Base45"
         )
     return symbol

@@ -18,7 +18,7 @@ def test_a_quick_run_writes_every_section_the_targets_and_a_chart(tmp_path: Path
                 "## QR sizes")
     for heading in headings:
         assert heading in doc
-    for row in ("| floor |", "verifier.verify from CK1: QR text", "peer sd-jwt / verifier.verify",
+    for row in ("| floor |", "verifier.verify from CK2: QR text", "peer sd-jwt / verifier.verify",
                 "| 100,000 | 1.0% |", "| resident, age_over_65 | residency |", "| SQLite | 2 |"):
         assert row in doc
     assert doc.index(END) < doc.index("## Notes written by hand")

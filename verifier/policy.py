@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from wallet_spec.errors import ChallengeMissing, UsageError
+from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.sdjwt import ClaimPath
 
 DAY = 86_400
@@ -42,6 +43,8 @@ class Policy:
     kb_max_age: int = 300
     max_bundle_age: int = 7 * DAY
     one_way: bool = False
+    key_binding: KeyBindingPolicy = field(init=False, repr=False, compare=False)
+    """What the policy asks of a KB-JWT, made once here for every presentation it decides."""
 
     def __post_init__(self) -> None:
         if not self.aud:
@@ -58,3 +61,13 @@ class Policy:
                 "a verifier needs the nonce it showed, or one-way mode with a replay cache: without either, "
                 "it accepts the same presentation again and again"
             )
+        object.__setattr__(
+            self,
+            "key_binding",
+            KeyBindingPolicy(
+                required=self.require_key_binding,
+                nonce=None if self.one_way else self.nonce,
+                aud=self.aud,
+                max_age=self.kb_max_age,
+            ),
+        )

@@ -14,7 +14,7 @@ into a presentation. Everything about the image is untrusted, so:
   never a traceback.
 
 A photo holding several QR codes (a poster with a web link next to the pass)
-yields the one whose text starts with `CK1:`; two citykey codes are refused,
+yields the one whose text starts with `CK2:` (or the older `CK1:`); two citykey codes are refused,
 since nothing says which the resident meant to show.
 """
 
@@ -28,7 +28,7 @@ import zxingcpp
 from PIL import Image, ImageFilter
 
 from wallet_spec.errors import FormatError, TooLarge
-from wallet_spec.qr import PREFIX
+from wallet_spec.qr import PREFIXES
 
 DEFAULT_MAX_PIXELS = 25_000_000
 """A 24-megapixel photo (6000×4000) passes; 12 MP phone photos and 4K webcam frames are far below.
@@ -111,9 +111,9 @@ def read_qr(source: ImageSource, *, max_pixels: int = DEFAULT_MAX_PIXELS) -> str
         except (OSError, ValueError, SyntaxError, EOFError, struct.error):
             raise FormatError("the image file is damaged or truncated") from None
     texts = _decode(gray)
-    if not any(t.startswith(PREFIX) for t in texts) and width * height <= SECOND_PASS_MAX_PIXELS:
+    if not any(t.startswith(PREFIXES) for t in texts) and width * height <= SECOND_PASS_MAX_PIXELS:
         texts = list(dict.fromkeys([*texts, *_decode(_enlarged_and_sharpened(gray))]))
-    ours = [t for t in texts if t.startswith(PREFIX)]
+    ours = [t for t in texts if t.startswith(PREFIXES)]
     if len(ours) == 1:
         return ours[0]
     if len(ours) > 1:

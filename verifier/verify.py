@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from citykey_io.clock import now as read_clock
 from verifier.policy import Policy
@@ -20,23 +19,19 @@ from wallet_spec.errors import (
     VerificationError,
     VerificationFailed,
 )
-from wallet_spec.keybinding import KeyBindingPolicy
 from wallet_spec.profile import ALL_VCTS, VC_TYP, profile_errors
 from wallet_spec.sdjwt import ClaimPath, SdJwt, has_claim
 from wallet_spec.statuslist import status_errors
 from wallet_spec.verify import examine
 
 
-@dataclass(frozen=True, slots=True)
-class Accepted:
+class Accepted(NamedTuple):
     """A yes: the claims the holder disclosed, and any warning the operator should see."""
 
     claims: dict[str, Any]
     disclosed: tuple[ClaimPath, ...]
     warnings: tuple[str, ...]
 
-
-KB_LEEWAY = KeyBindingPolicy().leeway
 
 
 def replay_key(kb_token: jws.CompactJws) -> bytes:
@@ -87,13 +82,7 @@ def verify(
     now = read_clock() if now is None else now
     check_policy(policy, replay=replay is not None)
     sd_jwt = SdJwt.parse(text)
-    kb_policy = KeyBindingPolicy(
-        required=policy.require_key_binding,
-        nonce=None if policy.one_way else policy.nonce,
-        aud=policy.aud,
-        max_age=policy.kb_max_age,
-        leeway=KB_LEEWAY,
-    )
+    kb_policy = policy.key_binding
     found = examine(sd_jwt, bundle.issuer_key, typ=VC_TYP, key_binding=kb_policy, now=now)
     stale, warnings = _bundle_age(bundle, policy, now)
     key = replay_key(found.kb_token) if replay is not None and found.kb_token is not None else None

@@ -6,15 +6,26 @@ all bound their input the same way: the text's length before Base45, the
 inflated size while inflating (one byte over the limit is enough to know), and
 no truncated or trailing deflate data. Their bodies write lengths and numbers
 as `varint`s (each reader bounds and checks them against its own limits).
+
+Base45 is the `b45` package (numpy, a few microseconds a code whatever its
+length). Its decoder trusts its input: a character outside the alphabet decodes
+as zero or fails inside numpy, and a triple above 65535 or a final pair above
+255 wraps around. So a text is Base45 here only if every character is in RFC
+9285's alphabet, its length is not 3n+1, and encoding what it decodes to gives
+the text back (the one spelling of those bytes).
 """
 
 from __future__ import annotations
 
 import zlib
 
-import base45
+import b45
+import numpy
 
 from wallet_spec.errors import FormatError, TooLarge
+
+BASE45_ALPHABET = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:"
+"""RFC 9285 §4, which is exactly QR's alphanumeric mode."""
 
 
 def varint(value: int) -> bytes:
@@ -29,8 +40,23 @@ def varint(value: int) -> bytes:
 
 def pack(prefix: str, body: bytes, dictionary: bytes) -> str:
     deflater = zlib.compressobj(9, zlib.DEFLATED, -15, 9, zlib.Z_DEFAULT_STRATEGY, dictionary)
-    encoded: bytes = base45.b45encode(deflater.compress(body) + deflater.flush())
-    return prefix + encoded.decode("ascii")
+    return prefix + b45encode(deflater.compress(body) + deflater.flush())
+
+
+def b45encode(data: bytes) -> str:
+    encoded: str = b45.encode(data)
+    return encoded
+
+
+def b45decode(text: str) -> bytes:
+    """The bytes `text` is the Base45 of; `ValueError` for any other text (see the module docstring)."""
+    if len(text) % 3 == 1 or not text.isascii() or text.encode("ascii").translate(None, BASE45_ALPHABET):
+        raise ValueError("not Base45")
+    with numpy.errstate(over="ignore"):  # an overlong final pair wraps; the comparison below refuses it
+        data: bytes = b45.decode(text)
+    if b45.encode(data) != text:
+        raise ValueError("not canonical Base45")
+    return data
 
 
 def unpack(
@@ -42,7 +68,7 @@ def unpack(
     if not text.startswith(prefix):
         raise FormatError(not_ours)
     try:
-        packed = base45.b45decode(text[len(prefix) :])
+        packed = b45decode(text[len(prefix) :])
     except ValueError:
         raise FormatError(f"{what} text is not Base45") from None
     inflater = zlib.decompressobj(-15, zdict=dictionary)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from wallet_spec.encoding import (
     b64url_decode,
@@ -28,8 +27,7 @@ def new_salt() -> str:
     return b64url_encode(secrets.token_bytes(SALT_BYTES))
 
 
-@dataclass(frozen=True, slots=True)
-class Disclosure:
+class Disclosure(NamedTuple):
     """One disclosure; `name` is None for an array element."""
 
     encoded: str

@@ -19,6 +19,7 @@ import hashlib
 import json
 import math
 import re
+from collections.abc import Callable
 from typing import Any, TypeGuard
 
 from wallet_spec.errors import FormatError
@@ -118,12 +119,22 @@ _DECODER = json.JSONDecoder(
 """Made once: `json.loads` with hooks would build a decoder per call."""
 
 
+_SCAN: Callable[[str, int], tuple[Any, int]] = _DECODER.scan_once  # type: ignore[attr-defined]
+"""The C scanner itself: one value at a position. `json_loads` calls it directly and leaves the
+Python wrappers (`decode`, `raw_decode`) to text with surrounding whitespace or errors."""
+
+
 def json_loads(data: bytes | str, *, what: str = "value") -> Any:
     """Parse UTF-8 JSON, refusing other encodings, a BOM, lone surrogates, duplicate names,
     NaN/Infinity and absurd nesting. Every problem is a FormatError naming `what`."""
     text = _utf8_text(data, what)
     try:
-        value = _DECODER.decode(text)
+        try:
+            value, end = _SCAN(text, 0)
+        except StopIteration:  # leading whitespace, or no value at all: the full decoder decides
+            end = -1
+        if end != len(text):
+            value = _DECODER.decode(text)
     except FormatError as exc:
         raise FormatError(f"{what}: {exc.message}") from None
     except (ValueError, RecursionError):
@@ -136,11 +147,22 @@ def json_loads(data: bytes | str, *, what: str = "value") -> Any:
 
 
 _COMPACT = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+_MAKE_ENCODER = getattr(json.encoder, "c_make_encoder", None)
+_C_ENCODER: Callable[[Any, int], list[str]] | None = (
+    None
+    if _MAKE_ENCODER is None
+    else _MAKE_ENCODER(None, _COMPACT.default, json.encoder.encode_basestring, None, ":", ",", False, False, False)
+)
+"""`_COMPACT`'s own C encoder, made once (`JSONEncoder.encode` makes one per call): issuance
+serializes every disclosure. It has no circular-reference check; claims are trees, and a cycle
+ends in RecursionError instead."""
 
 
 def json_dumps(value: Any) -> str:
     """Compact JSON, UTF-8 kept as is: what citykey signs and discloses."""
-    return _COMPACT.encode(value)
+    if _C_ENCODER is None:
+        return _COMPACT.encode(value)
+    return "".join(_C_ENCODER(value, 0))
 
 
 def json_dumps_spaced(value: Any) -> str:

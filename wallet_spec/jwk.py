@@ -14,12 +14,13 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 
 from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps
-from wallet_spec.errors import KeyInvalid
+from wallet_spec.errors import FormatError, KeyInvalid
 
 PublicKey = ec.EllipticCurvePublicKey
 PrivateKey = ec.EllipticCurvePrivateKey
 
 _COORD = 32
+_P256 = ec.SECP256R1()
 
 PRIVATE_JWK_MEMBERS = frozenset({"d", "p", "q", "dp", "dq", "qi", "k", "oth"})
 """JWK members that carry private or secret key material (RFC 7518 §6): EC and RSA private parts, octet keys."""
@@ -35,9 +36,9 @@ def _coordinate(jwk: Mapping[str, Any], name: str) -> bytes:
     if not isinstance(value, str):
         raise KeyInvalid(f"JWK member {name!r} is missing")
     try:
-        raw = b64url_decode(value, what=f"JWK member {name!r}")
-    except Exception as exc:
-        raise KeyInvalid(f"JWK member {name!r} is not base64url") from exc
+        raw = b64url_decode(value)
+    except FormatError:
+        raise KeyInvalid(f"JWK member {name!r} is not base64url") from None
     if len(raw) != _COORD:
         raise KeyInvalid(f"JWK member {name!r} must be {_COORD} bytes")
     return raw
@@ -51,7 +52,7 @@ def public_key_from_jwk(jwk: Any) -> PublicKey:
         raise KeyInvalid("only EC P-256 keys are accepted")
     point = b"\x04" + _coordinate(jwk, "x") + _coordinate(jwk, "y")
     try:
-        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), point)
+        return ec.EllipticCurvePublicKey.from_encoded_point(_P256, point)
     except ValueError as exc:
         raise KeyInvalid("JWK point is not on P-256") from exc
 
@@ -60,7 +61,7 @@ def private_key_from_jwk(jwk: Any) -> PrivateKey:
     public = public_key_from_jwk(jwk)
     d = int.from_bytes(_coordinate(jwk, "d"), "big")
     try:
-        key = ec.derive_private_key(d, ec.SECP256R1())
+        key = ec.derive_private_key(d, _P256)
     except ValueError as exc:
         raise KeyInvalid("JWK private scalar is out of range") from exc
     if key.public_key().public_numbers() != public.public_numbers():
@@ -68,8 +69,16 @@ def private_key_from_jwk(jwk: Any) -> PrivateKey:
     return key
 
 
-def public_jwk(key: PublicKey | PrivateKey) -> dict[str, str]:
-    """The public JWK with exactly the RFC 7638 required members."""
+def public_jwk(key: PublicKey | PrivateKey | Mapping[str, Any]) -> dict[str, str]:
+    """The public JWK with exactly the RFC 7638 required members.
+
+    A JWK given as received (a proof's `jwk`) is checked as `public_key_from_jwk` checks it and
+    its own coordinates kept: the strict base64url check leaves them one spelling, so no
+    conversion through a key object (a field inversion in OpenSSL) is needed.
+    """
+    if isinstance(key, Mapping):
+        public_key_from_jwk(key)
+        return {"kty": "EC", "crv": "P-256", "x": key["x"], "y": key["y"]}
     if isinstance(key, ec.EllipticCurvePrivateKey):
         key = key.public_key()
     if not isinstance(key.curve, ec.SECP256R1):
@@ -90,10 +99,10 @@ def private_jwk(key: PrivateKey) -> dict[str, str]:
 
 def thumbprint(key: PublicKey | PrivateKey | Mapping[str, Any]) -> str:
     """RFC 7638 SHA-256 thumbprint: the `kid` citykey gives every key."""
-    jwk = public_jwk(key if not isinstance(key, Mapping) else public_key_from_jwk(key))
+    jwk = public_jwk(key)
     canonical = json_dumps({k: jwk[k] for k in ("crv", "kty", "x", "y")})
     return b64url_encode(hashlib.sha256(canonical.encode("ascii")).digest())
 
 
 def generate_private_key() -> PrivateKey:
-    return ec.generate_private_key(ec.SECP256R1())
+    return ec.generate_private_key(_P256)

@@ -9,8 +9,7 @@ digests over them (``sd_hash``) are computed on what was signed.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -20,7 +19,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 
-from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, json_loads
+from wallet_spec.encoding import b64url_decode, b64url_encode, b64url_json, json_dumps
 from wallet_spec.errors import (
     AlgorithmNotAllowed,
     FormatError,
@@ -38,8 +37,7 @@ _ES256 = ec.ECDSA(hashes.SHA256())
 """Made once: the algorithm object is the same for every signature."""
 
 
-@dataclass(frozen=True, slots=True)
-class CompactJws:
+class CompactJws(NamedTuple):
     """A parsed compact JWS whose signature has not been checked yet."""
 
     header: dict[str, Any]
@@ -53,15 +51,15 @@ def parse(text: str, *, what: str = "JWT") -> CompactJws:
     parts = text.split(".")
     if len(parts) != 3 or not all(parts):
         raise FormatError(f"{what} is not a compact JWS (header.payload.signature)")
-    header = json_loads(b64url_decode(parts[0], what=f"{what} header"), what=f"{what} header")
-    payload = json_loads(
-        b64url_decode(parts[1], what=f"{what} payload"), what=f"{what} payload"
-    )
+    head, body, signature = parts
+    header = b64url_json(head, what=f"{what} header")
+    payload = b64url_json(body, what=f"{what} payload")
     if not isinstance(header, dict) or not isinstance(payload, dict):
         raise FormatError(f"{what} header and payload must be JSON objects")
-    signature = b64url_decode(parts[2], what=f"{what} signature")
-    signing_input = f"{parts[0]}.{parts[1]}".encode("ascii")
-    return CompactJws(header, payload, signing_input, signature)
+    return CompactJws(
+        header, payload, text[: len(head) + 1 + len(body)].encode("ascii"),
+        b64url_decode(signature, what=f"{what} signature"),
+    )
 
 
 def _normal_typ(value: str) -> str:

@@ -92,7 +92,7 @@ def check(
                 errors.append(KeyBindingSignatureInvalid("KB-JWT signature does not verify with cnf.jwk"))
 
     claims = token.payload
-    iat, nonce, aud, sd_hash = (claims.get(k) for k in ("iat", "nonce", "aud", "sd_hash"))
+    iat, nonce, aud, sd_hash = claims.get("iat"), claims.get("nonce"), claims.get("aud"), claims.get("sd_hash")
     if not isinstance(iat, int) or isinstance(iat, bool):
         errors.append(KeyBindingInvalid("KB-JWT iat must be an integer"))
     elif not (now - policy.max_age - policy.leeway <= iat <= now + policy.leeway):

@@ -317,14 +317,17 @@ def issue_credential(
     issuer: str,
     signing_key: PrivateKey,
     kid: str,
-    holder_key: PublicKey,
+    holder_key: PublicKey | Mapping[str, Any],
     status_idx: int,
     status_uri: str,
     now: int,
     credential_type: CredentialType = CITY_ID,
     salt: SaltSource = new_salt,
 ) -> SdJwt:
-    """Sign one credential of a batch; each of the batch's credentials gets its own holder key."""
+    """Sign one credential of a batch; each of the batch's credentials gets its own holder key.
+
+    `holder_key` is a key, or a public JWK as the wallet sent it (checked, as `public_jwk` does).
+    """
     iat = coarse_day(now)
     issued_on = issuance_day(now)
     if not fact_holds(credential_type, resident.birthdate, issued_on):

@@ -7,15 +7,14 @@ disclosure reveals.
 
 from __future__ import annotations
 
-import re
 import secrets
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from wallet_spec import jws
-from wallet_spec.disclosure import RESERVED_NAMES, Disclosure, SaltSource, new_salt
-from wallet_spec.encoding import json_dumps, sha256_b64url
+from wallet_spec.disclosure import RESERVED_NAMES, SALT_BYTES, Disclosure, SaltSource, new_salt
+from wallet_spec.encoding import b64url_encode, json_dumps, sha256_b64url
 from wallet_spec.errors import (
     ClaimOverwrite,
     DigestDuplicate,
@@ -46,7 +45,8 @@ class Limits:
 
 DEFAULT_LIMITS = Limits()
 
-_COMPACT_CHARS = re.compile(r"[A-Za-z0-9_\-.~]*")
+_COMPACT_CHARS = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.~"
+"""The compact form's alphabet: base64url, '.' and '~'."""
 
 
 class SD:
@@ -61,8 +61,7 @@ class SD:
         return f"SD({self.value!r})"
 
 
-@dataclass(frozen=True, slots=True)
-class SdJwt:
+class SdJwt(NamedTuple):
     """An SD-JWT or SD-JWT+KB in compact form, split into its parts."""
 
     jwt: str
@@ -82,7 +81,7 @@ class SdJwt:
         """Split the compact form, checking size and alphabet before decoding anything."""
         if len(text) > limits.max_length:
             raise TooLarge(f"SD-JWT is longer than {limits.max_length} characters")
-        if not _COMPACT_CHARS.fullmatch(text):
+        if not text.isascii() or text.encode("ascii").translate(None, _COMPACT_CHARS):
             raise FormatError("SD-JWT has characters outside base64url, '.' and '~'")
         parts = text.split("~")
         if len(parts) < 2 or not parts[0]:
@@ -114,6 +113,26 @@ def has_claim(claims: Any, path: ClaimPath) -> bool:
 
 # --- issuance ---------------------------------------------------------------
 
+_LEAF = (str, int, float, type(None))
+
+
+class _SaltPool:
+    """`new_salt`, drawing the operating system's randomness a few salts at a time: one credential
+    needs up to twenty salts, and a system call each is the larger part of making one. A pool
+    belongs to one issuance and is dropped with it, so no randomness outlives it or is shared."""
+
+    __slots__ = ("_pool",)
+    _DRAW = SALT_BYTES * 8
+
+    def __init__(self) -> None:
+        self._pool = b""
+
+    def __call__(self) -> str:
+        if not self._pool:
+            self._pool = secrets.token_bytes(self._DRAW)
+        salt, self._pool = self._pool[:SALT_BYTES], self._pool[SALT_BYTES:]
+        return b64url_encode(salt)
+
 
 @dataclass
 class _Issuance:
@@ -128,7 +147,7 @@ class _Issuance:
         return sha256_b64url(self.salt())
 
     def build(self, value: Any, path: ClaimPath) -> Any:
-        if isinstance(value, str | int | float | None):  # most claims: leaves, no ABC check needed
+        if isinstance(value, _LEAF):  # most claims: leaves, no ABC check needed
             return value
         if isinstance(value, SD):
             raise UsageError(f"SD() may mark only object members and array elements ({path})")
@@ -141,7 +160,7 @@ class _Issuance:
     def _disclose(self, name: str | None, value: Any, path: ClaimPath) -> str:
         # Children first, as RFC 9901's reference generator does: a recursive
         # disclosure carries the digests of the disclosures beneath it.
-        inner = self.build(value, path)
+        inner = value if isinstance(value, _LEAF) else self.build(value, path)
         disclosure = Disclosure.create(self.salt(), name, inner, dumps=self.dumps)
         self.disclosures.append(disclosure)
         self.digests += 1
@@ -156,9 +175,10 @@ class _Issuance:
             if isinstance(value, SD):
                 digests.append(self._disclose(name, value.value, (*path, name)))
             else:
-                out[name] = self.build(value, (*path, name))
-        while len(digests) < self.pad_to.get(path, 0):
-            digests.append(self.decoy())
+                out[name] = value if isinstance(value, _LEAF) else self.build(value, (*path, name))
+        padding = self.pad_to.get(path, 0) - len(digests)
+        if padding > 0:
+            digests.extend(self.decoy() for _ in range(padding))
         if digests:
             digests.sort()
         else:
@@ -193,7 +213,7 @@ def issue(
     must carry; decoys fill the gap, so which optional claims exist is hidden.
     `salt` is injectable so that tests and conformance vectors are reproducible.
     """
-    run = _Issuance(salt=salt, pad_to=pad_to or {}, dumps=dumps)
+    run = _Issuance(salt=_SaltPool() if salt is new_salt else salt, pad_to=pad_to or {}, dumps=dumps)
     payload = run.build(claims, ())
     if run.digests:  # RFC 9901 §4.1.1: optional; a token with no digest names no hash algorithm
         payload["_sd_alg"] = SD_ALG
@@ -206,16 +226,14 @@ def issue(
 # --- unfolding ----------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class Reference:
+class Reference(NamedTuple):
     """Where a disclosure's claim lives, and the disclosure that revealed its parent."""
 
     path: ClaimPath
     parent: str | None
 
 
-@dataclass(frozen=True, slots=True)
-class Unfolded:
+class Unfolded(NamedTuple):
     claims: dict[str, Any]
     references: dict[str, Reference]
     unreferenced: tuple[Disclosure, ...]
@@ -235,6 +253,12 @@ def unfold(payload: Mapping[str, Any], disclosures: Iterable[Disclosure]) -> Unf
 
 
 class _Unfolder:
+    """One pass over the payload. On the verifier's path (every scan), so written for speed:
+    a node's digests are checked for repeats as a set when they hold none (the usual case),
+    and one by one, naming each repeat, only when they do."""
+
+    __slots__ = ("by_digest", "errors", "references", "seen")
+
     def __init__(self, disclosures: Iterable[Disclosure]) -> None:
         self.by_digest: dict[str, Disclosure] = {}
         self.errors: list[VerificationError] = []
@@ -248,18 +272,24 @@ class _Unfolder:
     def run(self, payload: Mapping[str, Any]) -> Unfolded:
         claims = self.obj(payload, (), None)
         claims.pop("_sd_alg", None)
-        unreferenced = tuple(d for g, d in self.by_digest.items() if g not in self.references)
-        return Unfolded(claims, self.references, unreferenced, tuple(self.errors))
+        references = self.references
+        unreferenced = tuple(d for g, d in self.by_digest.items() if g not in references)
+        return Unfolded(claims, references, unreferenced, tuple(self.errors))
 
-    def _take(self, digest: str, path: ClaimPath, parent: str | None) -> Disclosure | None:
-        if digest in self.seen:
-            self.errors.append(DigestDuplicate(f"digest appears more than once (at {_show(path)})"))
-            return None
-        self.seen.add(digest)
-        disclosure = self.by_digest.get(digest)
-        if disclosure is not None:
-            self.references[digest] = Reference(path, parent)
-        return disclosure
+    def _fresh(self, digests: list[str], path: ClaimPath) -> list[str]:
+        """The digests not seen before (here or elsewhere in the payload); each repeat is an error."""
+        seen = self.seen
+        if seen.isdisjoint(digests) and len(set(digests)) == len(digests):
+            seen.update(digests)
+            return digests
+        fresh: list[str] = []
+        for digest in digests:
+            if digest in seen:
+                self.errors.append(DigestDuplicate(f"digest appears more than once (at {_show(path)})"))
+            else:
+                seen.add(digest)
+                fresh.append(digest)
+        return fresh
 
     def value(self, value: Any, path: ClaimPath, parent: str | None) -> Any:
         if isinstance(value, dict):
@@ -278,31 +308,36 @@ class _Unfolder:
                     DigestStructureInvalid(f"'...' outside an array element ({_show(path)})")
                 )
                 continue
-            out[name] = self.value(value, (*path, name), parent)
+            out[name] = (
+                self.obj(value, (*path, name), parent) if isinstance(value, dict)
+                else self.array(value, (*path, name), parent) if isinstance(value, list)
+                else value
+            )
         digests = node.get("_sd")
         if digests is None:
             return out
-        if not isinstance(digests, list) or not all(isinstance(d, str) for d in digests):
+        if not isinstance(digests, list) or not set(map(type, digests)) <= _STR:
             self.errors.append(DigestStructureInvalid(f"_sd must be an array of strings ({_show(path)})"))
             return out
-        for digest in digests:
-            disclosure = self._take(digest, path, parent)
+        by_digest, references = self.by_digest, self.references
+        for digest in self._fresh(digests, path):
+            disclosure = by_digest.get(digest)
             if disclosure is None:
                 continue
             claim = disclosure.name
+            references[digest] = Reference(path, parent)
             if claim is None:
                 self.errors.append(
                     DisclosureKindMismatch(f"array-element disclosure referenced from _sd ({_show(path)})")
                 )
-                continue
-            if claim in RESERVED_NAMES:
+            elif claim in RESERVED_NAMES:
                 self.errors.append(DisclosureNameReserved(f"disclosure names the claim {claim!r}"))
-                continue
-            if claim in out or claim in node:
+            elif claim in out or claim in node:
                 self.errors.append(ClaimOverwrite(f"disclosure would overwrite {_show((*path, claim))}"))
-                continue
-            self.references[digest] = Reference((*path, claim), parent)
-            out[claim] = self.value(disclosure.value, (*path, claim), digest)
+            else:
+                here = (*path, claim)
+                references[digest] = Reference(here, parent)
+                out[claim] = self.value(disclosure.value, here, digest)
         return out
 
     def array(self, items: list[Any], path: ClaimPath, parent: str | None) -> list[Any]:
@@ -316,9 +351,12 @@ class _Unfolder:
                     )
                     continue
                 here = (*path, len(out))
-                disclosure = self._take(digest, here, parent)
+                if not self._fresh([digest], here):
+                    continue
+                disclosure = self.by_digest.get(digest)
                 if disclosure is None:
                     continue
+                self.references[digest] = Reference(here, parent)
                 if disclosure.name is not None:
                     self.errors.append(
                         DisclosureKindMismatch(f"object-property disclosure used as array element ({_show(path)})")
@@ -328,6 +366,9 @@ class _Unfolder:
             else:
                 out.append(self.value(item, (*path, len(out)), parent))
         return out
+
+
+_STR = frozenset({str})
 
 
 def _show(path: ClaimPath) -> str:

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, TypedDict, Unpack
+from typing import Any, NamedTuple, TypedDict, Unpack
 
 from wallet_spec import jws, keybinding
 from wallet_spec.errors import (
@@ -40,8 +39,7 @@ The key always comes from the verifier's own trust store, never from the token.
 """
 
 
-@dataclass(frozen=True, slots=True)
-class Verified:
+class Verified(NamedTuple):
     """A presentation that passed every check."""
 
     claims: dict[str, Any]
@@ -52,8 +50,7 @@ class Verified:
     """The KB-JWT payload, when one was sent and verified."""
 
 
-@dataclass(frozen=True, slots=True)
-class Examined:
+class Examined(NamedTuple):
     """What the core checks found in a readable presentation, failures included."""
 
     claims: dict[str, Any]

@@ -4,7 +4,7 @@ The pass is issued at the desk like any other (`issue_batch`, type
 `residency`), to a holder key made on the spot and thrown away at once, so no
 one can ever make a key-binding JWT for it. What is printed is a *static
 presentation*: the pass with `resident_of` and its age claims disclosed and no
-KB-JWT, as `CK1:` QR text. A verifier accepts it only under a policy with
+KB-JWT, as `CK2:` QR text. A verifier accepts it only under a policy with
 `require_key_binding=False`; that is the service's choice, and a weaker one
 (whoever holds the paper can show it; like a photo ID without the photo).
 
@@ -32,7 +32,7 @@ CARD_TYPE: CredentialType = RESIDENCY
 @dataclass(frozen=True, slots=True)
 class PaperCard:
     qr_text: str
-    """`CK1:` text of the static presentation (no key binding)."""
+    """`CK2:` text of the static presentation (no key binding)."""
     receipt: str
     expires: int
     resident_of: str

@@ -744,7 +744,7 @@ def qr_cases() -> Iterator[Case]:
                     unreadable=True, **kw)
 
     good = qr_encode(present())
-    yield q("qr-wrong-prefix", "CK2: instead of CK1:.", "CK2:" + good[4:], ["malformed"])
+    yield q("qr-wrong-prefix", "CK3: instead of CK2:.", "CK3:" + good[4:], ["malformed"])
     yield q("qr-oversize", "4,297 characters, one over the largest QR code.", QR_PREFIX + "0" * 4_293,
             ["too_large"])
     yield q("qr-not-base45", "Lower-case letters are not Base45.", QR_PREFIX + "abc", ["malformed"])

@@ -3,7 +3,7 @@
 Each gate is `verifier.scanner.app` on uvicorn on 127.0.0.1, with a Springfield
 verifier directory (pinned root, synced bundle). The camera is chromium's fake
 capture device fed from a `.y4m` video of a presentation's QR code; the
-handheld scanner is the keyboard typing `CK1:…` and Enter into the wedge field.
+handheld scanner is the keyboard typing `CK2:…` and Enter into the wedge field.
 Every result is screenshotted at phone and kiosk size under
 test-output/scanner/ (gitignored), and axe-core (axe-playwright-python) finds no
 serious or critical violation on the page or on a result. Skipped, with the

@@ -87,7 +87,7 @@ def test_a_city_in_a_box_enrols_receives_and_scans(tmp_path: Path) -> None:
         _citykey(wallet_env, "wallet", "receive", "--dir", wallet, offer)
         code = _citykey(wallet_env, "wallet", "present", "--dir", wallet, "--claims", "resident_of",
                         "--aud", scanner[1].rstrip("/"), "--qr", str(tmp_path / "code.png")).strip()
-        assert code.startswith("CK1:")
+        assert code.startswith("CK2:")
 
         first = httpx.post(f"{scanner[1].rstrip('/')}/api/scan", json={"text": code}, timeout=10).json()
         again = httpx.post(f"{scanner[1].rstrip('/')}/api/scan", json={"text": code}, timeout=10).json()

@@ -236,7 +236,7 @@ def test_present_to_a_qr_png_and_verify_from_the_photo(city: City) -> None:
     assert png.read_bytes().startswith(b"\x89PNG")
     code, out = city.verify("--request", request, "--image", png)
     assert (code, disclosed(out["claims"])) == (0, {"resident_of": "Springfield", "age_over_65": True})
-    code, out = city.verify("--request", request, stdin=text)  # a keyboard-wedge scanner types the CK1 text
+    code, out = city.verify("--request", request, stdin=text)  # a keyboard-wedge scanner types the CK2 text
     assert code == 0
     terminal = citykey("wallet", "present", "--dir", wallet, "--request", request, "--allow-unsigned", "--terminal")
     assert terminal.exit_code == 0

@@ -26,14 +26,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import base45
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 from wallet_spec import qr, request
-from wallet_spec.alphanumeric import pack
-from wallet_spec.encoding import b64url_encode, json_dumps, json_dumps_spaced, sha256_b64url
+from wallet_spec.alphanumeric import b45decode, b45encode, pack
+from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, json_dumps_spaced, sha256_b64url
 from wallet_spec.errors import FormatError, TooLarge, VerificationFailed
 from wallet_spec.jwk import public_jwk, thumbprint
 from wallet_spec.sdjwt import DEFAULT_LIMITS
@@ -342,6 +341,33 @@ def cases() -> list[dict[str, str]]:
         f"{CITY_HEADER}.{part({'iss': ISSUER})}.{b64url_encode(octets('short-sig', 10))}~",
     )
     add("signature-empty", "An empty signature.", f"{CITY_HEADER}.{part({'iss': ISSUER})}.~")
+    add(
+        "value-whole-days",
+        "Whole UTC days (positive multiples of 86400) and their neighbours.",
+        sd_jwt("wd", CITY_HEADER, part({"iat": 86_400, "exp": 1_798_761_600, "n": 86_401, "m": -86_400, "z": 0}), []),
+    )
+    off_curve = {**HOLDER_JWK, "y": HOLDER_JWK["x"]}
+    add(
+        "holder-key-off-curve",
+        "A P-256 JWK whose point is not on the curve travels as the object it is.",
+        sd_jwt("oc", CITY_HEADER, part({"iss": ISSUER, "cnf": {"jwk": off_curve}}), []),
+    )
+    add(
+        "holder-key-other-spellings",
+        "P-256 JWKs in another member order or with another member are plain objects.",
+        sd_jwt(
+            "ks",
+            CITY_HEADER,
+            part(
+                {
+                    "a": {"crv": "P-256", "kty": "EC", "x": HOLDER_JWK["x"], "y": HOLDER_JWK["y"]},
+                    "b": {**HOLDER_JWK, "kid": "A6RrjBzG"},
+                    "c": {"jwk": HOLDER_JWK},
+                }
+            ),
+            [],
+        ),
+    )
     return [{"name": n, "description": d, "presentation": p, "qr": qr.encode(p)} for n, d, p in found]
 
 
@@ -353,28 +379,28 @@ def _nest(depth: int) -> Any:
 
 
 def _b45(data: bytes) -> str:
-    encoded: bytes = base45.b45encode(data)
-    return encoded.decode("ascii")
+    return b45encode(data)
 
 
 def decode_errors() -> list[dict[str, str]]:
     good = qr.encode(sd_jwt("err", CITY_HEADER, part({"iss": ISSUER}), []))
     body_ok = bytes([0x00, 0x88, 0x01, 0x00, 0x01, 0x88, 0x00, 0x00, 0x00])  # {"alg":"ES256"} {} sig(0), none
+    holder_x, holder_y = b64url_decode(HOLDER_JWK["x"]), b64url_decode(HOLDER_JWK["y"])
 
     def packed(body: bytes) -> str:
         return pack(qr.PREFIX, body, qr.DICTIONARY)
 
     found = [
-        ("no-prefix", "Not CK1: and not a compact SD-JWT.", "CK2:" + good[4:]),
+        ("no-prefix", "Not CK2: (nor CK1:) and not a compact SD-JWT.", "CK3:" + good[4:]),
         ("base45-bad-character", "A character outside Base45.", good[:10] + "a" + good[11:]),
         ("base45-dangling", "A Base45 text of length 3n+1.", good + "0"),
-        ("base45-overflow", "A Base45 triple above 65535.", "CK1:" + ":::"),
-        ("not-deflate", "Base45 of bytes that are not deflate data.", "CK1:" + _b45(b"\xff\xff\xff\xff")),
-        ("deflate-truncated", "Deflate data cut short.", "CK1:" + _b45(base45.b45decode(good[4:].encode())[:-2])),
+        ("base45-overflow", "A Base45 triple above 65535.", qr.PREFIX + ":::"),
+        ("not-deflate", "Base45 of bytes that are not deflate data.", qr.PREFIX + _b45(b"\xff\xff\xff\xff")),
+        ("deflate-truncated", "Deflate data cut short.", qr.PREFIX + _b45(b45decode(good[4:])[:-2])),
         (
             "deflate-trailing",
             "Bytes after the end of the deflate stream.",
-            "CK1:" + _b45(base45.b45decode(good[4:].encode()) + b"\x00"),
+            qr.PREFIX + _b45(b45decode(good[4:]) + b"\x00"),
         ),
         ("empty-body", "Nothing inside.", packed(b"")),
         ("unknown-flags", "A flag byte with unknown bits.", packed(bytes([0x02]) + body_ok[1:])),
@@ -431,7 +457,38 @@ def decode_errors() -> list[dict[str, str]]:
             "Nesting beyond 16.",
             packed(bytes([0x00]) + bytes([0x87, 0x01]) * 18 + bytes([0x80]) + body_ok[5:]),
         ),
-        ("too-long", "Longer than any QR code holds.", "CK1:" + "0" * 4_300),
+        ("too-long", "Longer than any QR code holds.", qr.PREFIX + "0" * 4_300),
+        (
+            "day-long-way",
+            "A whole day (86400) spelled as a plain integer.",
+            packed(bytes([0x00, 0x88, 0x01, 0x0B, 0x83, 0x80, 0xA3, 0x05]) + body_ok[5:]),
+        ),
+        (
+            "days-zero",
+            "Zero days (0 is a plain integer).",
+            packed(bytes([0x00, 0x88, 0x01, 0x0B, 0x8E, 0x00]) + body_ok[5:]),
+        ),
+        (
+            "key-long-way",
+            "A P-256 key on the curve spelled as an object.",
+            packed(bytes([0x00, 0x88, 0x01, 0x14, 0x88, 0x04, 0x15, 0x16, 0x17, 0x18, 0x19, 0x89]) + holder_x
+                   + bytes([0x1A, 0x89]) + holder_y + body_ok[5:]),
+        ),
+        (
+            "point-off-curve",
+            "A compressed point whose x has no point on P-256.",
+            packed(bytes([0x00, 0x88, 0x01, 0x14, 0x8D, 0x02]) + (1).to_bytes(32, "big") + body_ok[5:]),
+        ),
+        (
+            "point-not-compressed",
+            "A point tag whose first octet is not 02 or 03.",
+            packed(bytes([0x00, 0x88, 0x01, 0x14, 0x8D, 0x04]) + holder_x + body_ok[5:]),
+        ),
+        (
+            "ck1-day-tag",
+            "A CK1: code using a tag CK1: did not have.",
+            pack(qr.LEGACY_PREFIX, bytes([0x00, 0x88, 0x01, 0x0B, 0x8E, 0x01]) + body_ok[5:], qr.DICTIONARY),
+        ),
     ]
     out = []
     for name, description, text in found:
@@ -517,7 +574,7 @@ def requests() -> dict[str, Any]:
             request.encode_request(signed_token_tampered(base, bus_key)),
         ),
         ("expired", "Expired a minute and more ago.", signed({**base, "exp": REQUEST_NOW - 61}, bus_key)),
-        ("not-a-request", "A presentation, not a request.", "CK1:" + unsigned[5:]),
+        ("not-a-request", "A presentation, not a request.", qr.PREFIX + unsigned[5:]),
     ]
     cases = []
     for name, description, text in found:
@@ -570,8 +627,10 @@ def codec() -> dict[str, Any]:
     return {
         "description": "The CK1: QR codec's constants (wallet_spec/qr.py). Generated by tests/vectors/make_qr.py.",
         "prefix": qr.PREFIX,
+        "legacy_prefix": qr.LEGACY_PREFIX,
         "dictionary": qr.DICTIONARY.decode("ascii"),
         "known": list(qr.KNOWN),
+        "day": qr.DAY,
         "max_qr_chars": qr.MAX_QR_CHARS,
         "max_body": qr.MAX_BODY,
         "max_disclosures": DEFAULT_LIMITS.max_disclosures,

@@ -49,7 +49,7 @@ def personal_values(person: Resident) -> list[str]:
 
 
 def paper_card_text(city: City, person: Resident, *, now: int) -> str:
-    """The `CK1:` text printed on a paper card, made by the desk's own code (`issuer.desk.paper`)."""
+    """The `CK2:` text printed on a paper card, made by the desk's own code (`issuer.desk.paper`)."""
     from issuer.signing import SigningKeys
     from tests.verifier.springfield import PASSPHRASE
 

@@ -30,7 +30,7 @@ def test_the_qr_crash_input_decodes_to_the_compact_one() -> None:
 )
 def test_a_lone_surrogate_in_a_kb_jwt_is_a_format_error_not_a_crash(city: City, text: str, policy: Policy) -> None:
     bundle = city.bundle(now=T0)
-    presentation = qr.decode(text) if text.startswith(qr.PREFIX) else text  # as the scanner does
+    presentation = qr.decode(text) if text.startswith(qr.PREFIXES) else text  # as the scanner does
     with pytest.raises(FormatError, match="surrogate") as info:
         verify(presentation, bundle, policy, now=T0)
     assert info.value.code == "malformed"

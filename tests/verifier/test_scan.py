@@ -368,3 +368,9 @@ def test_a_single_foreign_code_is_returned_for_qr_decode_to_judge() -> None:
     assert text == "https://bus.springfield.example/fares"
     with pytest.raises(FormatError):
         qr.decode(text)
+
+
+def test_a_ck1_code_printed_before_ck2_is_still_picked_out_beside_a_web_link(tmp_path: Path) -> None:
+    old = qr.LEGACY_PREFIX + "AN OLD PAPER CARD"
+    write_png(old, tmp_path / "old.png")
+    assert read_qr(_side_by_side(_url_png(), (tmp_path / "old.png").read_bytes())) == old

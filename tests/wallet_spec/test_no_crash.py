@@ -13,13 +13,12 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
-import base45
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from wallet_spec import jws, qr
-from wallet_spec.alphanumeric import pack
+from wallet_spec.alphanumeric import b45decode, pack
 from wallet_spec.encoding import b64url_encode, json_dumps
 from wallet_spec.errors import CitykeyError
 from wallet_spec.jwk import PrivateKey, public_jwk, thumbprint
@@ -147,7 +146,7 @@ def test_a_qr_code_with_damaged_body_bytes_decodes_or_is_a_typed_error(
     shown: str, issuer_key: PrivateKey, data: st.DataObject
 ) -> None:
     inflater = zlib.decompressobj(-15, zdict=qr.DICTIONARY)
-    body = bytearray(inflater.decompress(base45.b45decode(qr.encode(shown)[len(qr.PREFIX):])))
+    body = bytearray(inflater.decompress(b45decode(qr.encode(shown)[len(qr.PREFIX):])))
     for _ in range(data.draw(st.integers(1, 4), label="changes")):
         at = data.draw(st.integers(0, len(body) - 1), label="at")
         body[at] = data.draw(st.integers(0, 255), label="byte")

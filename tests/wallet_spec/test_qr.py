@@ -14,13 +14,12 @@ import zlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-import base45
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from wallet_spec import keybinding, qr
-from wallet_spec.alphanumeric import varint
+from wallet_spec.alphanumeric import b45decode, b45encode, varint
 from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, json_dumps_spaced, json_loads
 from wallet_spec.errors import CitykeyError, FormatError, TooLarge
 from wallet_spec.jwk import PrivateKey, public_jwk
@@ -32,7 +31,8 @@ from wallet_spec.sdjwt import DEFAULT_LIMITS, SD, SdJwt, issue, unfold
 from wallet_spec.verify import verify
 
 # The spec's tags (module docstring).
-NULL, FALSE, TRUE, UINT, NINT, TEXT, B64, ARRAY, OBJECT, B64_32, RAW, PROPERTY, ELEMENT = range(0x80, 0x8D)
+NULL, FALSE, TRUE, UINT, NINT, TEXT, B64, ARRAY, OBJECT, B64_32 = range(0x80, 0x8A)
+RAW, PROPERTY, ELEMENT, P256, DAYS = range(0x8A, 0x8F)
 HAS_KB = 0x01
 
 ALPHANUMERIC = frozenset("0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ $%*+-./:")
@@ -59,13 +59,12 @@ def _deflate(body: bytes) -> bytes:
 
 
 def _code(body: bytes) -> str:
-    encoded: bytes = base45.b45encode(_deflate(body))
-    return qr.PREFIX + encoded.decode("ascii")
+    return qr.PREFIX + b45encode(_deflate(body))
 
 
 def _inflate(text: str) -> bytes:
     inflater = zlib.decompressobj(-15, zdict=qr.DICTIONARY)
-    body = inflater.decompress(base45.b45decode(text.removeprefix(qr.PREFIX)))
+    body = inflater.decompress(b45decode(text.removeprefix(qr.PREFIX)))
     assert inflater.eof
     assert not inflater.unused_data
     return body
@@ -80,6 +79,16 @@ def _part(value: Any) -> str:
 
 
 HEADER = {"alg": "ES256", "typ": "dc+sd-jwt"}
+POINT_X = bytes.fromhex("6b17d1f2e12c4247f8bce6e563a440f277037d812deb33a0f4a13945d898c296")
+POINT_Y = bytes.fromhex("4fe342e2fe1a7f9b8ee7eb4a7c0f9e162bce33576b315ececbb6406837bf51f5")
+"""P-256's generator (SEC 2 §2.4.2): a point on the curve whose y is odd."""
+POINT = bytes([0x03]) + POINT_X
+JWK = {"kty": "EC", "crv": "P-256", "x": b64url_encode(POINT_X), "y": b64url_encode(POINT_Y)}
+
+
+def _jwk_object(x: bytes, y: bytes) -> bytes:
+    """{"kty": "EC", "crv": "P-256", "x": x, "y": y} as a plain object of 32-octet strings."""
+    return bytes([OBJECT, 4, 0x15, 0x16, 0x17, 0x18, 0x19, B64_32, *x, 0x1A, B64_32, *y])
 PAYLOAD = {"iss": "https://id.example"}
 
 
@@ -309,12 +318,14 @@ def test_a_hand_built_body_decodes_to_the_presentation_the_spec_describes_and_en
         [
             HAS_KB,
             OBJECT, 2, 0x00, 0x01, 0x02, 0x03,  # {"alg": "ES256", "typ": "dc+sd-jwt"}
-            OBJECT, 5,
+            OBJECT, 7,
             0x0A, TEXT, 5, *"Köln".encode(),  # "iss": "Köln"
-            0x0B, UINT, *varint(1_767_225_600),  # "iat"
+            0x0B, DAYS, *varint(20_454),  # "iat": 1,767,225,600, day 20,454
+            0x0C, UINT, *varint(1_767_225_601),  # "exp": not a whole day
             0x06, ARRAY, 1, B64_32, *digest,  # "_sd": [32 octets]
             0x1C, B64, 12, *range(12),  # "nonce": 12 octets, 16 characters
             0x19, ARRAY, 4, NULL, FALSE, TRUE, NINT, 0x81, 0x01,  # "x": [null, false, true, -130]
+            0x14, P256, *POINT,  # "jwk": the key, its point compressed
             3, 0xAB, 0xCD, 0xEF,  # signature
             3,  # disclosures
             PROPERTY, *SALT, 0x1E, TEXT, 4, *"Zoë".encode(),  # [salt, "given_name", "Zoë"]
@@ -329,9 +340,11 @@ def test_a_hand_built_body_decodes_to_the_presentation_the_spec_describes_and_en
     payload = {
         "iss": "Köln",
         "iat": 1_767_225_600,
+        "exp": 1_767_225_601,
         "_sd": [b64url_encode(digest)],
         "nonce": b64url_encode(bytes(range(12))),
         "x": [None, False, True, -130],
+        "jwk": JWK,
     }
     expected = "~".join(
         [
@@ -446,7 +459,9 @@ def test_a_crafted_body_decodes_so_each_refusal_below_is_for_its_one_defect() ->
     assert qr.decode(_code(_body())) == _decoded_with_payload(json_dumps(PAYLOAD).encode())
 
 
-@pytest.mark.parametrize("prefix", ["CK2:", "CK1", "ck1:", "Ck1:", "CK1;", "CK:", "QR1:", ""])
+@pytest.mark.parametrize(
+    "prefix", ["CK3:", "CK0:", "CK2", "ck2:", "Ck2:", "CK2;", "CK1", "ck1:", "Ck1:", "CK1;", "CK:", "QR1:", ""]
+)
 def test_a_wrong_or_lowercase_prefix_is_refused(prefix: str, real: tuple[str, bytes]) -> None:
     with pytest.raises(FormatError, match="prefix"):
         qr.decode(prefix + qr.encode(real[0]).removeprefix(qr.PREFIX))
@@ -460,9 +475,9 @@ def test_a_lowercased_code_and_text_that_is_neither_code_nor_sd_jwt_are_refused(
 
 @pytest.mark.parametrize(
     "base45_text",
-    ["abc", "00_", "00é", "000\t00", "GGW", "GG", "000" * 10 + "0", "0"],
-    ids=["lowercase", "underscore", "non-ASCII", "tab inside", "triple over 65535", "pair over 255",
-         "dangling character", "lone character"],
+    ["abc", "00_", "00é", "000\t00", "00!", "0#", "GGW", "GG", "000" * 10 + "0", "0"],
+    ids=["lowercase", "underscore", "non-ASCII", "tab inside", "exclamation mark", "hash", "triple over 65535",
+         "pair over 255", "dangling character", "lone character"],
 )  # fmt: skip
 def test_text_that_is_not_base45_is_refused(base45_text: str) -> None:
     with pytest.raises(FormatError, match="Base45"):
@@ -473,14 +488,14 @@ def test_deflate_garbage_truncation_and_trailing_bytes_are_refused(real: tuple[s
     packed = _deflate(real[1])
     for bad in (b"\xff\xff\xff\xff", b"\x07", packed[:-1], packed[: len(packed) // 2], packed + b"\x00", b""):
         with pytest.raises(FormatError):
-            qr.decode(qr.PREFIX + base45.b45encode(bad).decode("ascii"))
+            qr.decode(qr.PREFIX + b45encode(bad))
 
 
 def test_every_truncation_of_the_deflate_stream_is_refused(real: tuple[str, bytes]) -> None:
     packed = _deflate(real[1])
     for cut in range(len(packed)):
         with pytest.raises(FormatError):
-            qr.decode(qr.PREFIX + base45.b45encode(packed[:cut]).decode("ascii"))
+            qr.decode(qr.PREFIX + b45encode(packed[:cut]))
 
 
 def test_every_truncation_of_a_real_body_is_refused(real: tuple[str, bytes], credential: SdJwt) -> None:
@@ -535,12 +550,42 @@ def test_the_kb_flag_without_a_kb_jwt_is_refused() -> None:
 
 
 def test_an_unknown_tag_is_refused_wherever_a_value_stands() -> None:
-    for tag in range(ELEMENT + 1, 0x100):
+    for tag in range(DAYS + 1, 0x100):
         with pytest.raises(FormatError, match="unknown tag"):
             qr.decode(_code(_body(payload=bytes([tag]))))
-    for tag in (RAW, PROPERTY, ELEMENT, *range(ELEMENT + 1, 0x100)):  # part modes are not values
+    for tag in (RAW, PROPERTY, ELEMENT, *range(DAYS + 1, 0x100)):  # part modes are not values
         with pytest.raises(FormatError, match="unknown tag"):
             qr.decode(_code(_body(payload=bytes([ARRAY, 1, tag, 0]))))
+
+
+def _legacy(body: bytes) -> str:
+    return qr.LEGACY_PREFIX + _code(body).removeprefix(qr.PREFIX)
+
+
+def test_a_ck1_code_is_read_by_its_own_rules_whole_days_and_keys_spelled_plainly() -> None:
+    """Paper cards and wallets not yet updated show CK1: codes, which had no day or point tag."""
+    plain = {"iat": 1_767_225_600, "cnf": {"jwk": JWK}}
+    body = _body(payload=bytes([OBJECT, 2, 0x0B, UINT, *varint(1_767_225_600), 0x13, OBJECT, 1, 0x14])
+                 + _jwk_object(POINT_X, POINT_Y))
+    assert qr.decode(_legacy(body)) == _decoded_with_payload(json_dumps(plain).encode())
+    with pytest.raises(FormatError, match="long way"):
+        qr.decode(_code(body))
+    assert qr.decode(qr.encode(qr.decode(_legacy(body)))) == qr.decode(_legacy(body))
+    for tagged in (bytes([DAYS, 1]), bytes([P256, *POINT])):
+        assert qr.decode(_code(_body(payload=tagged)))
+        with pytest.raises(FormatError, match="unknown tag"):
+            qr.decode(_legacy(_body(payload=tagged)))
+
+
+def test_the_holder_key_travels_as_its_compressed_point_and_comes_back_byte_for_byte(
+    real: tuple[str, bytes], holder_key: PrivateKey
+) -> None:
+    jwk = public_jwk(holder_key)
+    x, y = b64url_decode(jwk["x"]), b64url_decode(jwk["y"])
+    point = bytes([P256, 2 | y[-1] & 1]) + x
+    assert point in real[1]
+    assert y not in real[1]
+    assert json_dumps({"jwk": jwk}).encode() in b64url_decode(qr.decode(qr.encode(real[0])).split(".")[1])
 
 
 def test_an_index_past_the_known_strings_is_refused() -> None:
@@ -577,6 +622,15 @@ REFUSED = {
     "property with a non-string name": bytes([PROPERTY, *SALT, NULL, NULL]),
     "property with a truncated salt": bytes([PROPERTY, *SALT[:15]]),
     "element without its value": bytes([ELEMENT, *SALT]),
+    "a whole day as a plain integer": bytes([UINT, *varint(1_767_225_600)]),
+    "86400 as a plain integer": bytes([UINT, *varint(86_400)]),
+    "zero days": bytes([DAYS, 0]),
+    "days beyond 70 bits": bytes([DAYS, *varint(2**70 // 86_400 + 1)]),
+    "a P-256 key on the curve as an object": _jwk_object(POINT_X, POINT_Y),
+    "an x with no point on the curve": bytes([P256, 0x02]) + bytes(31) + b"\x01",
+    "an uncompressed-point prefix": bytes([P256, 0x04, *POINT_X]),
+    "x not below the field prime": bytes([P256, 0x02]) + b"\xff" * 32,
+    "a point cut short": bytes([P256, *POINT[:20]]),
 }
 
 
@@ -610,6 +664,29 @@ ACCEPTED = {
     "two members": (bytes([OBJECT, 2, 0x00, 0x01, 0x02, 0x03]), HEADER),
     "property": (bytes([PROPERTY, *SALT, 0x1E, TEXT, 2, *b"xx"]), [b64url_encode(SALT), "given_name", "xx"]),
     "element": (bytes([ELEMENT, *SALT, 0x00]), [b64url_encode(SALT), "alg"]),
+    "a whole day": (bytes([DAYS, *varint(20_454)]), 1_767_225_600),
+    "one second past a whole day": (bytes([UINT, *varint(1_767_225_601)]), 1_767_225_601),
+    "the largest number of days": (
+        bytes([DAYS, *varint((2**70 - 1) // 86_400)]), (2**70 - 1) // 86_400 * 86_400
+    ),
+    "a whole day, negative": (bytes([NINT, *varint(86_400 - 1)]), -86_400),
+    "a P-256 key": (bytes([P256, *POINT]), JWK),
+    "the same key's other point (even y)": (
+        bytes([P256, 0x02, *POINT_X]),
+        {**JWK, "y": b64url_encode((2**256 - 2**224 + 2**192 + 2**96 - 1 - int.from_bytes(POINT_Y)).to_bytes(32))},
+    ),
+    "a P-256 key off the curve, as an object": (
+        _jwk_object(POINT_X, POINT_X),
+        {**JWK, "y": JWK["x"]},
+    ),
+    "a P-256 key with its members in another order, as an object": (
+        bytes([OBJECT, 4, 0x15, 0x16, 0x17, 0x18, 0x1A, B64_32, *POINT_Y, 0x19, B64_32, *POINT_X]),
+        {"kty": "EC", "crv": "P-256", "y": JWK["y"], "x": JWK["x"]},
+    ),
+    "a P-256 key with a kid, as an object": (
+        bytes([OBJECT, 5]) + _jwk_object(POINT_X, POINT_Y)[2:] + bytes([0x05, TEXT, 1, *b"k"]),
+        {**JWK, "kid": "k"},
+    ),
 }
 
 
@@ -645,7 +722,7 @@ def _never_crashes(text: str) -> None:
 @settings(max_examples=200, deadline=None)
 @given(data=st.binary(max_size=400), deflated=st.booleans())
 def test_random_bytes_never_raise_anything_but_citykey_errors(data: bytes, deflated: bool) -> None:
-    _never_crashes(_code(data) if deflated else qr.PREFIX + base45.b45encode(data).decode("ascii"))
+    _never_crashes(_code(data) if deflated else qr.PREFIX + b45encode(data))
 
 
 @settings(max_examples=100, deadline=None)

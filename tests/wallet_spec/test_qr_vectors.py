@@ -19,6 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 FILE = REPO / "wallet_spec" / "vectors" / "qr.json"
 GENERATOR = REPO / "tests" / "vectors" / "make_qr.py"
 VECTORS = json.loads(FILE.read_text(encoding="utf-8"))
+CK1 = json.loads((REPO / "wallet_spec" / "vectors" / "qr_ck1.json").read_text(encoding="utf-8"))
 
 
 def generator() -> ModuleType:
@@ -45,6 +46,13 @@ def test_the_codec_constants_file_is_what_the_generator_makes() -> None:
 def test_each_case_round_trips(case: dict[str, str]) -> None:
     assert qr.encode(case["presentation"]) == case["qr"]
     assert qr.decode(case["qr"]) == case["presentation"]
+
+
+@pytest.mark.parametrize("case", CK1["cases"], ids=lambda c: c["name"])
+def test_each_published_ck1_code_still_decodes_and_is_now_written_as_ck2(case: dict[str, str]) -> None:
+    assert case["qr"].startswith(qr.LEGACY_PREFIX)
+    assert qr.decode(case["qr"]) == case["presentation"]
+    assert qr.encode(case["presentation"]).startswith(qr.PREFIX)
 
 
 @pytest.mark.parametrize("case", VECTORS["decode_errors"], ids=lambda c: c["name"])

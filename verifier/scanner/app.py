@@ -4,7 +4,7 @@
     GET  /static/…         its script, style sheet (package data; no CDN)
     GET  /api/state        the bundle's freshness, the network, the current challenge QR (challenge mode)
     POST /api/challenge    a fresh challenge (after each answer, and before the last one expires)
-    POST /api/scan         {"text": "CK1:…"} from the keyboard-wedge field: the decision
+    POST /api/scan         {"text": "CK2:…"} from the keyboard-wedge field: the decision
     POST /api/frame        a camera frame (JPEG/PNG, at most 2 MB): the decision, or {"outcome": "none"}
 
 Camera frames are decoded here with zxing-cpp (`verifier.scan`), not in the

@@ -3,6 +3,7 @@
 // length before Base45, the inflated size while inflating, no truncated or trailing data.
 import base45 from "base45-js";
 import { deflateRaw, Inflate } from "pako";
+import { concatBytes } from "./encoding.js";
 import { formatError, tooLarge } from "./errors.js";
 
 export function pack(prefix, body, dictionary) {
@@ -39,11 +40,5 @@ export function unpack(text, { prefix, dictionary, maxChars, maxBody, what, notO
   inflater.push(packed, true);
   if (inflater.err === 2 || inflater.err < 0 && inflater.err !== -5) throw formatError(`${what} payload is not deflate data`);
   if (inflater.err !== 0 || inflater.strm.avail_in !== 0) throw formatError(`${what} payload is truncated or has trailing data`);
-  const body = new Uint8Array(size);
-  let pos = 0;
-  for (const c of chunks) {
-    body.set(c, pos);
-    pos += c.length;
-  }
-  return body;
+  return concatBytes(...chunks);
 }

@@ -169,7 +169,7 @@ async function code(name, aud, claims, nonce = undefined) {
   }
   const started = performance.now();
   const { text, iat, shown } = await wallet.presentTo(claims.map(parseClaimPath), { aud, nonce });
-  const qrText = encode(text);
+  const qrText = await encode(text);
   const canvas = qrCanvas(qrText, { maxPixels: Math.min(1000, Math.floor(Math.min(innerWidth, innerHeight) * devicePixelRatio)), label: _("Code for {name}", { name }) });
   const countdown = h("p", { class: "countdown", id: "countdown", "aria-live": "off" });
   const again = h("button", { id: "code-again", hidden: true, onclick: () => code(name, aud, claims, nonce), text: _("Show a new code") });

@@ -11,7 +11,7 @@
 // the request's nonce and full client id, and posts it encrypted to the transaction's key. The
 // wallet talks only to the service's `request_uri` and `response_uri`, never to the city.
 import { CitykeyError, formatError, tooLarge } from "./errors.js";
-import { utf8Decode } from "./encoding.js";
+import { concatBytes, utf8Decode } from "./encoding.js";
 import { encrypt } from "./jwe.js";
 import { MAX_REQUEST_OBJECT_CHARS, REQUEST_MEDIA_TYPE, parseInvocation, responsePayload, verifyAuthorizationRequest } from "./openid4vp.js";
 
@@ -43,13 +43,7 @@ async function limited(response, max) {
     }
     chunks.push(value);
   }
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    bytes.set(c, at);
-    at += c.length;
-  }
-  return bytes;
+  return concatBytes(...chunks);
 }
 
 /** The request behind a link or QR code, checked (`{request, verifier}`); throws with every reason it must not be answered. */

@@ -47,6 +47,6 @@ test("a key-bound presentation: KB-JWT signed by the holder key, sd_hash over th
   assert.equal(kb.payload.sd_hash, await sha256B64url(sdPart(shown)));
   assert.equal(kb.payload.aud, "https://bus.example");
   assert.equal(await signatureValid(kb, holder.publicKey), true);
-  assert.equal(decode(encode(text)), text);
+  assert.equal(decode(await encode(text)), text);
   assert.equal(b64urlJson(shown.disclosures[0].encoded, "d")[1], "resident_of");
 });

@@ -95,23 +95,28 @@ function readForm() {
   }
 }
 
+// A panel of plain points under a heading: what the city sees, what to bring.
+function listPanel(id, title, points) {
+  return el("section", { class: "panel", "aria-labelledby": id },
+    el("h2", { id, text: title }),
+    el("ul", {}, ...points.map((point) => el("li", { text: point }))));
+}
+
 function privacyPanel() {
-  return el("section", { class: "panel", "aria-labelledby": "privacy-title" },
-    el("h2", { id: "privacy-title", text: _("What the city sees") }),
-    el("ul", {},
-      el("li", { text: _("Nothing you type here is sent to the city or anyone else. This page makes your code on this device.") }),
-      el("li", { text: _("The clerk sees your details only when you show the code at the desk, and checks them against your documents.") }),
-      el("li", { text: _("The city keeps no copy of your application. Closing this page erases what you typed, unless you print or save the code.") }),
-      el("li", { text: _("If you book a time, the city learns only that a place is taken at that time, not who took it.") })));
+  return listPanel("privacy-title", _("What the city sees"), [
+    _("Nothing you type here is sent to the city or anyone else. This page makes your code on this device."),
+    _("The clerk sees your details only when you show the code at the desk, and checks them against your documents."),
+    _("The city keeps no copy of your application. Closing this page erases what you typed, unless you print or save the code."),
+    _("If you book a time, the city learns only that a place is taken at that time, not who took it."),
+  ]);
 }
 
 function documentsPanel() {
-  return el("section", { class: "panel", "aria-labelledby": "documents-title" },
-    el("h2", { id: "documents-title", text: _("Bring to the desk") }),
-    el("ul", {},
-      el("li", { text: _("This code, on your phone or printed") }),
-      el("li", { text: _("A document with your photo, name and date of birth (passport, consular ID, driver's licence)") }),
-      el("li", { text: _("A document with your address in the city (a lease, a utility bill, a bank statement)") })));
+  return listPanel("documents-title", _("Bring to the desk"), [
+    _("This code, on your phone or printed"),
+    _("A document with your photo, name and date of birth (passport, consular ID, driver's licence)"),
+    _("A document with your address in the city (a lease, a utility bill, a bank statement)"),
+  ]);
 }
 
 function bookingSection() {
