@@ -7,8 +7,8 @@ peer is `sd-jwt` (the IETF reference implementation RFC 9901's examples were gen
 on jwcrypto), verifying the same presentation; the benchmark asserts both agree on its claims.
 
 Two presentations: the original benchmark's (one `full` credential, `resident_of` and
-`age_over_65`, 16 digests) and what a turnstile scans (a residency pass with the same two
-claims, from its `CK2:` QR text).
+`age_over_65`, 16 digests) and what a turnstile scans: a residency pass with the same two
+claims and the `resident-65` fact pass (no disclosure), each from its `CK2:` QR text.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from wallet_spec.keylist import KeyList, ListedKey, sign_key_list, signing_kid
 from wallet_spec.present import present
 from wallet_spec.profile import (
     CITY_ID,
+    CREDENTIAL_TYPES,
     RESIDENCY,
     Address,
     CredentialType,
@@ -73,6 +74,10 @@ class Setup:
     """The residency pass's presentation (compact)."""
     residency_qr: str
     """The same as `CK2:` QR text."""
+    fact_pass: str
+    """The `resident-65` fact pass's presentation (compact): the same two claims, no disclosure."""
+    fact_pass_qr: str
+    """The same as `CK2:` QR text: what a turnstile scans."""
 
 
 def setup(now: int | None = None) -> Setup:
@@ -95,9 +100,10 @@ def setup(now: int | None = None) -> Setup:
     bundle_text = sign_bundle(key_list_token=key_list, status_list_tokens=[status], issuer=ISSUER,
                               issued_at=now, next_update=now + 86_400, signing_key=issuer_key, kid=kid)
     root_thumbprint = jwk.thumbprint(root)
-    residency = shown(RESIDENCY)
+    residency, fact_pass = shown(RESIDENCY), shown(CREDENTIAL_TYPES["resident-65"])
     return Setup(now, issuer_key, holder_key, root_thumbprint, bundle_text,
-                 load_bundle(bundle_text, root_thumbprint, now=now), shown(CITY_ID), residency, qr.encode(residency))
+                 load_bundle(bundle_text, root_thumbprint, now=now), shown(CITY_ID), residency, qr.encode(residency),
+                 fact_pass, qr.encode(fact_pass))
 
 
 _ECDSA = ec.ECDSA(hashes.SHA256())
@@ -202,10 +208,16 @@ def candidates(s: Setup) -> tuple[dict[str, Callable[[], object]], dict[str, str
         "verifier.verify": lambda: verifier_verify(s.full, bundle, policy, now=now),
         "floor (residency pass)": floor_for(s.residency, issuer_pub, holder_pub),
         "verifier.verify (residency pass)": lambda: verifier_verify(s.residency, bundle, policy, now=now),
+        "floor (fact pass)": floor_for(s.fact_pass, issuer_pub, holder_pub),
+        "reading floor (fact pass)": reading_floor_for(s.fact_pass, issuer_pub),
+        "verifier.verify (fact pass)": lambda: verifier_verify(s.fact_pass, bundle, policy, now=now),
+        "verifier.verify from CK2: QR text (fact pass)": lambda: verifier_verify(qr.decode(s.fact_pass_qr), bundle,
+                                                                                  policy, now=now),
         "verifier.verify from CK2: QR text": lambda: verifier_verify(qr.decode(s.residency_qr), bundle, policy,
                                                                       now=now),
     }
-    floors = {name: "floor (residency pass)" for name in found if "residency" in name or "QR" in name}
+    floors = {name: "floor (residency pass)" for name in found if "residency" in name or "QR text" in name}
+    floors.update({name: "floor (fact pass)" for name in found if "fact pass" in name})
     peer = peer_verifier(s, s.full)
     if peer is not None:
         found["peer sd-jwt SDJWTVerifier"] = peer
