@@ -4,7 +4,7 @@
 
     {"presentation": "<identity or full credential, every claim disclosed, KB-JWT>",
      "credential_requests": [{"credential_configuration_id": "residency", "proofs": {"jwt": [...]}}, ...],
-     "revoke_receipts": ["ckr1...."]}                      (optional)
+     "revoke_receipts": ["ckr2...."]}                      (optional)
 
 The presentation is verified like any verifier would, against the issuer's own published
 trust bundle (key list: the signing key must be listed and valid at the credential's
@@ -106,7 +106,7 @@ def renew(state: IssuerState, body: Any, *, now: int) -> dict[str, Any]:
     if not isinstance(receipts, list) or len(receipts) > MAX_RECEIPTS:
         raise oid4vci.invalid_request(f"revoke_receipts must be a list of at most {MAX_RECEIPTS} receipts")
     if not all(isinstance(r, str) and len(r) <= MAX_RECEIPT_CHARS for r in receipts):
-        raise oid4vci.invalid_request("each receipt must be a ckr1 receipt string")
+        raise oid4vci.invalid_request("each receipt must be a receipt string (ckr2 or ckr1)")
 
     limit = oid4vci.batch_size(state)
     texts: dict[str, list[Any]] = {}

@@ -54,7 +54,7 @@ class IssuedCredential(BaseModel):
 
 class CredentialResponse(BaseModel):
     credentials: list[IssuedCredential] = Field(description="One per proof, in the order of the proofs.")
-    citykey_receipt: str = Field(description="A `ckr1` receipt over every credential issued with this token so far.")
+    citykey_receipt: str = Field(description="A `ckr2` receipt over every credential issued with this token so far.")
     citykey_credentials_remaining: int
 
 
@@ -65,7 +65,7 @@ class RenewedConfiguration(BaseModel):
 
 class RenewalResponse(BaseModel):
     credential_responses: list[RenewedConfiguration]
-    citykey_receipt: str = Field(description="A `ckr1` receipt over the new batch.")
+    citykey_receipt: str = Field(description="A `ckr2` receipt over the new batch.")
     revoked: int = Field(description="Credentials of the old batch newly revoked.")
 
 

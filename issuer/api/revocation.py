@@ -23,7 +23,7 @@ router = APIRouter(tags=["revocation"])
 
 
 class RevocationRequest(BaseModel):
-    receipt: str = Field(max_length=MAX_RECEIPT_CHARS, description="The `ckr1.` receipt issued with the batch.")
+    receipt: str = Field(max_length=MAX_RECEIPT_CHARS, description="The receipt issued with the batch (`ckr2.`, or `ckr1.` before).")
 
 
 class RevocationResult(BaseModel):

@@ -172,7 +172,8 @@ def receipt_forged(kit: Kit, desk: Desk) -> None:
     real = real_receipt(kit)
     prefix, body, _ = real.split(".")
     claims = json.loads(b64url_decode(body))
-    claims["refs"] = [[uri, idx + 1] for uri, idx in claims["refs"]]  # the neighbours' credentials
+    # the neighbours' credentials
+    claims["lists"] = [[uri, [idx + 1 for idx in indices]] for uri, indices in claims["lists"]]
     forged_body = b64url_encode(json.dumps(claims, separators=(",", ":")).encode())
     mac = hmac.new(b"the attacker's own key, 32 bytes", f"{prefix}.{forged_body}".encode(), "sha256").digest()
     forged = f"{prefix}.{forged_body}.{b64url_encode(mac)}"

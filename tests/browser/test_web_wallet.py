@@ -359,7 +359,7 @@ def test_a_pin_encrypts_the_store_and_is_asked_at_start_and_before_each_code(bro
     sealed = page.evaluate(DUMP_STORE)
     assert len(sealed["credentials"]) == len(clear["credentials"])
     everything = "\n".join(row for rows in sealed.values() for row in rows)
-    for secret in ("Dolores", "Abernathy", "1950", "Evergreen", "Springfield", "eyJ", "ckr1", "resident_of", city.url):
+    for secret in ("Dolores", "Abernathy", "1950", "Evergreen", "Springfield", "eyJ", "ckr2", "resident_of", city.url):
         assert secret not in everything, secret
     assert all('"sealed"' in row for row in sealed["credentials"])
     assert len(sealed["keys"]) == len(clear["keys"])  # holder keys: still CryptoKeys, not extractable

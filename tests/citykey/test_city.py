@@ -308,7 +308,7 @@ def _tampered(receipt: str) -> str:
     """The same receipt naming another index, under the original MAC."""
     version, payload, mac = receipt.split(".")
     body = json.loads(b64url_decode(payload, what="payload"))
-    body["refs"][0][1] += 1
+    body["lists"][0][1][0] += 1
     return ".".join([version, b64url_encode(json.dumps(body, separators=(",", ":")).encode()), mac])
 
 

@@ -114,7 +114,7 @@ def test_the_receipt_opens_to_exactly_the_batch_s_references(store: KeyStore, re
                                                                 key=lambda r: (r.uri, r.idx))
     assert len(refs) == MAX_BATCH
     payload = b64url_decode(batch.receipt.split(".")[1], what="receipt payload").decode()
-    assert set(json.loads(payload)) == {"iss", "refs"}
+    assert set(json.loads(payload)) == {"iss", "lists"}
     assert "Dolores" not in payload
 
 
@@ -143,10 +143,10 @@ def test_a_bad_receipt_raises_receipt_invalid_and_revokes_nothing(
     other_store = KeyStore.init(tmp_path / "other", ISSUER, PASSPHRASE, now=NOW)
     foreign = make_receipt(other_store.receipt_mac_key(PASSPHRASE), ISSUER, [ref_of(batch.credentials[0])])
     bad = [
-        _with_payload(batch.receipt, lambda body: body["refs"][0].__setitem__(1, body["refs"][0][1] + 1)),
-        _with_payload(batch.receipt, lambda body: body["refs"].pop()),
+        _with_payload(batch.receipt, lambda body: body["lists"][0][1].__setitem__(0, body["lists"][0][1][0] + 1)),
+        _with_payload(batch.receipt, lambda body: body["lists"][-1][1].pop()),
         batch.receipt[:-4],
-        batch.receipt.replace("ckr1.", "ckr2.", 1),
+        batch.receipt.replace("ckr2.", "ckr1.", 1),
         foreign,  # well formed, naming our indices, but MACed by another city's key
         "",
         "ckr1..",

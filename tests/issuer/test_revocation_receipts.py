@@ -12,7 +12,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from issuer.receipts import MAX_RECEIPT_CHARS, MAX_REFS, make_receipt, open_receipt
+from issuer.receipts import MAX_RECEIPT_CHARS, MAX_REFS, VERSION, VERSION_1, make_receipt, open_receipt
 from issuer.statuslists import StatusRef, StatusRegistry
 from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps
 from wallet_spec.errors import ReceiptInvalid, UsageError
@@ -23,7 +23,7 @@ ISSUER = "https://city.example"
 REFS = [StatusRef("https://city.example/status/2", 5), StatusRef("https://city.example/status/1", 131_071)]
 
 
-def forge(payload: Any, *, key: bytes = KEY, version: str = "ckr1") -> str:
+def forge(payload: Any, *, key: bytes = KEY, version: str = VERSION) -> str:
     """A receipt with a correct MAC over an arbitrary payload: tests the checks after the MAC."""
     body = b64url_encode(json_dumps(payload).encode() if not isinstance(payload, bytes) else payload)
     signed = f"{version}.{body}"
@@ -39,7 +39,7 @@ def refused(text: Any, key: bytes = KEY) -> ReceiptInvalid:
 
 def test_a_receipt_round_trips_its_status_refs() -> None:
     receipt = make_receipt(KEY, ISSUER, REFS)
-    assert receipt.startswith("ckr1.")
+    assert receipt.startswith("ckr2.")
     assert receipt.count(".") == 2
     assert set(open_receipt(KEY, receipt)) == set(REFS)
     assert open_receipt(KEY, f"  {receipt}\n") == open_receipt(KEY, receipt)
@@ -49,8 +49,8 @@ def test_a_receipt_is_the_documented_json_sorted_and_says_nothing_of_batch_order
     receipt = make_receipt(KEY, ISSUER, REFS)
     _, payload, mac = receipt.split(".")
     assert b64url_decode(payload) == (
-        b'{"iss":"https://city.example","refs":'
-        b'[["https://city.example/status/1",131071],["https://city.example/status/2",5]]}'
+        b'{"iss":"https://city.example","lists":'
+        b'[["https://city.example/status/1",[131071]],["https://city.example/status/2",[5]]]}'
     )
     assert len(b64url_decode(mac)) == 32
     assert make_receipt(KEY, ISSUER, reversed(REFS)) == receipt
@@ -80,7 +80,7 @@ def test_an_altered_ref_is_refused() -> None:
     version, _, mac = make_receipt(KEY, ISSUER, REFS).split(".")
     altered = {
         "iss": ISSUER,
-        "refs": [["https://city.example/status/1", 131_070], ["https://city.example/status/2", 5]],
+        "lists": [["https://city.example/status/1", [131_070]], ["https://city.example/status/2", [5]]],
     }
     refused(f"{version}.{b64url_encode(json_dumps(altered).encode())}.{mac}")
 
@@ -109,7 +109,8 @@ def test_an_oversized_receipt_is_refused_before_decoding() -> None:
         "ckr1",
         "ckr1..",
         "ckr2.e30.AAAA",
-        "CKR1.e30.AAAA",
+        "ckr3.e30.AAAA",
+        "CKR2.e30.AAAA",
         "ckr1.e30.AAAA.extra",
         "ckr1.e30.not base64",
         "ckr1.é.AAAA",
@@ -143,8 +144,47 @@ def test_garbage_is_refused(text: Any) -> None:
         {"iss": ISSUER, "refs": [["u", i] for i in range(MAX_REFS + 1)]},
     ],
 )
-def test_a_well_maced_but_malformed_payload_is_refused(payload: Any) -> None:
+def test_a_well_maced_but_malformed_version_1_payload_is_refused(payload: Any) -> None:
+    refused(forge(payload, version=VERSION_1))
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        {"iss": ISSUER, "refs": [["u", 1]]},  # a version 1 payload under the version 2 label
+        {"iss": ISSUER, "lists": []},
+        {"iss": ISSUER, "lists": [["u", []]]},
+        {"iss": ISSUER, "lists": [["u", 1]]},
+        {"iss": ISSUER, "lists": [["", [1]]]},
+        {"iss": ISSUER, "lists": [["u", [1]], "v"]},
+        {"iss": ISSUER, "lists": [["u", [1], [2]]]},
+        {"iss": ISSUER, "lists": [["u", [2, 1]]]},  # not ascending
+        {"iss": ISSUER, "lists": [["u", [1, 1]]]},  # repeated
+        {"iss": ISSUER, "lists": [["u", [-1]]]},
+        {"iss": ISSUER, "lists": [["u", [True]]]},
+        {"iss": ISSUER, "lists": [["u", [1.0]]]},
+        {"iss": ISSUER, "lists": [["v", [1]], ["u", [2]]]},  # lists out of order
+        {"iss": ISSUER, "lists": [["u", [1]], ["u", [2]]]},  # a list named twice
+        {"iss": ISSUER, "lists": [["u", list(range(MAX_REFS + 1))]]},
+        {"iss": ISSUER, "lists": [["u", list(range(MAX_REFS))], ["v", [0]]]},
+        {"iss": "", "lists": [["u", [1]]]},
+        {"iss": ISSUER, "lists": [["u", [1]]], "name": "Ada"},
+    ],
+)
+def test_a_well_maced_but_malformed_version_2_payload_is_refused(payload: Any) -> None:
     refused(forge(payload))
+
+
+def test_a_version_1_receipt_printed_before_still_revokes_its_refs() -> None:
+    printed = forge({"iss": ISSUER, "refs": [["https://city.example/status/1", 131_071],
+                                              ["https://city.example/status/2", 5]]}, version=VERSION_1)
+    assert set(open_receipt(KEY, printed)) == set(REFS)
+
+
+def test_a_batch_of_receipts_is_a_small_qr_code() -> None:
+    """Sixteen references in two lists of a 30-character issuer: about 380 characters (version 1: about 1,300)."""
+    refs = [StatusRef(f"https://id.springfield.example/statuslists/{i % 2}", 100_000 + i * 997) for i in range(16)]
+    assert len(make_receipt(KEY, "https://id.springfield.example", refs)) < 420
 
 
 def test_a_payload_under_another_version_label_is_refused() -> None:
