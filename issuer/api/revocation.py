@@ -23,7 +23,9 @@ router = APIRouter(tags=["revocation"])
 
 
 class RevocationRequest(BaseModel):
-    receipt: str = Field(max_length=MAX_RECEIPT_CHARS, description="The receipt issued with the batch (`ckr2.`, or `ckr1.` before).")
+    receipt: str = Field(
+        max_length=MAX_RECEIPT_CHARS, description="The receipt issued with the batch (`ckr2.`, or `ckr1.` before)."
+    )
 
 
 class RevocationResult(BaseModel):
