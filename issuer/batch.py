@@ -22,8 +22,9 @@ HolderKeys = Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, An
 """A list of holder public JWKs (one credential of the default type each), or, by type name
 (`residency`, `identity`, `full`), a list per credential type."""
 
-MAX_BATCH = 16
-"""Credentials per batch: enough for a fresh one per presentation for weeks, few enough for a QR receipt."""
+MAX_BATCH = 36
+"""Credentials per batch: three of each of the twelve types a resident of 65 is offered (a fresh one
+per presentation for weeks), few enough for a small QR receipt (about 550 characters at 36)."""
 
 
 @dataclass(frozen=True, slots=True)

@@ -52,7 +52,7 @@ class IssuerSettings(BaseSettings):
     Default: the issuer id's host name (e.g. `id.city.example`), which is rarely what a city wants."""
     offer_ttl: int = 600
     """Seconds a credential offer stays redeemable."""
-    max_batch: int = 16
+    max_batch: int = 36
     """Credentials one request may ask for (`batch_credential_issuance.batch_size`)."""
     republish_every: int = Field(default=3600, ge=1, le=12 * 3600)
     """Seconds between re-signing status list tokens and the trust bundle (at most 12 h: the bundle

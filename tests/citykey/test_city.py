@@ -24,6 +24,7 @@ from typer.testing import CliRunner
 from citykey import keys as keys_cli
 from citykey import wallet as wallet_cli
 from citykey.main import app
+from issuer.batch import MAX_BATCH
 from issuer.db import make_engine, sqlite_url, status_lists
 from issuer.inventory import database_tables
 from keys import KeyStore
@@ -258,8 +259,8 @@ def _holder_keys(spec: str) -> str:
         return json.dumps([jwk, jwk])
     if spec == "private":
         return json.dumps([private_jwk(generate_private_key())])
-    if spec == "seventeen":
-        return json.dumps([public_jwk(generate_private_key()) for _ in range(17)])
+    if spec == "one too many":
+        return json.dumps([public_jwk(generate_private_key()) for _ in range(MAX_BATCH + 1)])
     return spec
 
 
@@ -272,8 +273,8 @@ def _holder_keys(spec: str) -> str:
         pytest.param(json.dumps({**DOLORES, "birthdate": "2 April 1957"}), None, "birthdate", id="birthdate-text"),
         pytest.param(None, json.dumps({"kty": "EC"}), "must be a JSON list", id="holder-keys-not-a-list"),
         pytest.param(None, "duplicate", "own holder key", id="duplicate-holder-keys"),
-        pytest.param(None, "seventeen", "between 1 and 16", id="too-many-holder-keys"),
-        pytest.param(None, "[]", "between 1 and 16", id="no-holder-keys"),
+        pytest.param(None, "one too many", f"between 1 and {MAX_BATCH}", id="too-many-holder-keys"),
+        pytest.param(None, "[]", f"between 1 and {MAX_BATCH}", id="no-holder-keys"),
         pytest.param(None, json.dumps([{"kty": "EC", "crv": "P-256"}]), "error: ", id="holder-key-not-a-jwk"),
         pytest.param(None, "private", "must be public", id="holder-key-with-its-private-part"),
         pytest.param(json.dumps({**DOLORES, "extra": {"age_over_18": False}}), None, "clashes",

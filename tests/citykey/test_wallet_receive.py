@@ -27,6 +27,7 @@ from typer.testing import CliRunner
 from citykey import wallet as wallet_cli
 from citykey.main import app
 from issuer.app import create_app
+from issuer.batch import MAX_BATCH
 from issuer.db import sqlite_url
 from issuer.offers import Offer, create_offer
 from issuer.settings import IssuerSettings
@@ -110,13 +111,13 @@ def test_receive_runs_the_whole_flow_into_the_wallet(city: City) -> None:
     out = ok("receive", "--dir", city.wallet_dir, offer.offer_uri, "--tx-code", offer.tx_code, "--json")
     assert json.loads(out) == {
         "issuer": ISSUER,
-        "credentials": dict.fromkeys(OFFERED, 1),  # twelve types (she is 65 or over): one each fits the batch
+        "credentials": dict.fromkeys(OFFERED, 2),  # twelve types (she is 65 or over): the default two each fit
         "receipt": True,
         "revoked": 0,
     }
     held = city.wallet()
-    assert len(held.credentials) == 12
-    assert len(held.holder_keys) == 12  # one key per credential, none left over
+    assert len(held.credentials) == 24
+    assert len(held.holder_keys) == 24  # one key per credential, none left over
     assert len(held.receipts) == 1  # the last answer's receipt covers the whole batch
     listed = json.loads(ok("list", "--dir", city.wallet_dir, "--json"))
     assert listed["receipts"] == 1
@@ -145,9 +146,9 @@ def test_receive_with_more_per_type_and_plain_output(city: City) -> None:
 
 def test_more_than_the_batch_is_refused_before_the_offer_is_redeemed(city: City) -> None:
     offer = city.offer()
-    result = wallet("receive", "--dir", city.wallet_dir, offer.offer_uri, "--per-type", "5")
+    result = wallet("receive", "--dir", city.wallet_dir, offer.offer_uri, "--per-type", "4")
     assert result.exit_code == 2
-    assert "exceed the issuer's batch of 16" in result.stderr
+    assert f"exceed the issuer's batch of {MAX_BATCH}" in result.stderr  # 12 types x 4
     assert city.wallet().holder_keys == {}
     ok("receive", "--dir", city.wallet_dir, offer.offer_uri)  # the offer is still good
 
@@ -197,10 +198,10 @@ def test_renew_replaces_the_batch_and_revokes_the_old_one(city: City) -> None:
     ok("receive", "--dir", city.wallet_dir, city.offer().offer_uri)
     before = city.wallet()
     out = json.loads(ok("renew", "--dir", city.wallet_dir, "--issuer", ISSUER, "--json"))
-    assert out["revoked"] == 12
-    assert out["credentials"] == dict.fromkeys(OFFERED, 1)
+    assert out["revoked"] == 24
+    assert out["credentials"] == dict.fromkeys(OFFERED, 2)
     after = city.wallet()
-    assert len(after.credentials) == 12
+    assert len(after.credentials) == 24
     assert not {c.sd_jwt for c in before.credentials} & {c.sd_jwt for c in after.credentials}
     assert set(after.holder_keys) == {c.holder_kid for c in after.credentials}
     assert len(after.receipts) == 1

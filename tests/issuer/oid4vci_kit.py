@@ -147,9 +147,17 @@ def raw_jws(header: Mapping[str, Any], payload: Mapping[str, Any], key: PrivateK
     return f"{signing_input}.{b64url_encode(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
 
 
+KIT_BATCH = 16
+
+
 @contextmanager
 def service(tmp: Path, *, db_url: str | None = None, **settings: Any) -> Iterator[Kit]:
-    """A fresh key store and database, the app on them, and the endpoints' clock set to `Kit.now`."""
+    """A fresh key store and database, the app on them, and the endpoints' clock set to `Kit.now`.
+
+    Batches of 16 (`max_batch`) unless told otherwise: the tests' counts stay small and readable;
+    the default size is `issuer.batch.MAX_BATCH`.
+    """
+    settings.setdefault("max_batch", KIT_BATCH)
     keys_dir = tmp / "keys"
     KeyStore.init(keys_dir, ISSUER, PASSPHRASE.encode(), now=int(time.time()) - 3600)
     config = IssuerSettings(rate_limits=False,
