@@ -26,6 +26,34 @@ export function renewable(all, at = now()) {
   });
 }
 
+const FACT_PASS = /^resident-(\d+)$/;
+const DAY = 86400;
+
+/** Age in whole years on the UTC day of `at`, from an ISO birthdate; null when it cannot be read. */
+function ageOn(birthdate, at) {
+  const born = /^(\d{4})-(\d{2})-(\d{2})$/.exec(String(birthdate));
+  if (!born) return null;
+  const day = new Date((at - (at % DAY)) * 1000);
+  const [y, m, d] = born.slice(1).map(Number);
+  const beforeBirthday = day.getUTCMonth() + 1 < m || (day.getUTCMonth() + 1 === m && day.getUTCDate() < d);
+  return day.getUTCFullYear() - y - (beforeBirthday ? 1 : 0);
+}
+
+/**
+ * The configurations a renewal asks for (as the Python wallet's `renew`): those the wallet holds, and
+ * every age fact pass the issuer offers that is true on the day for the birthdate the renewal
+ * presents, so a resident who turned 65 since enrolment gets the 65+ pass. A pass never stops being true.
+ */
+export function renewalNames(all, supported, claims, at = now()) {
+  const held = all.map((c) => c.configuration).filter((n) => n && supported[n] && supported[n].format === FORMAT);
+  const age = ageOn(claims && claims.birthdate, at);
+  const due = Object.keys(supported).filter((n) => {
+    const pass = FACT_PASS.exec(n);
+    return pass && supported[n].format === FORMAT && age !== null && age >= Number(pass[1]);
+  });
+  return [...new Set([...held, ...due])];
+}
+
 /** An issuer's refusal of the presentation names the verifier's code: say that one plainly. */
 function refusal(err) {
   const found = err instanceof IssuerRefused && /refused: ([a-z_]+)/.exec(err.message);
@@ -46,7 +74,7 @@ export async function renew({ bundleFor, revokeOld = true, clock = now }) {
   const endpoint = checkUrl(meta.citykey_renewal_endpoint, "the issuer's renewal endpoint");
   if (!meta.nonce_endpoint) throw new ClientError("the issuer has no nonce endpoint, which renewal needs");
   const supported = meta.credential_configurations_supported;
-  const names = [...new Set(all.map((c) => c.configuration))].filter((n) => n && supported[n] && supported[n].format === FORMAT);
+  const names = renewalNames(all, supported, chosen.claims, clock());
   if (!names.length) throw new ClientError("the issuer no longer offers the types this wallet holds");
   const perType = Math.max(1, Math.min(MAX_PER_TYPE, Math.floor(batchSize(meta) / names.length)));
   const key = await store.getKey(chosen.kid);
