@@ -38,6 +38,12 @@ ADDRESS = Address("1 Elm Row", "Springfield", "62704")
 RESIDENT = Resident("Dolores", "Sample", dt.date(1957, 4, 2), "Springfield", ADDRESS)
 
 
+def pinned(name: str) -> str:
+    """`name@version` as `package-lock.json` pins it: what a script reports as the library that answered."""
+    lock = json.loads((HERE / "package-lock.json").read_text(encoding="utf-8"))
+    return f"{name}@{lock['packages'][f'node_modules/{name}']['version']}"
+
+
 def now() -> int:
     return int(time.time())
 

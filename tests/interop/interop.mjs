@@ -24,6 +24,11 @@ export function library(name) {
   return `${name}@${JSON.parse(readFileSync(url, "utf8")).version}`;
 }
 
+/** The OpenID4VP scripts' libraries, as they report them, and the one client id prefix both trust. */
+export const OID4VP = library("@openid4vc/openid4vp");
+export const DCQL = library("dcql");
+export const PREFIX = "verifier_attestation";
+
 /** A rule a script enforces on top of its libraries. */
 export class Refusal extends Error {
   constructor(rule, message) {

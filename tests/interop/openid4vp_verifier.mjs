@@ -41,7 +41,7 @@ import { setGlobalConfig } from "@openid4vc/oauth2";
 import { Openid4vpVerifier } from "@openid4vc/openid4vp";
 import { DcqlPresentationResult, DcqlQuery } from "dcql";
 import {
-  ACCEPTED, REFUSED, USAGE, Refusal, Usage, by, finish, isLoopbackHttp, library, main, refusal, safeFetch,
+  ACCEPTED, DCQL, OID4VP, PREFIX, REFUSED, USAGE, Refusal, Usage, by, finish, isLoopbackHttp, main, refusal, safeFetch,
 } from "./interop.mjs";
 import {
   CONTENT_ENCRYPTION, KEY_MANAGEMENT_ALG, Keyring, SIGNING_ALG, callbacks, newKey, publicJwk, thumbprint,
@@ -49,9 +49,6 @@ import {
 import { shownNames, verifyCredential } from "./sd_jwt_vc.mjs";
 
 const SCRIPT = "openid4vp_verifier.mjs";
-const OID4VP = library("@openid4vc/openid4vp");
-const DCQL = library("dcql");
-const PREFIX = "verifier_attestation";
 const STATIC_AUD = "https://self-issued.me/v2";
 const MAX_BODY = 65_536;
 const TTL = 300;

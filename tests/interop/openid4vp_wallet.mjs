@@ -48,16 +48,13 @@ import { ES256, digest } from "@sd-jwt/crypto-nodejs";
 import { decodeSdJwt, getClaims } from "@sd-jwt/decode";
 import { SDJwtVcInstance } from "@sd-jwt/sd-jwt-vc";
 import { DcqlQuery } from "dcql";
-import { Refusal, Usage, by, decodePart, isLoopbackHttp, library, main, options } from "./interop.mjs";
+import { DCQL, OID4VP, PREFIX, Refusal, Usage, by, decodePart, isLoopbackHttp, main, options } from "./interop.mjs";
 import {
   CONTENT_ENCRYPTION, KEY_MANAGEMENT_ALG, Keyring, SIGNING_ALG, callbacks, verifyCompact,
 } from "./jose_callbacks.mjs";
 import { SD_JWT_LIBRARY, issuerKeys, shownNames } from "./sd_jwt_vc.mjs";
 
 const SCRIPT = "openid4vp_wallet.mjs";
-const OID4VP = library("@openid4vc/openid4vp");
-const DCQL = library("dcql");
-const PREFIX = "verifier_attestation";
 const ATTESTATION_TYP = "verifier-attestation+jwt";
 const LEEWAY = 60;
 

@@ -21,13 +21,13 @@ from typing import Any
 
 import pytest
 
-from tests.interop.city import RESIDENT, City, accepted, now, refused
+from tests.interop.city import RESIDENT, City, accepted, now, pinned, refused
 from wallet_spec import jws
 from wallet_spec.profile import IDENTITY, RESIDENCY_VCT, STANDARD_TYPES, standard_types
 from wallet_spec.sdjwt import SdJwt
 
 SCRIPT = "openid4vci_receive.mjs"
-LIBRARY = "@openid4vc/openid4vci@0.4.6"
+LIBRARY = pinned("@openid4vc/openid4vci")
 
 
 def signed_by_the_city(city: City, credential: str) -> bool:

@@ -28,19 +28,19 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.interop.city import HERE, NODE, RESIDENT, City, accepted
+from tests.interop.city import HERE, NODE, RESIDENT, City, accepted, pinned
 from wallet.model import Wallet
 from wallet.openid4vp import answer, fetch_request
 from wallet_spec import jwe, openid4vp
 from wallet_spec.errors import VerificationFailed
-from wallet_spec.openid4vp import VerifiedRequest
+from wallet_spec.openid4vp import VerifiedRequest, client_id
 from wallet_spec.profile import ALL_VCTS, IDENTITY, RESIDENCY_VCT
 
 SCRIPT = "openid4vp_verifier.mjs"
-OID4VP = "@openid4vc/openid4vp@0.4.6"
-SD_JWT = "@sd-jwt/sd-jwt-vc@0.19.0"
+OID4VP = pinned("@openid4vc/openid4vp")
+SD_JWT = pinned("@sd-jwt/sd-jwt-vc")
 SHOP = "https://shop.example"
-CLIENT_ID = f"verifier_attestation:{SHOP}"
+CLIENT_ID = client_id(SHOP)
 SCOPE = ["given_name", "family_name", "address", "resident_of", "age_over_18"]
 
 

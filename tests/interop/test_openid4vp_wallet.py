@@ -24,18 +24,19 @@ import pytest
 from fastapi import FastAPI
 
 from tests.browser.support import free_port, serving
-from tests.interop.city import RESIDENT, City, accepted, refused
+from tests.interop.city import RESIDENT, City, accepted, pinned, refused
 from tests.support import WaitingPage
 from verifier.online import openid4vp_router
 from verifier.openid4vp import OnlineVerifier
 from verifier.policies import load_policies
 from verifier.transactions import MemoryTransactions
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk
+from wallet_spec.openid4vp import client_id
 
 WALLET = "openid4vp_wallet.mjs"
-OID4VP = "@openid4vc/openid4vp@0.4.6"
+OID4VP = pinned("@openid4vc/openid4vp")
 LIBRARY = "https://library.springfield.example"
-CLIENT_ID = f"verifier_attestation:{LIBRARY}"
+CLIENT_ID = client_id(LIBRARY)
 SCOPE = ["resident_of", "given_name", "family_name", "address", "age_over_21"]
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.interop.city import City, run
+from tests.interop.city import City, pinned, run
 from wallet.model import StoredCredential, Wallet
 from wallet_spec import jws
 from wallet_spec.disclosure import Disclosure
@@ -28,7 +28,7 @@ from wallet_spec.keylist import signing_kid
 from wallet_spec.profile import AGE_THRESHOLDS, IDENTITY, RESIDENCY_VCT, RESIDENT_VCT, STANDARD_TYPES
 from wallet_spec.sdjwt import SdJwt, unfold
 
-LIBRARY = "@sd-jwt/sd-jwt-vc@0.19.0"
+LIBRARY = pinned("@sd-jwt/sd-jwt-vc")
 ME = "sd_jwt_vc_verify.mjs"
 BUS, NONCE = "https://bus.example", "bus-nonce-123456"
 
