@@ -10,6 +10,7 @@ import {
 } from "./oid4vci.js";
 import { createKbJwt, parseSdJwt, sdPart } from "./sdjwt.js";
 import * as store from "./store.js";
+import { PASS_VCT } from "./wallet.js";
 
 /** The credential types that carry every attribute: what a renewal presents (issuer.renewal.RENEWABLE_VCTS). */
 export const RENEWABLE = ["urn:citykey:identity:1", "urn:citykey:id:1"];
@@ -49,7 +50,7 @@ export function renewalNames(all, supported, claims, at = now()) {
   const age = ageOn(claims && claims.birthdate, at);
   const due = Object.keys(supported).filter((n) => {
     const pass = FACT_PASS.exec(n);
-    return pass && supported[n].format === FORMAT && age !== null && age >= Number(pass[1]);
+    return pass && supported[n].format === FORMAT && supported[n].vct === PASS_VCT && age !== null && age >= Number(pass[1]);
   });
   return [...new Set([...held, ...due])];
 }

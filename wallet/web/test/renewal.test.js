@@ -19,7 +19,9 @@ test("the identity credential least used, not spent, not expired", () => {
 
 test("a renewal asks for the types held and every age pass that has become true", () => {
   const fmt = { format: "dc+sd-jwt" };
-  const supported = { identity: fmt, residency: fmt, resident: fmt, "resident-62": fmt, "resident-65": fmt, old: { format: "x" } };
+  const pass = { ...fmt, vct: "urn:citykey:resident:1" };
+  const supported = { identity: fmt, residency: fmt, resident: pass, "resident-62": pass, "resident-65": pass, "resident-60": fmt,
+    old: { format: "x" } };
   const held = [{ configuration: "identity" }, { configuration: "residency" }, { configuration: "resident" },
     { configuration: "resident-62" }, { configuration: "old" }, { configuration: "gone" }];
   const birthday65 = Date.UTC(2026, 10, 29, 15) / 1000; // she turns 65 on 2026-11-29
