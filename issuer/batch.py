@@ -15,7 +15,7 @@ from typing import Any
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRef, StatusRegistry
 from wallet_spec.errors import KeyInvalid, UsageError
-from wallet_spec.jwk import generate_private_key, holds_private_key, public_jwk, thumbprint
+from wallet_spec.jwk import generate_private_key, holds_private_key, public_jwk
 from wallet_spec.profile import CITY_ID, CREDENTIAL_TYPES, CredentialType, Resident, issue_credential
 
 HolderKeys = Sequence[Mapping[str, Any]] | Mapping[str, Sequence[Mapping[str, Any]]]
@@ -84,8 +84,8 @@ def issue_credentials(
         raise UsageError(f"a batch needs between 1 and {MAX_BATCH} holder keys")
     if any(holds_private_key(jwk) for _, jwk in pairs):
         raise KeyInvalid("a holder key must be public: this JWK carries the wallet's private key ('d')")
-    holder_keys = [(kind, public_jwk(jwk)) for kind, jwk in pairs]
-    if len({thumbprint(k) for _, k in holder_keys}) != len(holder_keys):
+    holder_keys = [(kind, public_jwk(jwk)) for kind, jwk in pairs]  # checked: P-256, canonical x and y
+    if len({(k["x"], k["y"]) for _, k in holder_keys}) != len(holder_keys):  # one point, one thumbprint
         raise UsageError("each credential of a batch needs its own holder key")
     # A refusal of the attributes (an extra claim that clashes with the profile, more claims than the
     # type has digests) must not cost status indices: find it before allocating.

@@ -33,7 +33,6 @@ class Accepted(NamedTuple):
     warnings: tuple[str, ...]
 
 
-
 def replay_key(kb_token: jws.CompactJws) -> bytes:
     """What the replay cache remembers: SHA-256 of the KB-JWT's signing input (see verifier.replay)."""
     return hashlib.sha256(kb_token.signing_input).digest()
