@@ -277,6 +277,7 @@ def _run_flow(directory: Path, flow: Any, json_output: bool, verb: str) -> None:
             {
                 "issuer": result.issuer,
                 "credentials": result.credentials,
+                "denied": result.denied,
                 "receipt": result.receipt,
                 "revoked": result.revoked,
             }

@@ -52,7 +52,7 @@ from issuer.statuslists import sweep_renewals
 from wallet_spec.encoding import json_dumps, json_loads
 from wallet_spec.errors import FormatError, UsageError
 from wallet_spec.oid4vci import OFFER_SCHEME, PRE_AUTHORIZED_CODE, PRE_AUTHORIZED_GRANT
-from wallet_spec.profile import ADDRESS_PARTS, Resident, standard_types
+from wallet_spec.profile import ADDRESS_PARTS, STANDARD_TYPES, Resident, standard_types
 
 if TYPE_CHECKING:
     from issuer.state import IssuerState
@@ -209,6 +209,9 @@ def check_issuable(resident: Resident, *, now: int) -> None:
 
 # --- offers ------------------------------------------------------------------
 
+OFFERED = tuple(kind.name for kind in STANDARD_TYPES)
+"""The configurations every offer names, the same for every resident (docs/decisions.md 52)."""
+
 
 def offer_document(
     issuer: str, code: str, tx_code_length: int | None, configurations: list[str]
@@ -230,8 +233,10 @@ def offer_document(
 def create_offer(state: IssuerState, resident: Resident, *, now: int, tx_code_length: int | None = None) -> Offer:
     """A one-time offer of the standard credential types, redeemable for `settings.offer_ttl` seconds.
 
-    The fact passes offered are those that hold for the resident today (`standard_types`): a
-    `resident-65` pass only to someone 65 or over; the access token allows no other.
+    Every offer names every standard type (`OFFERED`), whoever it is for: what it names would
+    otherwise tell the resident's age to anyone who photographs its QR code and fetches it, and
+    to anyone who reads the length of its sealed rows. A fact pass that is not true for the
+    resident is refused at the credential endpoint (`credential_request_denied`), to their wallet only.
 
     With `tx_code_length` (4 to 8), the token request must also carry a transaction code of
     that many digits, which the desk shows the resident (not in the QR code): whoever
@@ -245,7 +250,7 @@ def create_offer(state: IssuerState, resident: Resident, *, now: int, tx_code_le
     tx_code = None if tx_code_length is None else f"{secrets.randbelow(10**tx_code_length):0{tx_code_length}d}"
     expires = now + state.settings.offer_ttl
     issuer = state.issuer_id.rstrip("/")
-    configurations = [kind.name for kind in standard_types(resident, now=now)]
+    configurations = list(OFFERED)
     pending = {
         "resident": resident_to_json(resident),
         "configurations": configurations,
@@ -281,6 +286,7 @@ __all__ = [
     "CODE_BYTES",
     "MAX_SECRET_CHARS",
     "OFFER",
+    "OFFERED",
     "OFFER_DOCUMENT",
     "OFFER_ID_BYTES",
     "PAD",

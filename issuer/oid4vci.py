@@ -8,7 +8,9 @@ decision is here, raising `OAuthError` with the names the specification gives:
   (unknown, used or expired code; wrong transaction code), `unsupported_grant_type`;
 - credential endpoint (§8.3.1): `invalid_token` (401, with `WWW-Authenticate`),
   `invalid_credential_request`, `unknown_credential_configuration`, `invalid_proof`,
-  `invalid_nonce`.
+  `invalid_nonce`, and `credential_request_denied` for a fact pass that is not true for the
+  token's resident today (every offer names every standard type; this is where the ones a
+  resident is not given fall away, seen by their wallet alone).
 
 What a token allows: one enrolment is one batch of at most `batch_size` credentials
 (`settings.max_batch`, capped at `issuer.batch.MAX_BATCH`) with one revocation receipt.
@@ -49,8 +51,8 @@ from wallet_spec import jws
 from wallet_spec.encoding import is_int
 from wallet_spec.errors import CitykeyError, FormatError, KeyInvalid
 from wallet_spec.jwk import holds_private_key, public_jwk, public_key_from_jwk, thumbprint
-from wallet_spec.oid4vci import FORMAT, PRE_AUTHORIZED_GRANT, PROOF_TYP
-from wallet_spec.profile import CREDENTIAL_TYPES, CredentialType, resident_from_json
+from wallet_spec.oid4vci import FORMAT, PRE_AUTHORIZED_GRANT, PROOF_TYP, REQUEST_DENIED
+from wallet_spec.profile import CREDENTIAL_TYPES, CredentialType, fact_holds, issuance_day, resident_from_json
 
 if TYPE_CHECKING:
     from issuer.state import IssuerState
@@ -375,6 +377,9 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
     kind = configuration_of(body)
     if kind.name not in grant["configurations"]:
         raise invalid_credential_request(f"{kind.name} was not offered with this access token")
+    resident = resident_from_json(grant["resident"])
+    if not fact_holds(kind, resident.birthdate, issuance_day(now)):  # before anything is spent
+        raise OAuthError(REQUEST_DENIED, f"a {kind.name} pass states a fact that is not true for you today")
     texts = proof_list(body.get("proofs"), limit=batch_size(state))
     if len(texts) > grant["remaining"]:
         raise invalid_credential_request(f"this access token allows {grant['remaining']} more credential(s)")
@@ -406,7 +411,7 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
     issued: list[StatusRef] = []
     try:
         credentials, issued = issue_credentials(
-            resident_from_json(grant["resident"]),
+            resident,
             [(kind, jwk) for jwk in proven.jwks],
             keys=signing_keys,
             registry=state.registry,

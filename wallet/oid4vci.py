@@ -42,6 +42,7 @@ from wallet_spec.oid4vci import (
     PRE_AUTHORIZED_GRANT,
     PROOF_TYP,
     PROOF_TYPE,
+    REQUEST_DENIED,
 )
 from wallet_spec.profile import CITY_ID, IDENTITY, STANDARD_TYPES, fact_holds, issuance_day
 from wallet_spec.sdjwt import SdJwt, unfold
@@ -177,6 +178,8 @@ class Received:
     issuer: str
     credentials: dict[str, int] = field(default_factory=dict)
     """Credentials imported, by configuration."""
+    denied: list[str] = field(default_factory=list)
+    """Configurations offered that the issuer does not give this resident (`credential_request_denied`)."""
     receipt: bool = False
     revoked: int = 0
 
@@ -318,6 +321,11 @@ def receive(
                 received.credentials[name] = _import(
                     wallet, answer.get("credentials"), vct=configuration.get("vct"), keys=keys
                 )
+            except IssuerRefused as exc:
+                if exc.error != REQUEST_DENIED:
+                    raise
+                received.denied.append(name)  # a fact pass not true for this resident: every offer names it
+                continue
             finally:
                 _forget_keys(wallet, keys)
             if isinstance(answer.get("citykey_receipt"), str):

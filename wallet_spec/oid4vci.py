@@ -24,6 +24,11 @@ ISSUER_METADATA = "openid-credential-issuer"
 AUTHORIZATION_SERVER_METADATA = "oauth-authorization-server"
 """The well-known suffix of the authorization server's metadata (RFC 8414 §3)."""
 
+REQUEST_DENIED = "credential_request_denied"
+"""The credential error (§8.3.1.2) for an offered configuration this resident is not given: a fact
+pass whose fact is not true for them. Every offer names the same configurations, so an offer (a
+photographed QR code, a sealed row's length) tells nothing of the resident; a wallet skips these."""
+
 JSON_MEDIA_TYPE = "application/json"
 """Metadata, offers, credential requests and responses."""
 
@@ -37,4 +42,5 @@ __all__ = [
     "PRE_AUTHORIZED_GRANT",
     "PROOF_TYP",
     "PROOF_TYPE",
+    "REQUEST_DENIED",
 ]

@@ -12,6 +12,7 @@ or the built app (`make web`) is missing.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import re
@@ -48,7 +49,7 @@ from wallet_spec import qr, request
 from wallet_spec.bundle import TrustBundle, load_bundle
 from wallet_spec.jwk import PrivateKey, generate_private_key
 from wallet_spec.keybinding import KeyBindingPolicy
-from wallet_spec.profile import RESIDENT_VCT, verify_credential
+from wallet_spec.profile import RESIDENT_VCT, Resident, standard_types, verify_credential
 
 sync_api = playwright_api()
 skip_unless_built()
@@ -576,6 +577,33 @@ def test_receive_and_show_work_at_200_percent_zoom(browser: Any, city: City, tmp
         assert verdict.exit_code == 0, verdict.output
         assert personal(json.loads(verdict.stdout)["claims"]) == {"resident_of", "age_over_65"}
         assert accessibility_problems(page) == []
+    finally:
+        context.close()
+
+
+def test_a_younger_resident_receives_the_passes_that_are_true_and_no_error(browser: Any, city: City) -> None:
+    """Every offer names every type; the three age passes not true at 30 are refused to the wallet
+    (`credential_request_denied`), which keeps the rest and says nothing went wrong."""
+    thirty = dt.date.today().replace(month=1, day=1, year=dt.date.today().year - 30).isoformat()
+    link, tx_code = desk_offer(browser, city.url, SHOTS, birthdate=thirty)
+    context = browser.new_context(viewport=PHONE, device_scale_factor=2, locale="en-US")
+    page = context.new_page()
+    try:
+        page.goto(link)
+        page.locator("#tx-code").fill(tx_code)
+        page.locator("#receive").click()
+        page.wait_for_selector("#received-count", timeout=SLOW_MS)
+        held = [kind.name for kind in standard_types(Resident("D", "A", dt.date.fromisoformat(thirty), "S"),
+                                                      now=int(time.time()))]
+        assert len(held) == 9  # 12 offered, less resident-55, -62 and -65
+        assert int(page.locator("#received-count").inner_text().split()[0]) == 3 * len(held)
+        assert page.locator("#screen-received .error").count() == 0
+        go(page, "home")
+        page.wait_for_selector(".card")
+        card = page.locator("#screen-home .card", has_text="Quick pass").inner_text()
+        assert "21 or older" in card
+        assert not any(f"{age} or older" in card for age in (55, 62, 65))
+        shot(page, "34-home-quick-pass-at-30.png", full_page=True)
     finally:
         context.close()
 

@@ -34,7 +34,7 @@ def shot(page: Any, folder: Path, name: str, **options: Any) -> bytes:
     return png
 
 
-def desk_offer(browser: Any, issuer_url: str, shots: Path) -> tuple[str, str]:
+def desk_offer(browser: Any, issuer_url: str, shots: Path, *, birthdate: str = "1950-03-17") -> tuple[str, str]:
     """A clerk signs in and makes an offer with a transaction code: the web wallet link and the code."""
     context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
     page = context.new_page()
@@ -45,7 +45,7 @@ def desk_offer(browser: Any, issuer_url: str, shots: Path) -> tuple[str, str]:
     page.wait_for_url("**/desk/enrol")
     page.get_by_label("Given name(s)").fill("Dolores")
     page.get_by_label("Family name(s)").fill("Abernathy")
-    page.get_by_label("Date of birth").fill("1950-03-17")
+    page.get_by_label("Date of birth").fill(birthdate)
     page.get_by_label("Street and number").fill("742 Evergreen Terrace")
     page.get_by_label("Postal code").fill("49007")
     page.get_by_label("Add a code").check()

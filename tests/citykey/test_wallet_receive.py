@@ -10,6 +10,7 @@ checked by presenting them and verifying against the issuer's published trust bu
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import json
 import shutil
@@ -54,8 +55,8 @@ class City:
     state: IssuerState
     wallet_dir: Path
 
-    def offer(self, tx_code_length: int | None = None) -> Offer:
-        return create_offer(self.state, RESIDENT, now=int(time.time()), tx_code_length=tx_code_length)
+    def offer(self, tx_code_length: int | None = None, resident: Resident = RESIDENT) -> Offer:
+        return create_offer(self.state, resident, now=int(time.time()), tx_code_length=tx_code_length)
 
     def wallet(self) -> wallet_model.Wallet:
         return wallet_model.unseal((self.wallet_dir / "wallet.ckw").read_bytes(), WALLET_PASSPHRASE.encode())
@@ -112,6 +113,7 @@ def test_receive_runs_the_whole_flow_into_the_wallet(city: City) -> None:
     assert json.loads(out) == {
         "issuer": ISSUER,
         "credentials": dict.fromkeys(OFFERED, 2),  # twelve types (she is 65 or over): the default two each fit
+        "denied": [],
         "receipt": True,
         "revoked": 0,
     }
@@ -131,6 +133,20 @@ def test_receive_runs_the_whole_flow_into_the_wallet(city: City) -> None:
     again = wallet("receive", "--dir", city.wallet_dir, offer.offer_uri, "--tx-code", offer.tx_code)
     assert again.exit_code == 1  # redeemed: the issuer no longer has the offer
     assert "invalid_request: no such offer" in again.stderr
+
+
+def test_a_younger_resident_gets_the_passes_that_are_true_and_the_wallet_keeps_no_key_for_the_others(
+    city: City,
+) -> None:
+    twenty = dataclasses.replace(RESIDENT, birthdate=dt.date(dt.date.today().year - 20, 7, 1))  # 19 or 20
+    out = ok("receive", "--dir", city.wallet_dir, city.offer(resident=twenty).offer_uri, "--json")
+    got = json.loads(out)
+    held_types = [kind.name for kind in standard_types(twenty, now=int(time.time()))]
+    assert list(got["credentials"]) == held_types
+    assert got["denied"] == ["resident-21", "resident-55", "resident-62", "resident-65"]
+    held = city.wallet()
+    assert len(held.credentials) == len(held.holder_keys) == 2 * len(held_types)
+    assert city.verify(RESIDENT_VCT, [("resident_of",), ("age_over_18",)])["age_over_18"] is True
 
 
 def test_receive_with_more_per_type_and_plain_output(city: City) -> None:

@@ -14,8 +14,10 @@
 //   - [credential] each credential verifies as an SD-JWT VC from the offer's issuer (sd_jwt_vc.mjs:
 //     sd-jwt-js, the issuer's key from its `/.well-known/jwt-vc-issuer`, status list, disclosures);
 //   - [holder-binding] its `cnf.jwk` is the holder key whose proof asked for it (OpenID4VCI §8.2).
+// A configuration the issuer answers with `credential_request_denied` (an age pass not true for this
+// resident) is skipped, as the specification says, and listed in the verdict's "denied".
 // Verdict (interop.mjs): {"accepted": true, "issuer": ..., "credentials": [{"configuration", "vct",
-// "claims", ...}]}. With --wallet, the credentials and their holder keys (private JWKs) are written
+// "claims", ...}], "denied": [...]}. With --wallet, the credentials and their holder keys (private JWKs) are written
 // to FILE for openid4vp_wallet.mjs.
 
 import { writeFileSync } from "node:fs";
@@ -54,6 +56,7 @@ await main(SCRIPT, async () => {
   );
 
   const received = [];
+  const denied = [];
   for (const configuration of offer.credential_configuration_ids) {
     const { c_nonce: nonce } = await by(OID4VCI, () => client.requestNonce({ issuerMetadata: metadata }));
     const holders = [];
@@ -74,14 +77,23 @@ await main(SCRIPT, async () => {
       holders.push(holder);
       proofs.push(jwt);
     }
-    const response = await by(OID4VCI, () =>
-      client.retrieveCredentials({
-        issuerMetadata: metadata,
-        accessToken: token.accessTokenResponse.access_token,
-        credentialConfigurationId: configuration,
-        proofs: { jwt: proofs },
-      }),
-    );
+    let response;
+    try {
+      response = await by(OID4VCI, () =>
+        client.retrieveCredentials({
+          issuerMetadata: metadata,
+          accessToken: token.accessTokenResponse.access_token,
+          credentialConfigurationId: configuration,
+          proofs: { jwt: proofs },
+        }),
+      );
+    } catch (error) {
+      // OpenID4VCI §8.3.1.2: the issuer does not give this configuration to this resident (an age
+      // pass not true for them; every offer names every type). Not retried, not a failure.
+      if (error?.response?.credentialErrorResponseResult?.data?.error !== "credential_request_denied") throw error;
+      denied.push(configuration);
+      continue;
+    }
     const credentials = response.credentialResponse.credentials ?? [];
     if (credentials.length !== holders.length) {
       const counts = `${credentials.length} credential(s) for ${holders.length} proof(s)`;
@@ -117,6 +129,7 @@ await main(SCRIPT, async () => {
     version: metadata.originalDraftVersion,
     tx_code: offer.grants?.["urn:ietf:params:oauth:grant-type:pre-authorized_code"]?.tx_code ?? null,
     batch_size: metadata.credentialIssuer.batch_credential_issuance?.batch_size ?? null,
+    denied,
     credentials: received.map(({ configuration, vct, kid, claims, holder }) => ({
       configuration, vct, kid, claims, holder: publicJwk(holder),
     })),

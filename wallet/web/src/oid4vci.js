@@ -15,6 +15,8 @@ export const FORMAT = "dc+sd-jwt";
 const LOCAL_HOSTS = new Set(["127.0.0.1", "localhost", "[::1]"]);
 const MAX_RESPONSE_BYTES = 1 << 20;
 export const MAX_PER_TYPE = 8;
+/** OpenID4VCI §8.3.1.2, as wallet_spec.oid4vci.REQUEST_DENIED: an offered age pass not true for this resident. */
+const REQUEST_DENIED = "credential_request_denied";
 
 export class ClientError extends CitykeyError {
   constructor(message) {
@@ -217,9 +219,11 @@ export async function receive(resolved, { txCode, bundleFor, now = () => Math.fl
         body = await postJson(credentialEndpoint, { credential_configuration_id: name, proofs: { jwt: proofs } }, "the credential request", token.access_token);
         break;
       } catch (err) {
+        if (err.code === REQUEST_DENIED) break; // a fact pass not true for this resident: every offer names it
         if (err.code !== "invalid_nonce" || attempt === 2) throw err;
       }
     }
+    if (body === undefined) continue; // denied: its keys were never kept
     const items = body.credentials;
     if (!Array.isArray(items) || !items.length || items.length > batchKeys.length) {
       throw new ClientError("the issuer answered no credentials, or more than were asked for");
