@@ -22,7 +22,7 @@ from pathlib import Path
 
 import cryptography
 
-from benchmarks import http_issuer, issuance, qrsizes, scanner, statuslists, verification
+from benchmarks import http_issuer, issuance, qrsizes, scanner, statuslists, sweep, verification
 from benchmarks.report import Target, replace_generated, svg_chart
 from benchmarks.timing import Timed, interleaved, load_average
 from citykey_io.qrimage import write_svg
@@ -156,6 +156,21 @@ def http_section(run: Run) -> None:
     run.say("")
 
 
+def sweep_section(run: Run) -> None:
+    rows = 1_000 if run.quick else 1_000_000
+    found = sweep.run(rows=rows, sweeps=3 if run.quick else 30)
+    run.say("## The sweep at city scale", "",
+            "Every offer, nonce and token request first deletes what has expired (`issuer.offers.sweep`): pending "
+            "rows, nonces and renewal links, which grow by one row per credential of every renewed batch. Here "
+            f"a fresh database holds {rows:,} unexpired renewal links (nothing to delete, everything to look past); "
+            "median time of the sweep's transaction. Without the `expires` indexes (before decision 53) it read "
+            "every row: 50 ms on SQLite and 62 ms on PostgreSQL at 1,000,000, on each of a batch's 13 such requests.",
+            "", "| database | renewal links | sweep, median ms |", "|---|---:|---:|")
+    for f in found:
+        run.say(f"| {f} | | |" if isinstance(f, str) else f"| {f.database} | {f.rows:,} | {f.median_ms:,.2f} |")
+    run.say("")
+
+
 def status_section(run: Run) -> None:
     sizes = (10_000, 100_000) if run.quick else statuslists.SIZES
     run.say("## Status lists at city scale", "",
@@ -246,6 +261,7 @@ def main(argv: list[str] | None = None) -> int:
     verification_section(run)
     issuance_section(run)
     http_section(run)
+    sweep_section(run)
     status_section(run)
     scanner_section(run)
     qr_section(run)

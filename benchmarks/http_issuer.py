@@ -54,7 +54,7 @@ class HttpFigures:
 
 
 @contextmanager
-def _postgresql() -> Iterator[str | None]:
+def fresh_postgresql() -> Iterator[str | None]:
     """A fresh database's SQLAlchemy URL, dropped afterwards; None when no server answers."""
     try:
         import psycopg
@@ -142,7 +142,7 @@ def run(*, batches: int) -> list[HttpFigures | str]:
     found: list[HttpFigures | str] = []
     with tempfile.TemporaryDirectory(prefix="citykey-bench-") as tmp:
         found.append(measure("SQLite", None, Path(tmp), batches=batches))
-        with _postgresql() as pg:
+        with fresh_postgresql() as pg:
             if pg is None:
                 found.append(f"PostgreSQL: skipped, no server at {PG_ADMIN_URL}")
             else:

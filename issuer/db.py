@@ -297,10 +297,23 @@ def create_schema(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
         metadata.create_all(conn, checkfirst=True)
         _add_missing_columns(conn)
+        for index in _ADDED_INDEXES:
+            index.create(conn, checkfirst=True)
 
 
 _ADDED_COLUMNS = (("clerks", "session_generation", "INTEGER NOT NULL DEFAULT 0"),)
 """Columns added after a table's first release: databases made before get them at start-up."""
+
+
+_ADDED_INDEXES = (
+    Index("pending_offers_expires", pending_offers.c.expires),
+    Index("nonces_expires", nonces.c.expires),
+    Index("renewals_expires", renewals.c.expires),
+)
+"""Indexes added after their table's first release (`create_all` makes a table's indexes only with the
+table, so databases made before get these at start-up): the sweep on every offer, nonce and token
+request deletes expired rows by them instead of reading every row of three tables, one of which
+grows with every renewed credential."""
 
 
 def _add_missing_columns(conn: Connection) -> None:

@@ -44,7 +44,7 @@ from sqlalchemy import Connection, delete, insert
 
 from issuer import offers, tokens
 from issuer.batch import MAX_BATCH, issue_credentials
-from issuer.db import nonces, write_transaction
+from issuer.db import nonces, read_transaction, write_transaction
 from issuer.errors import OAuthError
 from issuer.statuslists import StatusRef
 from wallet_spec import jws
@@ -368,8 +368,8 @@ def credential(state: IssuerState, authorization: str | None, body: Any, *, now:
     """One credential request: the token's resident, one configuration, one credential per proven key."""
     token = bearer_token(authorization)
     expired = invalid_token("the access token is unknown, spent or expired")
-    with write_transaction(state.engine) as conn:  # a write: an expired row found is deleted
-        grant = tokens.take_grant(conn, token, now=now)
+    with read_transaction(state.engine) as conn:  # a first look, unlocked: the reservation below locks and spends
+        grant = tokens.take_grant(conn, token, now=now, lock=False)
     if grant is None:
         raise expired
     if not isinstance(body, dict):

@@ -40,9 +40,10 @@ def new_token(conn: Connection, resident: Any, configurations: Any, *, allowed: 
     return token
 
 
-def take_grant(conn: Connection, token: str, *, now: int) -> dict[str, Any] | None:
-    """The token's grant (row-locked on PostgreSQL), or None: unknown, spent or expired (then deleted)."""
-    grant: dict[str, Any] | None = offers.take(conn, ACCESS_TOKEN, token, now=now)
+def take_grant(conn: Connection, token: str, *, now: int, lock: bool = True) -> dict[str, Any] | None:
+    """The token's grant, or None: unknown, spent or expired. With `lock` (in a write transaction) the
+    row is locked on PostgreSQL and an expired one deleted; without, it is only read."""
+    grant: dict[str, Any] | None = offers.take(conn, ACCESS_TOKEN, token, now=now, lock=lock)
     return grant
 
 

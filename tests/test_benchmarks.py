@@ -14,12 +14,13 @@ def test_a_quick_run_writes_every_section_the_targets_and_a_chart(tmp_path: Path
     (tmp_path / "benchmarks.md").write_text("# Benchmarks\n\n## Notes written by hand\n\nkept\n", encoding="utf-8")
     assert main(["--quick", "--write", "--docs", str(tmp_path)]) == 0
     doc = (tmp_path / "benchmarks.md").read_text(encoding="utf-8")
-    headings = ("## Targets", "## Verification", "## Issuance", "## Issuer over HTTP", "## Status lists at city scale",
-                "## QR sizes")
+    headings = ("## Targets", "## Verification", "## Issuance", "## Issuer over HTTP", "## The sweep at city scale",
+                "## Status lists at city scale", "## QR sizes")
     for heading in headings:
         assert heading in doc
     for row in ("| floor |", "verifier.verify from CK2: QR text", "peer sd-jwt / verifier.verify",
-                "| 100,000 | 1.0% |", "| resident, age_over_65 | residency |", "| SQLite | 2 |"):
+                "| 100,000 | 1.0% |", "| resident, age_over_65 | residency |", "| SQLite | 2 |",
+                "| SQLite | 1,000 |", "| PostgreSQL | 1,000 |"):
         assert row in doc
     assert doc.index(END) < doc.index("## Notes written by hand")
     svg = ET.fromstring((tmp_path / "benchmarks.svg").read_text(encoding="utf-8"))  # noqa: S314 - written by this run

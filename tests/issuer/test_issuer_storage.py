@@ -25,7 +25,9 @@ EXPECTED_SCHEMA = {
 }
 """Every table the issuer may have and its columns (DESIGN.md, "What the issuer may persist")."""
 INDEXES = {
-    "renewals": [("renewals_from", ["from_list", "from_idx"])],
+    "pending_offers": [("pending_offers_expires", ["expires"])],
+    "nonces": [("nonces_expires", ["expires"])],
+    "renewals": [("renewals_expires", ["expires"]), ("renewals_from", ["from_list", "from_idx"])],
     "appointments": [("appointments_slot", ["slot"])],
 }
 
@@ -34,6 +36,21 @@ def test_create_schema_is_idempotent(engine: Engine) -> None:
     create_schema(engine)
     create_schema(engine)
     assert set(inspect(engine).get_table_names()) == set(EXPECTED_SCHEMA)
+
+
+def test_a_database_made_before_the_sweepers_indexes_gets_them_and_the_sweep_uses_them(engine: Engine) -> None:
+    create_schema(engine)
+    with write_transaction(engine) as conn:
+        for name in ("pending_offers_expires", "nonces_expires", "renewals_expires"):
+            conn.execute(text(f"DROP INDEX {name}"))
+    create_schema(engine)  # start-up
+    names = {i["name"] for table in ("pending_offers", "nonces", "renewals") for i in inspect(engine).get_indexes(table)}
+    assert {"pending_offers_expires", "nonces_expires", "renewals_expires"} <= names
+    if engine.dialect.name == "sqlite":  # every expired row found by the index, none by reading the table
+        with engine.connect() as conn:
+            for table in ("pending_offers", "nonces", "renewals"):
+                plan = conn.execute(text(f"EXPLAIN QUERY PLAN DELETE FROM {table} WHERE expires <= 5")).all()
+                assert [row[-1] for row in plan] == [f"SEARCH {table} USING INDEX {table}_expires (expires<?)"]
 
 
 def test_sqlite_runs_in_wal_with_full_fsync_secure_delete_and_a_busy_timeout(sqlite_db_url: str) -> None:
@@ -93,9 +110,10 @@ def test_the_database_holds_only_bitmaps_and_counts(make_registry: Registry, eng
         assert {c["name"] for c in columns} == EXPECTED_SCHEMA[name]
         for column in columns:
             assert not any(word in str(column["type"]).upper() for word in ("DATE", "TIME", "INTERVAL"))
-        # Nothing beside the primary key, but the renewal links' lookup from a spent credential
-        # and the bookings' count per slot.
-        assert [(i["name"], i["column_names"]) for i in inspector.get_indexes(name)] == INDEXES.get(name, [])
+        # Nothing beside the primary key, but the renewal links' lookup from a spent credential,
+        # the bookings' count per slot, and the sweeper's way to what has expired.
+        found = sorted((i["name"], i["column_names"]) for i in inspector.get_indexes(name))
+        assert found == INDEXES.get(name, [])
 
     with engine.connect() as conn:
         rows = conn.execute(select(metadata.tables["status_lists"])).all()
