@@ -25,7 +25,7 @@ from citykey_io.passphrase import MIN_WALLET_PASSPHRASE_BYTES
 from citykey_io.passphrase import WALLET_PASSPHRASE_ENV as PASSPHRASE_ENV
 from wallet import oid4vci as oid4vci_client
 from wallet.model import Wallet, seal, unseal
-from wallet.openid4vp import answer, fetch_request
+from wallet.openid4vp import answer, decline, fetch_request
 from wallet_spec import qr
 from wallet_spec.bundle import load_bundle
 from wallet_spec.encoding import json_loads
@@ -414,7 +414,12 @@ def respond(
             if not sys.stdin.isatty():
                 fail_usage("usage: give --yes to share without a terminal to ask on")
             if not typer.confirm("Share these with it?", default=False, err=True):
-                typer.echo("declined: nothing was sent", err=True)
+                try:
+                    decline(asked, http=http)
+                    told = "the service was told no"
+                except CitykeyError:
+                    told = "the service could not be told"
+                typer.echo(f"declined: nothing was shared ({told})", err=True)
                 raise typer.Exit(EXIT_REJECTED)
         wallet, secret = load(directory)
         try:

@@ -87,6 +87,7 @@ ERROR_MESSAGES: dict[str, str] = {
         "This credential does not meet this service's condition, such as the age. It cannot be used here."
     ),
     "policy_invalid": N_("This device's service settings are wrong. Call support."),
+    "declined": N_("The person declined: nothing was shared."),
     "request_out_of_scope": N_(
         "This service asks for more than the city allows it to. Your wallet will not answer. Do not share it."
     ),

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from verifier.verify import Accepted
+from wallet_spec.errors import Declined
 
 HIDDEN = frozenset({"iss", "iat", "exp", "nbf", "vct", "cnf", "status", "sub"})
 """Claims of the credential's machinery, never shown to staff."""
@@ -26,7 +27,9 @@ class Decision:
 
     @property
     def outcome(self) -> str:
-        return ("paper" if self.paper else "accepted") if self.accepted else "refused"
+        if self.accepted:
+            return "paper" if self.paper else "accepted"
+        return "declined" if self.codes == (Declined.code,) else "refused"
 
     def to_json(self) -> dict[str, Any]:
         return {"accepted": self.accepted, "codes": list(self.codes), "claims": [list(c) for c in self.claims],

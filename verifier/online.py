@@ -4,7 +4,8 @@
     POST /openid4vp/transactions             {"policy": NAME}: a transaction, for a service's own page
     GET  /openid4vp/transactions/{id}        the decision (header `X-Result-Key`), or {"status": "pending"}
     GET  /openid4vp/request/{id}             the signed Request Object (`application/oauth-authz-req+jwt`)
-    POST /openid4vp/response/{id}            the wallet's `direct_post.jwt` answer (`response=…`)
+    POST /openid4vp/response/{id}            the wallet's `direct_post.jwt` answer (`response=…`), or
+                                             its refusal (`error=access_denied&state=…`)
 
 A service mounts it next to its own routes (`app.include_router(openid4vp_router(verifier))`)
 or runs it alone (`citykey verifier serve --online`). Errors are the project's one JSON
@@ -49,8 +50,12 @@ def _error(exc: CitykeyError, status: int, headers: dict[str, str] = NO_STORE) -
     return JSONResponse({"error": exc.code, "error_description": exc.message}, status_code=status, headers=headers)
 
 
-async def _response_field(request: Request) -> str:
-    """The one `response` field of a form body (`direct_post.jwt`), size-checked before it is parsed."""
+async def _answer_fields(request: Request) -> dict[str, str]:
+    """A wallet's form body (`direct_post.jwt`), size-checked before it is parsed: each field once.
+
+    Either `response` (the encrypted answer) or `error` with `state` (the holder declined;
+    `error_description`, which could say anything, is read past and never kept).
+    """
     body = bytearray()
     async for chunk in request.stream():
         body += chunk
@@ -62,10 +67,15 @@ async def _response_field(request: Request) -> str:
         fields = urllib.parse.parse_qs(body.decode("ascii"), strict_parsing=True, max_num_fields=8)
     except (UnicodeDecodeError, ValueError):
         raise UsageError("the answer is not a well-formed form") from None
-    found = fields.get("response", [])
-    if len(found) != 1:
-        raise UsageError("the answer must carry one response field (an encrypted JWT)")
-    return found[0]
+    read = {name: values for name, values in fields.items() if name in ("response", "error", "state")}
+    if any(len(values) != 1 for values in read.values()):
+        raise UsageError("the answer must carry each of its fields once")
+    found = {name: values[0] for name, values in read.items()}
+    if ("response" in found) == ("error" in found):
+        raise UsageError("the answer must carry one response field (an encrypted JWT) or an error")
+    if "error" in found and "state" not in found:
+        raise UsageError("an error answer must carry the request's state")
+    return found
 
 
 def _qr_svg(text: str) -> str:
@@ -142,14 +152,17 @@ def openid4vp_router(
     @router.post("/response/{transaction_id}")
     async def response(transaction_id: str, request: Request) -> JSONResponse:
         try:
-            text = await _response_field(request)
+            fields = await _answer_fields(request)
         except UsageError as exc:
             return _error(exc, 400, FOR_WALLETS)
         try:
-            verifier.respond(transaction_id, text, now=clock())
+            if "error" in fields:
+                verifier.decline(transaction_id, fields["error"], fields["state"])
+            else:
+                verifier.respond(transaction_id, fields["response"], now=clock())
         except TransactionUnknown as exc:
             return _error(exc, 404, FOR_WALLETS)
-        except CitykeyError as exc:  # not encrypted to this transaction: refused, the transaction stays open
+        except CitykeyError as exc:  # not encrypted to this transaction, or its state: refused, it stays open
             return _error(exc, 400, FOR_WALLETS)
         return JSONResponse({}, headers=FOR_WALLETS)
 

@@ -13,7 +13,8 @@ bundle, the service policies, and a `TransactionStore`. A transaction:
    the transaction's key (then dropped), checked by `verifier.verify` with the
    same rules and bundle as the scanner (nonce, `aud` = the full client id,
    status, policy), turned into a `Decision`, and encrypted to the page's key,
-   whose private half only the page holds (`result_key`).
+   whose private half only the page holds (`result_key`). Or `decline(id, state)`:
+   the wallet's `access_denied` when the holder says no, a `declined` decision.
 4. `result(id, key)`: the page's poll; the decision once, then the transaction is gone.
 
 No disclosed value is logged or stored in the clear: the store holds the
@@ -38,6 +39,7 @@ from wallet_spec.encoding import b64url_decode, b64url_encode, json_dumps, json_
 from wallet_spec.errors import (
     BundleStale,
     CitykeyError,
+    Declined,
     RequestExpired,
     TransactionUnknown,
     UsageError,
@@ -163,7 +165,22 @@ class OnlineVerifier:
         record = self._record(transaction_id, take=False)
         payload = jwe.decrypt(response, private_key_from_jwk(record["key"]), kid=record["kid"])
         record = self._record(transaction_id, take=True)  # of two answers, one gets it
-        decision = self._decide(record, payload, now=now)
+        return self._conclude(transaction_id, record, self._decide(record, payload, now=now))
+
+    def decline(self, transaction_id: str, error: str, state: str) -> Decision:
+        """Read a wallet's error response; `access_denied` (the holder said no) is shown at once, not at expiry.
+
+        Another error, or another transaction's `state`, is refused (`request_invalid`, raised) and
+        the transaction stays open. Like an answer, a refusal takes the transaction; nothing of it is kept.
+        """
+        try:
+            openid4vp.read_refusal(error, state, state=self._record(transaction_id, take=False)["state"])
+        except Declined as exc:
+            record = self._record(transaction_id, take=True)
+            return self._conclude(transaction_id, record, Decision(False, (exc.code,)))
+
+    def _conclude(self, transaction_id: str, record: Mapping[str, Any], decision: Decision) -> Decision:
+        """Seal the decision to the page's key, for its next poll."""
         log.info("openid4vp decision %s %s", decision.outcome, ",".join(decision.codes))
         sealed = jwe.encrypt(decision.to_json(), record["page"])
         self.store.put(f"result:{transaction_id}", sealed.encode("ascii"), ttl=RESULT_TTL)

@@ -2,7 +2,7 @@
 
     asked = fetch_request(link, http=..., bundle=..., now=...)   # checked before anything is shown
     # show asked.verifier.name and asked.request.dcql.claim_names; the holder agrees, or not
-    sent = answer(asked, wallet, http=..., now=...)
+    sent = answer(asked, wallet, http=..., now=...)       # or decline(asked, http=...)
 
 `fetch_request` takes the link or QR text (`openid4vp://?client_id=…&request_uri=…`),
 fetches the Request Object without following redirects (§14.6), and checks it
@@ -80,3 +80,15 @@ def answer(asked: VerifiedRequest, wallet: Wallet, *, http: httpx.Client, now: i
     if response.status_code != 200:
         raise VerifierUnreachable(f"the service refused the answer ({response.status_code})")
     return Sent(tuple(shown))
+
+
+def decline(asked: VerifiedRequest, *, http: httpx.Client) -> None:
+    """Tell the service the holder said no (`access_denied`, the request's `state`, nothing else), so its
+    page stops waiting; raises `VerifierUnreachable` if it could not be told (nothing was shared either way)."""
+    request = asked.request
+    try:
+        response = http.post(request.response_uri, data=openid4vp.decline_form(request.state), follow_redirects=False)
+    except httpx.HTTPError as exc:
+        raise VerifierUnreachable(f"the service at {request.response_uri} does not answer: {exc}") from None
+    if response.status_code != 200:
+        raise VerifierUnreachable(f"the service refused the refusal ({response.status_code})")

@@ -373,6 +373,12 @@ class RequestUnsigned(VerificationError):
     code = "request_unsigned"
 
 
+class Declined(VerificationError):
+    """The holder declined the service's request: their wallet sent `access_denied` and no presentation."""
+
+    code = "declined"
+
+
 class RequestOutOfScope(VerificationError):
     """A listed verifier asks for a claim the city has not allowed it to ask for."""
 

@@ -32,11 +32,12 @@ import secrets
 import urllib.parse
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 from wallet_spec import jwe, jws
 from wallet_spec.encoding import is_int
 from wallet_spec.errors import (
+    Declined,
     FormatError,
     RequestExpired,
     RequestInvalid,
@@ -438,13 +439,37 @@ def response_payload(vp_token: Mapping[str, Sequence[str]], state: str) -> dict[
     return {"vp_token": {k: list(v) for k, v in vp_token.items()}, "state": state}
 
 
+ACCESS_DENIED = "access_denied"
+"""The error a wallet posts when the holder declines (§8.5: "The End-User did not give consent"):
+`error=access_denied&state=…` to the `response_uri`, unencrypted (§8.3.1: the error response of
+`direct_post`), and nothing else. The service's page then says no instead of waiting."""
+
+
+def decline_form(state: str) -> dict[str, str]:
+    """The form body of a declined request: the error and the transaction's `state`, nothing about the holder."""
+    return {"error": ACCESS_DENIED, "state": state}
+
+
+def same_state(sent: Any, state: str) -> bool:
+    """Whether `sent` is the transaction's `state` (compared in constant time)."""
+    return isinstance(sent, str) and secrets.compare_digest(sent.encode(), state.encode())
+
+
+def read_refusal(error: Any, sent_state: Any, *, state: str) -> NoReturn:
+    """A wallet's error response for this transaction: `Declined` for `access_denied` with its
+    `state`; `request_invalid` for another transaction's `state` or any other error."""
+    if not same_state(sent_state, state):
+        raise RequestInvalid("the refusal belongs to another transaction (state)")
+    if error != ACCESS_DENIED:
+        raise RequestInvalid(f"the only error response read is {ACCESS_DENIED} (the holder declined)")
+    raise Declined("the holder declined the request in their wallet")
+
+
 def read_response(payload: Any, query: DcqlQuery, *, state: str) -> dict[str, str]:
     """The one presentation per credential query of a decrypted response, or `request_invalid` in words."""
     if not isinstance(payload, Mapping):
         raise RequestInvalid("the response must be a JSON object")
-    if not isinstance(payload.get("state"), str) or not secrets.compare_digest(
-        payload["state"].encode(), state.encode()
-    ):
+    if not same_state(payload.get("state"), state):
         raise RequestInvalid("the response belongs to another transaction (state)")
     token = payload.get("vp_token")
     if not isinstance(token, Mapping) or set(token) != {q.id for q in query.credentials}:

@@ -13,7 +13,6 @@ axe-core on the wallet's consent screen and on the service's pages.
 from __future__ import annotations
 
 import io
-import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -190,22 +189,41 @@ def test_a_library_web_page_learns_exactly_what_the_resident_agreed_to_in_englis
     context.close()
 
 
-def test_declining_sends_nothing_and_a_request_beyond_the_services_scope_is_refused_in_words(
+def test_declining_tells_the_page_no_and_nothing_else_and_a_request_beyond_the_services_scope_is_refused(
     browser: Any, city: City
 ) -> None:
     context, phone = phone_with_credentials(browser, city.issuer.url, SHOTS, viewport=PHONE)
     fetched = requests_of(context)
+    posted: list[str] = []
+    context.on("request", lambda r: posted.append(r.post_data or "") if r.method == "POST" else None)
 
-    desk, page, link = service_page(browser, city.library, "library-signup")
-    ask(phone, link)
-    phone.locator("#decline").click()
-    assert phone.locator("#declined").inner_text() == "Nothing was shared."
-    assert phone.locator("#agree").count() == 0
-    time.sleep(2.5)  # the page polls every second: it would show a result by now
-    assert page.locator("#result").is_hidden()
-    assert page.locator("#waiting").is_visible()
-    assert [method for method, url in fetched if url.startswith(city.library)] == ["GET"]  # the request, nothing sent
-    desk.close()
+    for lang, title, told in (("en", "Declined", "The service was told you declined."),
+                              ("es", "No aceptado", "Se le avisó al servicio de que usted no aceptó.")):
+        phone.locator("#lang").select_option(lang)
+        phone.wait_for_selector(f"html[lang={lang}]")
+        desk, page, link = service_page(browser, city.library, "library-signup", lang=lang)
+        ask(phone, link)
+        phone.locator("#decline").click()
+        phone.wait_for_selector("#declined-told")
+        assert phone.locator("#declined-told").inner_text() == told
+        assert phone.locator("#agree").count() == 0
+        shot(phone, SHOTS, f"wallet-declined-{lang}.png", full_page=True)
+        assert accessibility_problems(phone) == []
+        page.wait_for_selector("#result:not([hidden])", timeout=SLOW_MS)  # at once, not when the request expires
+        assert page.locator("#result-title").inner_text() == title
+        assert page.locator("#result-reasons li").all_inner_texts() == [error_message("declined", lang)]
+        assert items(page, "#result-claims dt") == []
+        shot(page, SHOTS, f"service-declined-{lang}.png", full_page=True)
+        assert accessibility_problems(page) == []
+        desk.close()
+    # What left the phone: the request fetched, then only the refusal and the request's state, twice.
+    assert [method for method, url in fetched if url.startswith(city.library)] == ["GET", "POST"] * 2
+    assert [sorted(urllib.parse.parse_qs(body)) for body in posted] == [["error", "state"]] * 2
+    assert all(urllib.parse.parse_qs(body)["error"] == ["access_denied"] for body in posted)
+    phone.locator("#lang").select_option("en")
+    phone.wait_for_selector("html[lang=en]")
+    fetched.clear()
+    posted.clear()
 
     # The pools are listed for residency only; their sign-up page asks for name and address.
     desk, page, link = service_page(browser, city.pool, "library-signup")

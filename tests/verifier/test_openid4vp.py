@@ -10,6 +10,7 @@ from __future__ import annotations
 import html
 import re
 import time
+import urllib.parse
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -29,7 +30,7 @@ from verifier.online import openid4vp_router
 from verifier.openid4vp import OnlineVerifier
 from verifier.policies import load_policies
 from verifier.transactions import MemoryTransactions, TransactionStore
-from wallet.openid4vp import answer, fetch_request
+from wallet.openid4vp import answer, decline, fetch_request
 from wallet_spec import jwe, openid4vp
 from wallet_spec.errors import VerificationFailed
 from wallet_spec.jwk import PrivateKey, generate_private_key, public_jwk, thumbprint
@@ -119,6 +120,31 @@ def test_the_answer_is_bound_to_the_full_client_id_and_the_transactions_nonce(
     refused = service.result(second).json()
     assert refused["accepted"] is False
     assert refused["codes"] == ["nonce_mismatch"]
+
+
+def test_a_declined_request_tells_the_page_at_once_and_only_that(service: Service, erika: Resident) -> None:
+    service.city.enrol(erika, now=now())
+    started = service.start("library-signup")
+    asked = fetch_request(started["invocation"], http=service.http, bundle=service.city.bundle(now=now()), now=now())
+    uri = asked.request.response_uri
+    # Another transaction's state, a repeated field, another error, or both fields: refused, the request stays open.
+    for form in ({"error": "access_denied", "state": "someone-elses"},
+                 [("error", "access_denied"), ("error", "access_denied"), ("state", asked.request.state)],
+                 {"error": "invalid_request", "state": asked.request.state},
+                 {"error": "access_denied", "response": "x.y.z.w.v", "state": asked.request.state}):
+        refused = service.http.post(uri, content=urllib.parse.urlencode(form),
+                                    headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert refused.status_code == 400, refused.text
+    assert service.result(started).json()["status"] == "pending"
+
+    decline(asked, http=service.http)
+    decided = service.result(started).json()
+    assert decided["status"] == "done"
+    assert decided["accepted"] is False
+    assert (decided["outcome"], decided["title"], decided["codes"]) == ("declined", "Declined", ["declined"])
+    assert decided["claims"] == []
+    assert "The person declined: nothing was shared." in str(decided)
+    assert service.http.post(uri, data=openid4vp.decline_form(asked.request.state)).status_code == 404  # once
 
 
 def test_a_page_without_the_result_key_learns_nothing(service: Service, erika: Resident) -> None:

@@ -492,6 +492,7 @@ CASES: dict[str, Callable[[Kit], CitykeyError]] = {
     ),
     "BundleNotYetValid": lambda kit: _bundle_window(kit, "bundle_not_yet_valid", issued_at=kit.now + 3650 * DAY),
     "DecryptionFailed": _decryption_failed,
+    "Declined": lambda kit: raised(lambda: openid4vp.read_refusal("access_denied", "s" * 22, state="s" * 22)),
     "RequestInvalid": lambda kit: raised(lambda: openid4vp.parse_dcql(
         {"credentials": [{"id": "mdl", "format": "mso_mdoc", "meta": {}, "claims": [{"path": ["x"]}]}]})),
     "TransactionUnknown": _transaction_unknown,

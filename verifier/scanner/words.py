@@ -16,6 +16,9 @@ from verifier.decision import Decision
 
 ACCEPTED = N_("Accepted")
 REFUSED = N_("Refused")
+DECLINED = N_("Declined")  # the holder said no in their wallet (OpenID4VP access_denied)
+TITLES = {"accepted": ACCEPTED, "paper": ACCEPTED, "refused": REFUSED, "declined": DECLINED}
+"""The page's heading for each `Decision.outcome`."""
 PAPER = N_("Paper card: compare the holder with a photo ID")
 STALE = N_("The city's key list on this device is {days} days old. Connect it to the network to update.")
 STALE_HOURS = N_("The city's key list on this device is {hours} hours old. Connect it to the network to update.")
@@ -58,7 +61,7 @@ def decision_json(decision: Decision, lang: str) -> dict[str, Any]:
     return {
         "outcome": decision.outcome,
         "accepted": decision.accepted,
-        "title": _(ACCEPTED) if decision.accepted else _(REFUSED),
+        "title": _(TITLES[decision.outcome]),
         "paper": _(PAPER) if decision.paper else None,
         "reasons": list(dict.fromkeys(error_message(code, lang) for code in decision.codes)),
         "codes": list(decision.codes),

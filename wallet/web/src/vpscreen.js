@@ -7,7 +7,7 @@ import { claimName } from "./labels.js";
 import { askPin } from "./pinscreens.js";
 import * as store from "./store.js";
 import { fill, h, problem, screen } from "./ui.js";
-import { answer, fetchRequest } from "./vpwallet.js";
+import { answer, decline, fetchRequest } from "./vpwallet.js";
 import * as wallet from "./wallet.js";
 
 const now = () => Math.floor(Date.now() / 1000);
@@ -42,10 +42,20 @@ export async function askOnline(link, out, { home }) {
       status.replaceChildren(problem(first(err)));
     }
   };
-  const decline = () => fill(out, h("p", { id: "declined", text: _("Nothing was shared.") }));
+  const refuse = async () => {
+    buttons.hidden = true;
+    let told = true;
+    try {
+      await decline(asked);
+    } catch {
+      told = false; // nothing was shared either way; the service's page waits until its request expires
+    }
+    fill(out, h("p", { id: "declined", text: _("Nothing was shared.") }),
+      h("p", { id: "declined-told", text: told ? _("The service was told you declined.") : _("The service could not be told you declined.") }));
+  };
   const buttons = h("div", { class: "actions" },
     h("button", { class: "primary", id: "agree", onclick: agree, text: _("Agree") }),
-    h("button", { id: "decline", onclick: decline, text: _("Decline") }));
+    h("button", { id: "decline", onclick: refuse, text: _("Decline") }));
   fill(out,
     h("p", { class: "lead", id: "asker", text: _("{name} asks for:", { name: verifier.name }) }),
     h("p", { class: "meta", id: "asker-address", text: new URL(verifier.aud).host }),

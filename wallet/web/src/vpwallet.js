@@ -3,7 +3,7 @@
 //
 //   const asked = await fetchRequest(link, { bundle, now });   // checked before anything is shown
 //   // show asked.verifier.name and asked.request.dcql.claimNames; the holder agrees, or not
-//   const sent = await answer(asked, { present: wallet.presentTo });
+//   const sent = await answer(asked, { present: wallet.presentTo });   // or: await decline(asked)
 //
 // `fetchRequest` fetches the Request Object without following redirects (§14.6), checks its size
 // and media type, then the rules of src/openid4vp.js against the wallet's trust bundle. `answer`
@@ -74,4 +74,18 @@ export async function answer(asked, { present }) {
   const response = await call(request.responseUri, { method: "POST", body: new URLSearchParams({ response: sealed }) }, "the answer");
   if (response.status !== 200) throw unreachable(`the service refused the answer (${response.status || "a redirect"})`);
   return { shown };
+}
+
+/** OpenID4VP §8.5, as wallet_spec.openid4vp.ACCESS_DENIED: the holder said no. */
+const ACCESS_DENIED = "access_denied";
+
+/**
+ * Tell the service the holder declined: `error=access_denied` and the request's `state`, nothing about
+ * the holder, so its page stops waiting. Throws `verifier_unreachable` if it could not be told.
+ */
+export async function decline(asked) {
+  const { request } = asked;
+  const form = new URLSearchParams({ error: ACCESS_DENIED, state: request.state });
+  const response = await call(request.responseUri, { method: "POST", body: form }, "the refusal");
+  if (response.status !== 200) throw unreachable(`the service refused the refusal (${response.status || "a redirect"})`);
 }
