@@ -590,6 +590,8 @@ def test_a_younger_resident_receives_the_passes_that_are_true_and_no_error(brows
     page = context.new_page()
     try:
         page.goto(link)
+        summary = page.locator("#offer-summary").inner_text()  # the same for everyone, in words
+        assert summary.endswith(" offers you: Residency pass, Identity, Quick pass")
         page.locator("#tx-code").fill(tx_code)
         page.locator("#receive").click()
         page.wait_for_selector("#received-count", timeout=SLOW_MS)

@@ -93,7 +93,7 @@ async function add(offerText = "", linkRoot = null) {
 }
 
 function offered(resolved, linkRoot, out) {
-  const city = new URL(resolved.issuer).hostname;
+  const { city } = resolved;
   const code = h("input", { id: "tx-code", inputmode: "numeric", autocomplete: "one-time-code", maxlength: "12", "aria-describedby": "tx-help" });
   const status = h("div", { id: "receive-status", "aria-live": "polite" });
   const go = async () => {
@@ -109,7 +109,7 @@ function offered(resolved, linkRoot, out) {
   };
   const button = h("button", { class: "primary", id: "receive", onclick: go, text: _("Receive") });
   fill(out,
-    h("p", { class: "lead", id: "offer-summary", text: _("{city} offers you: {types}", { city, types: resolved.names.join(", ") }) }),
+    h("p", { class: "lead", id: "offer-summary", text: _("{city} offers you: {types}", { city, types: resolved.vcts.map(typeName).join(", ") }) }),
     resolved.txCode !== null ? h("div", { class: "field" },
       h("label", { for: "tx-code", text: _("Code shown at the desk") }), code, h("p", { id: "tx-help", class: "help", text: _("Type the 6 digits the clerk shows or reads out. They are never in the QR code.") })) : null,
     button, status);

@@ -142,7 +142,12 @@ export async function resolveOffer(text) {
   if (!Array.isArray(names) || !names.length || !names.every((n) => typeof n === "string")) {
     throw new ClientError("the offer names no credential configurations");
   }
-  return { issuer, code: grant["pre-authorized_code"], txCode: "tx_code" in grant ? grant.tx_code || {} : null, names };
+  // The issuer's metadata names the city and each configuration's type: what the offer screen shows.
+  const meta = await metadata(issuer);
+  const supported = meta.credential_configurations_supported;
+  const vcts = [...new Set(names.map((n) => supported[n] && supported[n].vct).filter((v) => typeof v === "string"))];
+  const city = (meta.display && meta.display[0] && meta.display[0].name) || new URL(issuer).hostname;
+  return { issuer, code: grant["pre-authorized_code"], txCode: "tx_code" in grant ? grant.tx_code || {} : null, names, meta, vcts, city };
 }
 
 /** A key proof (OpenID4VCI §F.1): the holder key in the header, signed by it. */
@@ -185,7 +190,7 @@ export function batchSize(meta) {
  */
 export async function receive(resolved, { txCode, bundleFor, now = () => Math.floor(Date.now() / 1000) }) {
   const { issuer, code, names } = resolved;
-  const meta = await metadata(issuer);
+  const meta = resolved.meta || (await metadata(issuer));
   const supported = meta.credential_configurations_supported;
   const configurations = names.filter((n) => supported[n] && supported[n].format === FORMAT).map((n) => [n, supported[n]]);
   if (!configurations.length) throw new ClientError(`the issuer offers none of ${names.join(", ")} as ${FORMAT}`);
