@@ -441,12 +441,7 @@ def publish_new_lists(state: IssuerState, refs: Sequence[StatusRef]) -> None:
     Otherwise verifiers would answer `status_unknown` for it until the next scheduled re-signing.
     A failure is logged, not raised: the credentials are issued, and the timer retries.
     """
-    try:
-        bundle = jws.parse(state.published.bundle, what="trust bundle").payload
-        published = {jws.parse(t, what="status list token").payload.get("sub") for t in bundle["status_lists"]}
-    except (CitykeyError, KeyError, TypeError):
-        published = set()
-    if all(ref.uri in published for ref in refs):
+    if all(ref.uri in state.published.status_uris for ref in refs):  # read when the bundle was signed
         return
     try:
         state.republish()

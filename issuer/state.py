@@ -14,7 +14,7 @@ from issuer.db import bind_key_store, create_schema, make_engine
 from issuer.settings import IssuerSettings
 from issuer.signing import SigningKeys
 from issuer.statuslists import StatusRegistry
-from issuer.trust_bundle import build_bundle, status_base_uri, verifier_attestations
+from issuer.trust_bundle import build_bundle, status_base_uri, status_list_uris, verifier_attestations
 from keys import KeyStore
 from wallet_spec.errors import CitykeyError
 
@@ -29,6 +29,8 @@ class Published:
     issued_at: int = 0
     attestations: dict[str, str] = field(default_factory=dict)
     """A Verifier Attestation JWT for each listed verifier, by the kid of its key (OpenID4VP)."""
+    status_uris: frozenset[str] = frozenset()
+    """The status lists `bundle` carries: a credential in another list needs a new bundle at once."""
 
 
 @dataclass
@@ -79,7 +81,8 @@ class IssuerState:
             keys = SigningKeys.open(store, self.passphrase, held=self._keys)
             bundle = build_bundle(store, self.registry, self.passphrase, now=now, signing=keys.signing)
             attestations = verifier_attestations(bundle, kid=keys.kid, key=keys.key, now=now)
-            self.store, self.published, self.republish_error = store, Published(bundle, now, attestations), None
+            published = Published(bundle, now, attestations, status_list_uris(bundle))
+            self.store, self.published, self.republish_error = store, published, None
             self._keys = keys
             return self.published
 

@@ -56,6 +56,12 @@ def build_bundle(
     )
 
 
+def status_list_uris(bundle: str) -> frozenset[str]:
+    """The status lists a bundle this issuer signed carries (their `sub`), read once per re-signing."""
+    payload = jws.parse(bundle, what="trust bundle").payload
+    return frozenset(jws.parse(t, what="status list token").payload["sub"] for t in payload["status_lists"])
+
+
 def verifier_attestations(bundle: str, *, kid: str, key: PrivateKey, now: int) -> dict[str, str]:
     """A Verifier Attestation JWT (OpenID4VP 1.0 §12) for each verifier the bundle's key list names, by its kid.
 

@@ -17,8 +17,10 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import pytest
+from sqlalchemy import update
 
 from issuer import offers, tokens
+from issuer.db import status_lists
 from issuer.offers import TX_CODE_ATTEMPTS, row_key
 from issuer.oid4vci import NONCE_TTL, PROOF_MAX_AGE
 from issuer.receipts import open_receipt
@@ -262,6 +264,24 @@ def test_one_credential_per_proof_bound_to_its_key_and_verifying_against_the_bun
         (p["status"]["status_list"]["uri"], p["status"]["status_list"]["idx"])
         for p in (SdJwt.parse(c["credential"]).payload() for c in body["credentials"])
     )
+
+
+def test_the_first_credential_of_a_new_status_list_verifies_at_once(kit: Kit) -> None:
+    """A list opened by issuance is published before the credential is returned, not at the next timer."""
+    with kit.state.engine.begin() as conn:  # the one list is full: the next credential opens another
+        conn.execute(update(status_lists).values(unallocated=0))
+    assert len(kit.state.published.status_uris) == 1
+    keys, proofs = kit.proofs(1)
+    response = kit.request(kit.access_token(), "residency", proofs)
+    assert response.status_code == 200, response.text
+    uri = SdJwt.parse(response.json()["credentials"][0]["credential"]).payload()["status"]["status_list"]["uri"]
+    assert uri.endswith("/2")
+    assert uri in kit.state.published.status_uris
+    wallet = Wallet(holder_keys={thumbprint(keys[0]): private_jwk(keys[0])})
+    wallet.import_credential(response.json()["credentials"][0]["credential"])
+    text, _ = wallet.present([("resident_of",)], nonce="n-123456789012", aud="https://bus.example")
+    accepted = verify(text, kit.bundle(), Policy(nonce="n-123456789012", aud="https://bus.example"), now=kit.now)
+    assert accepted.claims["resident_of"] == CITY  # not status_unknown
 
 
 def test_a_token_serves_every_offered_type_then_is_spent_and_the_last_receipt_covers_all(kit: Kit) -> None:
