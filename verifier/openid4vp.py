@@ -13,7 +13,7 @@ bundle, the service policies, and a `TransactionStore`. A transaction:
    the transaction's key (then dropped), checked by `verifier.verify` with the
    same rules and bundle as the scanner (nonce, `aud` = the full client id,
    status, policy), turned into a `Decision`, and encrypted to the page's key,
-   whose private half only the page holds (`result_key`). Or `decline(id, state)`:
+   whose private half only the page holds (`result_key`). Or `decline(id, error, state)`:
    the wallet's `access_denied` when the holder says no, a `declined` decision.
 4. `result(id, key)`: the page's poll; the decision once, then the transaction is gone.
 
