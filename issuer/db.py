@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Engine,
@@ -88,7 +89,7 @@ pending_offers = Table(
         primary_key=True,
     ),
     _column("sealed", LargeBinary, "The row's JSON, AES-GCM under a key derived from the secret (never stored)."),
-    _column("expires", Integer, "An expired row is deleted on sight and by the sweeper."),
+    _column("expires", BigInteger, "An expired row is deleted on sight and by the sweeper."),
 )
 
 clerks = Table(
@@ -98,7 +99,7 @@ clerks = Table(
     _column("password_hash", Text, "argon2id"),
     _column("role", Text, '"clerk" or "admin"'),
     _column("failed_logins", Integer, default=0),
-    _column("locked_until", Integer, default=0),
+    _column("locked_until", BigInteger, default=0),
     _column(
         "session_generation",
         Integer,
@@ -112,7 +113,7 @@ audit_events = Table(
     "audit_events",
     metadata,
     _column("id", Integer, primary_key=True, autoincrement=True),
-    _column("hour", Integer, "The event's time rounded down to the hour."),
+    _column("hour", BigInteger, "The event's time rounded down to the hour."),
     _column("office", Text),
     _column("event", Text, 'e.g. "offer_created", "batch_issued", "revoked"'),
     _column("count", Integer),
@@ -122,7 +123,7 @@ nonces = Table(
     "nonces",
     metadata,
     _column("nonce_hash", LargeBinary, "SHA-256 of a c_nonce handed to a wallet.", primary_key=True),
-    _column("expires", Integer),
+    _column("expires", BigInteger),
 )
 
 renewals = Table(
@@ -139,7 +140,7 @@ renewals = Table(
         autoincrement=False,
     ),
     _column("to_idx", Integer, primary_key=True, autoincrement=False),
-    _column("expires", Integer, "When the last credential reachable through this link expires; swept then."),
+    _column("expires", BigInteger, "When the last credential reachable through this link expires; swept then."),
     Index("renewals_from", "from_list", "from_idx"),
 )
 
@@ -149,7 +150,7 @@ appointments = Table(
     # One row per booked desk slot: SHA-256 of the random token handed to the booking page, and the
     # slot's start. No name, contact or attribute; deleted when the desk scans the token, or after the slot.
     Column("token_hash", LargeBinary, primary_key=True),
-    Column("slot", Integer, nullable=False),
+    Column("slot", BigInteger, nullable=False),
     Index("appointments_slot", "slot"),
 )
 
@@ -297,6 +298,7 @@ def create_schema(engine: Engine) -> None:
             conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
         metadata.create_all(conn, checkfirst=True)
         _add_missing_columns(conn)
+        _widen_time_columns(conn)
         for index in _ADDED_INDEXES:
             index.create(conn, checkfirst=True)
 
@@ -314,6 +316,29 @@ _ADDED_INDEXES = (
 table, so databases made before get these at start-up): the sweep on every offer, nonce and token
 request deletes expired rows by them instead of reading every row of three tables, one of which
 grows with every renewed credential."""
+
+
+TIME_COLUMNS = (
+    ("pending_offers", "expires"),
+    ("clerks", "locked_until"),
+    ("audit_events", "hour"),
+    ("nonces", "expires"),
+    ("renewals", "expires"),
+    ("appointments", "slot"),
+)
+"""Every column holding Unix seconds: 64-bit (`BIGINT`), as a 32-bit `INTEGER` ends on 19 January 2038
+and, on PostgreSQL, refused every expiry after it (a renewal link outlives its credential by up to a
+year). SQLite's integers are 64-bit already; PostgreSQL databases made before are widened at start-up."""
+
+
+def _widen_time_columns(conn: Connection) -> None:
+    if conn.dialect.name != "postgresql":
+        return
+    inspector = inspect(conn)
+    for table, column in TIME_COLUMNS:
+        kind = next(c["type"] for c in inspector.get_columns(table) if c["name"] == column)
+        if not isinstance(kind, BigInteger):
+            conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE BIGINT"))
 
 
 def _add_missing_columns(conn: Connection) -> None:

@@ -6,9 +6,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, event, inspect, select, text
+from sqlalchemy import Engine, LargeBinary, event, inspect, select, text
 
-from issuer.db import create_schema, make_engine, metadata, write_transaction
+from issuer.db import TIME_COLUMNS, create_schema, make_engine, metadata, write_transaction
 from issuer.statuslists import StatusRegistry
 
 Registry = Callable[..., StatusRegistry]
@@ -53,6 +53,25 @@ def test_a_database_made_before_the_sweepers_indexes_gets_them_and_the_sweep_use
                 query = f"EXPLAIN QUERY PLAN DELETE FROM {table} WHERE expires <= 5"  # noqa: S608 - our table names
                 plan = conn.execute(text(query)).all()
                 assert [row[-1] for row in plan] == [f"SEARCH {table} USING INDEX {table}_expires (expires<?)"]
+
+
+def test_every_time_column_holds_times_after_2038_also_in_a_database_made_before(engine: Engine) -> None:
+    create_schema(engine)
+    if engine.dialect.name == "postgresql":  # as the issuer made them before: 32-bit, full on 19 January 2038
+        with write_transaction(engine) as conn:
+            for table, column in TIME_COLUMNS:
+                conn.execute(text(f"ALTER TABLE {table} ALTER COLUMN {column} TYPE INTEGER"))
+        create_schema(engine)  # start-up widens them
+    later = 2**31 + 3600  # 2038-01-19T04:14:08Z
+    with write_transaction(engine) as conn:
+        for table, column in TIME_COLUMNS:
+            row = {c.name: b"x" * 32 if isinstance(c.type, LargeBinary) else 1 if c.type.python_type is int else "x"
+                   for c in metadata.tables[table].columns if c.autoincrement is not True}
+            conn.execute(metadata.tables[table].insert().values({**row, column: later}))
+    with engine.connect() as conn:
+        for table, column in TIME_COLUMNS:
+            found = conn.execute(select(metadata.tables[table].c[column])).scalars().all()
+            assert found == [later], (table, column)
 
 
 def test_sqlite_runs_in_wal_with_full_fsync_secure_delete_and_a_busy_timeout(sqlite_db_url: str) -> None:

@@ -529,6 +529,22 @@ def test_the_whole_flow_on_both_databases(tmp_path: Path, db_url: str) -> None:
         assert kit.pending_rows() == []
 
 
+def test_the_whole_flow_works_after_2038_on_both_databases(tmp_path: Path, db_url: str) -> None:
+    """Expiry times are Unix seconds: past 2**31 (19 January 2038) they must still fit every column."""
+    with service(tmp_path, db_url=db_url) as kit:
+        kit.now = 2**31 + 86_400 * 400  # February 2039
+        offer = kit.offer(tx_code_length=6)
+        token = kit.access_token(offer)
+        response = kit.request(token, "residency", kit.proofs(2)[1])
+        assert response.status_code == 200, response.text
+        assert [SdJwt.parse(c["credential"]).payload()["iat"] > 2**31 for c in response.json()["credentials"]] == [
+            True, True
+        ]
+        kit.now += TOKEN_TTL
+        kit.nonce()  # swept by a later request, as before 2038
+        assert kit.pending_rows() == []
+
+
 def test_every_offer_names_the_same_types_whatever_the_residents_age(kit: Kit) -> None:
     # A photographed QR code leads to the offer document: it must not say which age passes hold.
     forty, seventy = (Resident("Ana", "Ruiz", dt.date(year, 5, 1), CITY) for year in (1986, 1956))
