@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 
-from issuer.db import appointments
+from issuer.db import BOOKING_LOCK, appointments, serialized, write_transaction
 from issuer.settings import IssuerSettings
 from wallet_spec.errors import SlotUnavailable, UsageError
 from wallet_spec.preapplication import TOKEN_BYTES
@@ -95,7 +95,8 @@ def book(engine: Engine, settings: IssuerSettings, slot: int, *, now: int) -> by
     if slot not in {start for start, _ in offered(settings, now=now)}:
         raise SlotUnavailable("that slot is not offered")
     token = secrets.token_bytes(TOKEN_BYTES)
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:  # count and take a place as one step, whoever books at once
+        serialized(conn, BOOKING_LOCK)
         sweep(conn, now=now)
         taken = conn.execute(
             select(func.count()).select_from(appointments).where(appointments.c.slot == slot)
@@ -108,7 +109,7 @@ def book(engine: Engine, settings: IssuerSettings, slot: int, *, now: int) -> by
 
 def check_in(engine: Engine, token: bytes, *, now: int) -> int | None:
     """The slot of the booking `token` names, deleting it; None if there is none (used, swept, or made up)."""
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         sweep(conn, now=now)
         found = conn.execute(
             delete(appointments).where(appointments.c.token_hash == token_hash(token)).returning(appointments.c.slot)

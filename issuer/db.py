@@ -60,6 +60,8 @@ BUSY_TIMEOUT_MS = 30_000
 _WRITE = "citykey_write"
 _SCHEMA_LOCK = 0x636B_0001
 """PostgreSQL advisory lock id taken while creating the schema (two instances may start at once)."""
+BOOKING_LOCK = 0x636B_0002
+"""PostgreSQL advisory lock id held while a booking counts a slot's places and takes one."""
 
 metadata = MetaData()
 
@@ -291,11 +293,18 @@ def read_transaction(engine: Engine) -> Iterator[Connection]:
         yield conn
 
 
+def serialized(conn: Connection, key: int) -> None:
+    """Hold PostgreSQL's advisory lock `key` until this transaction ends, so that a read-then-write of
+    rows that may not exist yet (a count, a table to create) runs one at a time across instances.
+    SQLite needs none: a `write_transaction` holds the database's one write lock from its start."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": key})
+
+
 def create_schema(engine: Engine) -> None:
     """Create every table that does not exist yet; safe to run again and from several instances at once."""
     with write_transaction(engine) as conn:
-        if is_postgresql(engine):
-            conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _SCHEMA_LOCK})
+        serialized(conn, _SCHEMA_LOCK)
         metadata.create_all(conn, checkfirst=True)
         _add_missing_columns(conn)
         _widen_time_columns(conn)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from issuer import appointments
 from issuer.api import apply
@@ -15,6 +16,7 @@ from issuer.ratelimit import LIMITS
 from issuer.settings import IssuerSettings
 from tests.issuer.desk.desk_support import make_desk
 from wallet_spec.encoding import b64url_decode
+from wallet_spec.errors import SlotUnavailable
 
 MONDAY_8AM = int(dt.datetime(2030, 1, 7, 8, 0, tzinfo=dt.UTC).timestamp())
 
@@ -56,6 +58,31 @@ def test_a_booking_stores_a_slot_and_a_token_hash_only_until_full(tmp_path: Path
     assert {r.token_hash for r in rows} == {appointments.token_hash(t) for t in tokens}
     assert not {r.token_hash for r in rows} & set(tokens)
     desk.state.engine.dispose()
+
+
+def test_concurrent_bookings_never_exceed_a_slots_capacity(engine: Engine) -> None:
+    """Sixteen residents press "Book" for the last places at once: three get them, the rest are told it is full."""
+    config = settings(appointment_capacity=3)
+    slot = appointments.offered(config, now=MONDAY_8AM)[0][0]
+    start = threading.Barrier(16)
+    booked: list[bytes] = []
+    full: list[str] = []
+
+    def press() -> None:
+        start.wait()
+        try:
+            booked.append(appointments.book(engine, config, slot, now=MONDAY_8AM))
+        except SlotUnavailable as exc:
+            full.append(exc.code)
+
+    threads = [threading.Thread(target=press) for _ in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert (len(booked), full) == (3, ["slot_unavailable"] * 13)
+    with engine.connect() as conn:
+        assert len(conn.execute(select(appointments_table)).all()) == 3
 
 
 def test_a_slot_not_offered_or_a_flood_of_bookings_is_refused(tmp_path: Path) -> None:
