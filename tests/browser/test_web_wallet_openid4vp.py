@@ -284,7 +284,10 @@ def test_the_same_device_link_opens_the_wallet_with_the_request(browser: Any, ci
     phone.wait_for_selector("#asker", timeout=SLOW_MS)
     assert items(phone, "#asked li") == ENGLISH["library-signup"]
     phone.locator("#decline").click()
-    assert phone.locator("#declined").is_visible()
+    phone.wait_for_selector("#declined-told")  # the refusal is posted first, then the phone says so
+    assert phone.locator("#declined-told").inner_text() == "The service was told you declined."
+    page.wait_for_selector("#result:not([hidden])", timeout=SLOW_MS)
+    assert page.locator("#result-title").inner_text() == "Declined"
     desk.close()
     context.close()
 
