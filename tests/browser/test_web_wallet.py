@@ -606,6 +606,17 @@ def test_a_younger_resident_receives_the_passes_that_are_true_and_no_error(brows
         assert "21 or older" in card
         assert not any(f"{age} or older" in card for age in (55, 62, 65))
         shot(page, "34-home-quick-pass-at-30.png", full_page=True)
+
+        # The offer screen in Spanish: the same types, in words.
+        go(page, "manage")
+        page.locator("#lang").select_option("es")
+        page.wait_for_selector("html[lang=es]")
+        link, _ = desk_offer(browser, city.url, SHOTS, birthdate=thirty)
+        page.goto(link)
+        summary = page.locator("#offer-summary").inner_text()
+        assert summary.endswith(" le ofrece: Pase de residente, Identidad, Pase rápido")
+        shot(page, "35-receive-es.png", full_page=True)
+        assert accessibility_problems(page) == []
     finally:
         context.close()
 
